@@ -1,0 +1,61 @@
+# Thin wrapper over CMake. `make demo` and `make test` are the only commands a
+# newcomer needs: each installs missing Debian packages (as root), configures
+# and builds first.
+BUILD    ?= build
+ASAN     ?= build-asan
+JOBS     ?= 2
+PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
+            clang lld llvm gdb-multiarch
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps configure build demo test bench asan corpus clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "modbed: installing missing Debian packages:$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing || exit 1; \
+	  else \
+	    echo "modbed: missing Debian packages:$$missing"; \
+	    echo "modbed: run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+configure: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@$(BUILD)/harness/modbed-demo.sh $(BUILD)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+bench: build
+	cmake --build $(BUILD) -j$(JOBS) --target bench
+	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
+
+asan: deps
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DMODBED_SANITIZE=ON
+	cmake --build $(ASAN) -j$(JOBS)
+	cd $(ASAN) && ctest --output-on-failure -j$(JOBS) -LE corpus $(CTEST_ARGS)
+
+corpus: build
+	tests/corpus/fetch.sh
+	cd $(BUILD) && ctest --output-on-failure -L corpus
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,63 @@
+/* Command-line options shared by every command (DESIGN.md, command-line
+ * contract). One parser for all commands; each command checks the options it
+ * does not take with mb_cli_reject(). */
+#ifndef MODBED_CLI_H
+#define MODBED_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MB_CLI_MAX_PATHS 64
+
+struct mb_cli {
+	const char *cmd;
+	const char *arch;        /* --arch, NULL if not given */
+	const char *map;         /* --map */
+	const char *policy;      /* --policy (placement) */
+	const char *bounds;      /* --bounds (lookup) */
+	bool json;               /* --json */
+	bool seed_set;
+	uint64_t seed;           /* --seed (KASLR-style randomisation, random streams) */
+	const char *dump;        /* --dump DIR */
+	bool no_init;            /* --no-init */
+	bool strict_symbols;     /* --strict-symbols */
+	const char *modpath[8];  /* --modpath DIR (repeatable) */
+	size_t nmodpath;
+	const char *gdb;         /* --gdb HOST:PORT */
+	bool gdb_any_addr;       /* --gdb-any-address */
+	uint64_t budget;         /* --budget N instructions per call (0: default) */
+	uint64_t timeout_ms;     /* --timeout MS per call (0: default) */
+	uint64_t ops;            /* --ops N (core-diff) */
+	const char *output;      /* --output FILE (trace) */
+	const char *filter;      /* --filter MODULE[:FUNC] (trace) */
+	bool calls_only;         /* --calls (trace) */
+	bool trace_json;         /* --jsonl (trace) */
+	const char *start_addr;  /* --start ADDR (trace) */
+	const char *stop_addr;   /* --stop ADDR (trace) */
+
+	const char *paths[MB_CLI_MAX_PATHS]; /* positional arguments before "--" */
+	size_t npaths;
+	char **rest;             /* everything after the first "--" */
+	int nrest;
+};
+
+/* Parses argv[first..argc). Returns 0, or prints a usage error and returns -1. */
+int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first);
+
+/* Bit flags naming options, for mb_cli_reject. */
+enum {
+	MB_OPT_ARCH = 1u << 0, MB_OPT_MAP = 1u << 1, MB_OPT_POLICY = 1u << 2,
+	MB_OPT_BOUNDS = 1u << 3, MB_OPT_JSON = 1u << 4, MB_OPT_SEED = 1u << 5,
+	MB_OPT_DUMP = 1u << 6, MB_OPT_NO_INIT = 1u << 7, MB_OPT_STRICT = 1u << 8,
+	MB_OPT_MODPATH = 1u << 9, MB_OPT_GDB = 1u << 10, MB_OPT_BUDGET = 1u << 11,
+	MB_OPT_TIMEOUT = 1u << 12, MB_OPT_OPS = 1u << 13, MB_OPT_TRACE = 1u << 14,
+	MB_OPT_PATHS = 1u << 15, MB_OPT_REST = 1u << 16,
+};
+/* Returns -1 (after a usage message) if an option outside `allowed` was given. */
+int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);
+
+/* Parses an integer the way the CLI accepts them: 42, 0x2a, -1. */
+bool mb_parse_u64(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,18 @@
+/* One function per `modbed` command, each in harness/cmd_<name>.c. Each takes
+ * the parsed options and returns the process exit status (diag.h). */
+#ifndef MODBED_COMMANDS_H
+#define MODBED_COMMANDS_H
+
+#include "harness/cli.h"
+
+struct mb_command {
+	const char *name;
+	int (*run)(struct mb_cli *cli);
+	const char *usage;   /* one line, after "modbed " */
+};
+
+extern const struct mb_command mb_commands[];
+
+int cmd_maps(struct mb_cli *cli);
+
+#endif

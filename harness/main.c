@@ -1,0 +1,43 @@
+#include "harness/commands.h"
+#include "harness/diag.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The command table: add a command here and in commands.h. */
+const struct mb_command mb_commands[] = {
+	{ "maps", cmd_maps, "maps [--arch A|all] [--json]              memory maps and their regions" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: modbed COMMAND [options] [FILE...] [-- ...]\n\ncommands:\n", f);
+	for (const struct mb_command *c = mb_commands; c->name; c++)
+		fprintf(f, "  modbed %s\n", c->usage);
+	fputs("\ncommon options: --arch A  --map M  --policy P  --bounds B  --json\n"
+	      "errors: exit 1; usage errors: exit 2; guest faults: exit 3\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return MB_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return MB_EXIT_OK;
+	}
+	for (const struct mb_command *c = mb_commands; c->name; c++) {
+		if (strcmp(c->name, argv[1]) != 0)
+			continue;
+		struct mb_cli cli;
+		if (mb_cli_parse(&cli, argc, argv, 2) != 0)
+			return MB_EXIT_USAGE;
+		cli.cmd = c->name;
+		return c->run(&cli);
+	}
+	mb_errorf("usage: unknown command '%s' (see modbed --help)", argv[1]);
+	return MB_EXIT_USAGE;
+}
