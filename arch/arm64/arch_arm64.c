@@ -1,4 +1,7 @@
 #include "arch/arch.h"
+#include "arch/cpu.h"
+
+extern const struct mb_cpu_ops mb_cpu_arm64;
 
 const struct mb_arch mb_arch_arm64 = {
 	.name = "arm64",
@@ -7,4 +10,5 @@ const struct mb_arch mb_arch_arm64 = {
 	.elf_data = 1,
 	.ptr_bytes = 8,
 	.big_endian = false,
+	.cpu = &mb_cpu_arm64,
 };

@@ -1,4 +1,7 @@
 #include "arch/arch.h"
+#include "arch/cpu.h"
+
+extern const struct mb_cpu_ops mb_cpu_powerpc32;
 
 const struct mb_arch mb_arch_powerpc32 = {
 	.name = "powerpc32",
@@ -7,4 +10,5 @@ const struct mb_arch mb_arch_powerpc32 = {
 	.elf_data = 2,
 	.ptr_bytes = 4,
 	.big_endian = true,
+	.cpu = &mb_cpu_powerpc32,
 };

@@ -1,4 +1,7 @@
 #include "arch/arch.h"
+#include "arch/cpu.h"
+
+extern const struct mb_cpu_ops mb_cpu_x86_64;
 
 const struct mb_arch mb_arch_x86_64 = {
 	.name = "x86_64",
@@ -7,4 +10,5 @@ const struct mb_arch mb_arch_x86_64 = {
 	.elf_data = 1,
 	.ptr_bytes = 8,
 	.big_endian = false,
+	.cpu = &mb_cpu_x86_64,
 };

@@ -1,0 +1,178 @@
+/* The emulated machine: one Unicorn CPU per loaded arch map, guest memory
+ * mirrored from host buffers, a kernel stub image, calls with the arch ABI,
+ * and every stop that is not a normal return classified as a fault.
+ *
+ * Exact fault pcs (Unicorn 2.0.1 reports the translation-block start): the
+ * machine always runs with one full-range UC_HOOK_CODE, installed before the
+ * first instruction is translated. The hook records the pc of the
+ * instruction being executed (the fault pc), counts instructions (the
+ * budget and the `insns` figure), keeps a ring of recent pcs for fault
+ * reports, dispatches host-implemented kernel functions and feeds the
+ * instruction observers (trace, gdb). Cost: see bench_call and the README.
+ * Hooks are never added after translation without flushing translated code.
+ */
+#ifndef MODBED_HARNESS_EMU_H
+#define MODBED_HARNESS_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/arch.h"
+#include "harness/diag.h"
+
+struct uc_struct;
+struct mb_machine;
+
+/* ---- creation ---------------------------------------------------------- */
+
+struct mb_machine_config {
+	const struct mb_arch *arch;
+	/* Kernel image: the stub's code and data go at kernel_base. */
+	uint64_t kernel_base, kernel_size;
+	/* Scratch: the call stack, the guest heap (kmalloc, call buffers), the
+	 * per-CPU area and the task page. */
+	uint64_t scratch_base, scratch_size;
+};
+
+/* 0 on success. The machine maps the kernel stub and the scratch area. */
+int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *cfg,
+		      struct mb_err *err);
+void mb_machine_destroy(struct mb_machine *m);
+
+const struct mb_arch *mb_machine_arch(const struct mb_machine *m);
+struct uc_struct *mb_machine_uc(struct mb_machine *m);    /* uc_engine * */
+
+/* ---- guest memory (mirror of the loader's address space) ---------------- */
+
+enum { MB_PROT_READ = 1, MB_PROT_WRITE = 2, MB_PROT_EXEC = 4 };
+
+/* Maps [addr, addr+size) onto host memory (page aligned, the host buffer
+ * stays owned by the caller and must outlive the mapping). `name` labels the
+ * region in messages ("hello:text"). */
+int mb_machine_map(struct mb_machine *m, uint64_t addr, uint64_t size, void *host,
+		   unsigned prot, const char *name, struct mb_err *err);
+/* Changes the permission of a whole mapped region (exactly as mapped). */
+int mb_machine_protect(struct mb_machine *m, uint64_t addr, uint64_t size, unsigned prot,
+		       struct mb_err *err);
+/* Removes a mapping. freed_init marks the range so that later touches are
+ * reported as `freed-init` rather than `unmapped` (until it is mapped again). */
+int mb_machine_unmap(struct mb_machine *m, uint64_t addr, uint64_t size, bool freed_init,
+		     struct mb_err *err);
+/* Host code changed bytes in [addr, addr+size): drop translated code there. */
+void mb_machine_code_changed(struct mb_machine *m, uint64_t addr, uint64_t size);
+/* Number of live mappings and whether [addr,addr+size) overlaps one (tests:
+ * "a failed load leaves the machine as it was"). */
+size_t mb_machine_nmaps(const struct mb_machine *m);
+bool mb_machine_is_mapped(const struct mb_machine *m, uint64_t addr, uint64_t size);
+
+int mb_machine_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len, struct mb_err *err);
+int mb_machine_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t len,
+		     struct mb_err *err);
+
+/* Guest heap in the scratch area (also behind kmalloc/vmalloc). */
+int mb_machine_alloc(struct mb_machine *m, uint64_t size, uint64_t *addr, struct mb_err *err);
+void mb_machine_free(struct mb_machine *m, uint64_t addr);
+size_t mb_machine_heap_live(const struct mb_machine *m);   /* live allocations */
+
+/* ---- kernel stub: the kernel symbol provider ---------------------------- */
+
+enum mb_ksym_kind {
+	MB_KSYM_CODE,        /* real guest code (thunks) */
+	MB_KSYM_HOST,        /* host-implemented function */
+	MB_KSYM_DATA,        /* zeroed kernel data */
+	MB_KSYM_TRAP,        /* unknown name: its own trap slot */
+};
+/* Resolves a kernel symbol: every name gets an address (unknown function
+ * names their own trap slot, so calling one names it). -1 only when the stub
+ * is full. */
+int mb_kstub_resolve(struct mb_machine *m, const char *name, uint64_t *addr,
+		     enum mb_ksym_kind *kind, struct mb_err *err);
+/* "kernel:NAME+0xOFF" for addresses inside the stub image; false otherwise. */
+bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len);
+
+/* ---- symbolization ------------------------------------------------------ */
+
+/* Fills buf with "module:symbol+0xoff" for addr and returns true, or false
+ * when addr is in no module. Set by the runtime (core lookup + module
+ * symbols); the machine falls back to the kernel stub and then to the
+ * mapping's name. */
+typedef bool (*mb_symbolize_fn)(void *ctx, uint64_t addr, char *buf, size_t len);
+void mb_machine_set_symbolizer(struct mb_machine *m, mb_symbolize_fn fn, void *ctx);
+/* Best-effort name for addr, always filled ("0x..." when nothing knows it). */
+void mb_machine_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len);
+
+/* ---- calls and faults --------------------------------------------------- */
+
+enum mb_fault_kind {
+	MB_FAULT_NONE = 0,
+	MB_FAULT_WRITE_PROTECT,
+	MB_FAULT_FETCH_PROTECT,
+	MB_FAULT_UNMAPPED,
+	MB_FAULT_FREED_INIT,
+	MB_FAULT_TRAP,
+	MB_FAULT_UNRESOLVED_SYMBOL,
+	MB_FAULT_STACK_PROTECTOR,
+	MB_FAULT_BUDGET,
+	MB_FAULT_TIMEOUT,
+	MB_FAULT_NKINDS,
+};
+/* "write-protect", "fetch-protect", ... as in the JSON `kind` field. */
+const char *mb_fault_kind_name(enum mb_fault_kind k);
+
+#define MB_FAULT_HISTORY 32
+#define MB_SYM_LEN 160
+
+/* One stop that was not a normal return. The trace engineer extends this
+ * (registers, backtrace) by adding fields at the end. */
+struct mb_fault {
+	enum mb_fault_kind kind;
+	uint64_t pc;                 /* exact pc of the faulting instruction */
+	char pc_sym[MB_SYM_LEN];     /* module:symbol+0xoff */
+	bool has_addr;
+	uint64_t addr;               /* accessed address (memory faults) */
+	char addr_sym[MB_SYM_LEN];
+	char access[8];              /* "read", "write", "fetch", "" */
+	char detail[256];            /* one line for people */
+	/* Last pcs executed, oldest first, ending with pc. */
+	uint64_t history[MB_FAULT_HISTORY];
+	unsigned nhistory;
+};
+
+struct mb_call_limits {
+	uint64_t budget;      /* instructions; 0: MB_DEFAULT_BUDGET */
+	uint64_t timeout_ms;  /* wall clock; 0: MB_DEFAULT_TIMEOUT_MS */
+};
+#define MB_DEFAULT_BUDGET 100000000ull
+#define MB_DEFAULT_TIMEOUT_MS 10000ull
+
+struct mb_call_result {
+	uint64_t ret;         /* return register, zero-extended from reg width */
+	uint64_t insns;       /* guest instructions executed */
+	bool faulted;
+	struct mb_fault fault;
+};
+
+/* Calls func(args...) with the arch ABI (native-word arguments) on a fresh
+ * stack. Returns 0 when the call ran (check res->faulted), -1 with err when
+ * it could not be started (bad address, too many arguments). */
+int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, unsigned nargs,
+		    const struct mb_call_limits *lim, struct mb_call_result *res,
+		    struct mb_err *err);
+
+/* ---- observers (trace, gdb) -------------------------------------------- */
+
+/* Called from the machine's code hook for every guest instruction, before it
+ * executes. Observers may call mb_machine_stop. */
+typedef void (*mb_insn_observer_fn)(void *ctx, struct mb_machine *m, uint64_t pc, uint32_t size);
+int mb_machine_add_observer(struct mb_machine *m, mb_insn_observer_fn fn, void *ctx);
+void mb_machine_remove_observer(struct mb_machine *m, mb_insn_observer_fn fn, void *ctx);
+/* Ends the current call with a `trap` fault carrying `why` (e.g. a breakpoint). */
+void mb_machine_stop(struct mb_machine *m, const char *why);
+
+/* ---- the run's log (printk) -------------------------------------------- */
+
+const char *mb_machine_log(const struct mb_machine *m, size_t *len);
+void mb_machine_log_clear(struct mb_machine *m);
+
+#endif
