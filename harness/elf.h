@@ -78,7 +78,8 @@ struct mb_elf {
 	size_t nrelas;         /* total over relsecs, skipped ones included */
 
 	/* private */
-	uint8_t *image;
+	uint8_t *image;        /* pristine copy: section bytes point here */
+	uint8_t *lib_image;    /* libelf's copy (it may convert in place) */
 	size_t image_size;
 	struct mb_elf_rela *rela_store;
 	void *elf;             /* Elf * */
