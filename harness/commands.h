@@ -14,5 +14,6 @@ struct mb_command {
 extern const struct mb_command mb_commands[];
 
 int cmd_maps(struct mb_cli *cli);
+int cmd_info(struct mb_cli *cli);
 
 #endif
