@@ -5,6 +5,7 @@
  *   arch/map.h    memory maps (regions, windows, page sizes)       freestanding
  *   arch/reloc.h  relocation types, overflow rules, PLT sizing     freestanding
  *   arch/cpu.h    emulator/disassembler modes, ABI, traps          host only
+ *   arch/debug.h  disassembly fixups, branch classes, GDB registers  host only
  */
 #ifndef MODBED_ARCH_H
 #define MODBED_ARCH_H
@@ -16,6 +17,7 @@
 struct mb_map;
 struct mb_reloc_ops;
 struct mb_cpu_ops;
+struct mb_debug_ops;
 
 struct mb_arch {
 	const char *name;          /* "x86_64", "arm64", "powerpc32" */
@@ -30,6 +32,7 @@ struct mb_arch {
 
 	const struct mb_reloc_ops *reloc;
 	const struct mb_cpu_ops *cpu;     /* NULL in freestanding builds */
+	const struct mb_debug_ops *debug; /* arch/debug.h: trace/gdb data; NULL in freestanding builds */
 };
 
 /* arch/registry.c: the one place that lists the arches. */

@@ -1,7 +1,9 @@
 #include "arch/arch.h"
 #include "arch/cpu.h"
+#include "arch/debug.h"
 
 extern const struct mb_cpu_ops mb_cpu_arm64;
+extern const struct mb_debug_ops mb_debug_arm64;
 
 const struct mb_arch mb_arch_arm64 = {
 	.name = "arm64",
@@ -11,4 +13,5 @@ const struct mb_arch mb_arch_arm64 = {
 	.ptr_bytes = 8,
 	.big_endian = false,
 	.cpu = &mb_cpu_arm64,
+	.debug = &mb_debug_arm64,
 };

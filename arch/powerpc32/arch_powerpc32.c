@@ -1,7 +1,9 @@
 #include "arch/arch.h"
 #include "arch/cpu.h"
+#include "arch/debug.h"
 
 extern const struct mb_cpu_ops mb_cpu_powerpc32;
+extern const struct mb_debug_ops mb_debug_powerpc32;
 
 const struct mb_arch mb_arch_powerpc32 = {
 	.name = "powerpc32",
@@ -11,4 +13,5 @@ const struct mb_arch mb_arch_powerpc32 = {
 	.ptr_bytes = 4,
 	.big_endian = true,
 	.cpu = &mb_cpu_powerpc32,
+	.debug = &mb_debug_powerpc32,
 };

@@ -1,7 +1,9 @@
 #include "arch/arch.h"
 #include "arch/cpu.h"
+#include "arch/debug.h"
 
 extern const struct mb_cpu_ops mb_cpu_x86_64;
+extern const struct mb_debug_ops mb_debug_x86_64;
 
 const struct mb_arch mb_arch_x86_64 = {
 	.name = "x86_64",
@@ -11,4 +13,5 @@ const struct mb_arch mb_arch_x86_64 = {
 	.ptr_bytes = 8,
 	.big_endian = false,
 	.cpu = &mb_cpu_x86_64,
+	.debug = &mb_debug_x86_64,
 };
