@@ -11,7 +11,7 @@ void mb_space_init(struct mb_space *s, uint64_t page_size)
 	s->page_size = page_size ? page_size : 4096;
 }
 
-static void free_arena(struct mb_arena *a)
+static void free_arena(struct mb_space_arena *a)
 {
 	free(a->host);
 	free(a->page_perm);
@@ -35,7 +35,7 @@ int mb_space_observe(struct mb_space *s, const struct mb_space_observer *o, stru
 
 int mb_space_replay(const struct mb_space *s, const struct mb_space_observer *o, struct mb_err *err)
 {
-	for (const struct mb_arena *a = s->arenas; a; a = a->next) {
+	for (const struct mb_space_arena *a = s->arenas; a; a = a->next) {
 		if (o->created && o->created(o->ctx, a, err) != 0)
 			return -1;
 		/* Pages whose permission changed since creation. */
@@ -59,7 +59,7 @@ static bool overlaps(uint64_t b1, uint64_t s1, uint64_t b2, uint64_t s2)
 }
 
 int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned perm,
-		    const void *owner, const char *name, struct mb_arena **out, struct mb_err *err)
+		    const void *owner, const char *name, struct mb_space_arena **out, struct mb_err *err)
 {
 	const uint64_t pg = s->page_size;
 	const char *what = name ? name : "arena";
@@ -75,8 +75,8 @@ int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned p
 	if (len == 0 || len > (uint64_t)SIZE_MAX)
 		return mb_fail(err, NULL, NULL, "guest space: %s 0x%" PRIx64 "+0x%" PRIx64 " too large",
 			       what, base, size);
-	struct mb_arena **pos = &s->arenas;
-	for (struct mb_arena *a = s->arenas; a; a = a->next) {
+	struct mb_space_arena **pos = &s->arenas;
+	for (struct mb_space_arena *a = s->arenas; a; a = a->next) {
 		if (overlaps(start, len, a->base, a->size))
 			return mb_fail(err, NULL, NULL,
 				       "guest space: %s [0x%" PRIx64 ", 0x%" PRIx64 "] overlaps %s [0x%" PRIx64
@@ -85,7 +85,7 @@ int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned p
 		if (a->base < start)
 			pos = &a->next;
 	}
-	struct mb_arena *a = calloc(1, sizeof(*a));
+	struct mb_space_arena *a = calloc(1, sizeof(*a));
 	size_t align = pg >= sizeof(void *) ? (size_t)pg : 4096;
 	uint8_t *host = a ? aligned_alloc(align, (size_t)len) : NULL;
 	uint8_t *pp = host ? malloc((size_t)(len / pg)) : NULL;
@@ -122,9 +122,9 @@ int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned p
 	return 0;
 }
 
-void mb_space_release(struct mb_space *s, struct mb_arena *a)
+void mb_space_release(struct mb_space *s, struct mb_space_arena *a)
 {
-	for (struct mb_arena **p = &s->arenas; *p; p = &(*p)->next) {
+	for (struct mb_space_arena **p = &s->arenas; *p; p = &(*p)->next) {
 		if (*p != a)
 			continue;
 		*p = a->next;
@@ -137,9 +137,9 @@ void mb_space_release(struct mb_space *s, struct mb_arena *a)
 	}
 }
 
-struct mb_arena *mb_space_find(const struct mb_space *s, uint64_t addr)
+struct mb_space_arena *mb_space_find(const struct mb_space *s, uint64_t addr)
 {
-	for (struct mb_arena *a = s->arenas; a; a = a->next)
+	for (struct mb_space_arena *a = s->arenas; a; a = a->next)
 		if (addr - a->base < a->size)
 			return a;
 	return NULL;
@@ -147,7 +147,7 @@ struct mb_arena *mb_space_find(const struct mb_space *s, uint64_t addr)
 
 void *mb_space_host(const struct mb_space *s, uint64_t addr, uint64_t len)
 {
-	struct mb_arena *a = mb_space_find(s, addr);
+	struct mb_space_arena *a = mb_space_find(s, addr);
 	if (!a)
 		return NULL;
 	uint64_t off = addr - a->base;
@@ -158,7 +158,7 @@ void *mb_space_host(const struct mb_space *s, uint64_t addr, uint64_t len)
 
 unsigned mb_space_perm(const struct mb_space *s, uint64_t addr)
 {
-	struct mb_arena *a = mb_space_find(s, addr);
+	struct mb_space_arena *a = mb_space_find(s, addr);
 	if (!a)
 		return MB_PERM_NONE;
 	return a->page_perm[(addr - a->base) / s->page_size];
@@ -169,7 +169,7 @@ int mb_space_protect(struct mb_space *s, uint64_t base, uint64_t size, unsigned 
 	if (size == 0)
 		return 0;
 	const uint64_t pg = s->page_size;
-	struct mb_arena *a = mb_space_find(s, base);
+	struct mb_space_arena *a = mb_space_find(s, base);
 	uint64_t start = base & ~(pg - 1);
 	uint64_t last = (base + (size - 1)) | (pg - 1);
 	if (!a || last < start || last - a->base >= a->size)
@@ -208,7 +208,7 @@ static uint64_t mix(uint64_t h, uint64_t v)
 uint64_t mb_space_fingerprint(const struct mb_space *s)
 {
 	uint64_t h = mix(0, s->narenas);
-	for (const struct mb_arena *a = s->arenas; a; a = a->next) {
+	for (const struct mb_space_arena *a = s->arenas; a; a = a->next) {
 		h = mix(h, a->base);
 		h = mix(h, a->size);
 		h = mix(h, a->perm);
