@@ -1,0 +1,7 @@
+/* R_PPC_ADDR24 (absolute branch, `ba`): not handled by module_32.c. */
+	.text
+	.globl	bad_addr24
+bad_addr24:
+	.reloc	., R_PPC_ADDR24, _printk
+	.long	0x48000002		/* ba 0 */
+	blr
