@@ -1,9 +1,94 @@
-/* Per-arch memory maps: placeholder, owned by the core/maps work (issue 2). */
+/* Per-arch memory maps: named variants of where a kernel puts modules, the
+ * kernel image and everything else, as data. Each arch lists its variants in
+ * its ops table (struct mb_arch .maps, default first).
+ *
+ * Addresses here are uint64_t so that one host build can describe every
+ * arch; mb_map_place_config() turns a map into the core's unsigned long
+ * placement config (and refuses a map that does not fit the host's long).
+ *
+ * Variants (arch/<arch>/map_<arch>.c; `modbed maps` prints them):
+ *   x86_64              non-KASLR build: modules [0xffffffffa0000000,
+ *                       0xffffffffff000000), no random offset
+ *   x86_64-kaslr        KASLR build: modules from 0xffffffffc0000000 plus
+ *                       1..1024 pages; the offset is drawn from --seed when
+ *                       one is given, else it is 1 page (deterministic)
+ *   arm64-48bit         48-bit VA, 4 KiB pages, no KASLR: 128 MiB direct window
+ *                       below the kernel end, falling back to the 2 GiB PLT
+ *                       window (both clipped below the kernel image)
+ *   powerpc32-book3s32  text [_etext-32M, 0xc0000000) falling back to
+ *                       [MODULES_VADDR, 0xc0000000); data in vmalloc
+ *   powerpc32-8xx       the same rule with the 8xx's 32 MiB module area */
 #ifndef MODBED_ARCH_MAP_H
 #define MODBED_ARCH_MAP_H
+
 #include <stdbool.h>
 #include <stddef.h>
-struct mb_map {
-	const char *name;
+#include <stdint.h>
+
+#include "core/place.h"
+
+/* A named piece of the address space, both ends inclusive. */
+struct mb_map_region {
+	const char *name;        /* "kernel text", "modules", "vmalloc", ... */
+	uint64_t start;
+	uint64_t last;
 };
+
+/* A placement window (execmem range), both ends inclusive. */
+struct mb_map_window {
+	const char *name;
+	uint64_t start;
+	uint64_t last;
+};
+
+struct mb_map {
+	const char *name;        /* "x86_64-kaslr", ... (unique across arches) */
+	const char *description;
+	uint64_t page_size;
+	uint64_t large_page_size;  /* PMD/huge-vmap size: packed pool chunks */
+	/* ARCH_WANTS_MODULES_DATA_IN_VMALLOC: the data types are allocated
+	 * away from module text, and the kernel lookup keeps a data pair. */
+	bool data_in_vmalloc;
+	/* CONFIG_HAVE_STATIC_CALL_INLINE (layout: .static_call_sites). */
+	bool static_call_inline;
+
+	/* Text types (MOD_TEXT, MOD_INIT_TEXT) use text[], every data type
+	 * data[]: primary window first, then fallbacks. */
+	struct mb_map_window text[MB_MAX_WINDOWS];
+	size_t ntext;
+	struct mb_map_window data[MB_MAX_WINDOWS];
+	size_t ndata;
+	/* KASLR-style module offset: when > 0, every window starting at
+	 * random_base moves up by 1..random_pages pages (all by the same
+	 * amount, computed once per seed; 1 page without a seed). */
+	uint32_t random_pages;
+	uint64_t random_base;
+
+	/* The regions `modbed maps` lists, in address order. */
+	const struct mb_map_region *regions;
+	size_t nregions;
+
+	/* For the emulator: the kernel image (the kernel stub goes at
+	 * kernel_base; on ppc32 _etext = kernel_base + kernel_size is what the
+	 * module text window derives from) and a scratch area for stacks, heap
+	 * and per-CPU data, in the direct map or vmalloc, overlapping no
+	 * window. */
+	uint64_t kernel_base;
+	uint64_t kernel_size;
+	uint64_t scratch_base;
+	uint64_t scratch_size;
+};
+
+/* The core placement config for a map. seeded/seed choose the random
+ * offset (see random_pages). Returns 0, or -1 if an address does not fit an
+ * unsigned long on this host. */
+int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
+			struct mb_place_config *out);
+
+/* The offset in bytes the random_pages rule gives (0 if the map has none). */
+uint64_t mb_map_random_offset(const struct mb_map *map, bool seeded, uint64_t seed);
+
+/* Which window list a mod_mem type uses in this map. */
+const struct mb_map_window *mb_map_windows_for(const struct mb_map *map, int mem_type, size_t *n);
+
 #endif

@@ -1,4 +1,7 @@
 #include "arch/arch.h"
+
+/* arch/arm64/map_arm64.c: default first */
+extern const struct mb_map *const mb_arm64_maps[1];
 #include "arch/cpu.h"
 #include "arch/debug.h"
 
@@ -11,6 +14,8 @@ const struct mb_arch mb_arch_arm64 = {
 	.elf_class = 2,
 	.elf_data = 1,
 	.ptr_bytes = 8,
+	.maps = mb_arm64_maps,
+	.nmaps = sizeof(mb_arm64_maps) / sizeof(mb_arm64_maps[0]),
 	.big_endian = false,
 	.cpu = &mb_cpu_arm64,
 	.debug = &mb_debug_arm64,

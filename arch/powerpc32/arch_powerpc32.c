@@ -1,4 +1,7 @@
 #include "arch/arch.h"
+
+/* arch/powerpc32/map_powerpc32.c: default first */
+extern const struct mb_map *const mb_powerpc32_maps[2];
 #include "arch/cpu.h"
 #include "arch/debug.h"
 
@@ -11,6 +14,8 @@ const struct mb_arch mb_arch_powerpc32 = {
 	.elf_class = 1,
 	.elf_data = 2,
 	.ptr_bytes = 4,
+	.maps = mb_powerpc32_maps,
+	.nmaps = sizeof(mb_powerpc32_maps) / sizeof(mb_powerpc32_maps[0]),
 	.big_endian = true,
 	.cpu = &mb_cpu_powerpc32,
 	.debug = &mb_debug_powerpc32,

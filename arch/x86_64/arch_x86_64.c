@@ -1,4 +1,7 @@
 #include "arch/arch.h"
+
+/* arch/x86_64/map_x86_64.c: default first */
+extern const struct mb_map *const mb_x86_64_maps[2];
 #include "arch/cpu.h"
 #include "arch/debug.h"
 
@@ -11,6 +14,8 @@ const struct mb_arch mb_arch_x86_64 = {
 	.elf_class = 2,
 	.elf_data = 1,
 	.ptr_bytes = 8,
+	.maps = mb_x86_64_maps,
+	.nmaps = sizeof(mb_x86_64_maps) / sizeof(mb_x86_64_maps[0]),
 	.big_endian = false,
 	.cpu = &mb_cpu_x86_64,
 	.debug = &mb_debug_x86_64,

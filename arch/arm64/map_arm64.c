@@ -1,0 +1,55 @@
+/* arm64 memory map, VA_BITS=48, 4 KiB pages, no KASLR (arch/arm64/include/
+ * asm/memory.h; module_init_limits() and execmem_arch_setup() since v6.5).
+ * The module area is the 2 GiB below KIMAGE_VADDR. Modules go to a 128 MiB
+ * window ending at the kernel's _end (reachable by CALL26 without PLTs) and
+ * fall back to a 2 GiB window ending there too (PLTs needed). The kernel
+ * image is a busy vm area, so both windows stop below _text here. Data uses
+ * the same windows (PREL32 __ksymtab entries need +-2 GiB). */
+#include "arch/map.h"
+
+#define KIB 1024ull
+#define MIB (1024ull * KIB)
+#define GIB (1024ull * MIB)
+
+#define MODULES_VADDR 0xffff800000000000ull
+#define KIMAGE_VADDR  0xffff800080000000ull /* = MODULES_END = VMALLOC_START */
+#define KERNEL_SIZE   (16 * MIB)
+#define KERNEL_END    (KIMAGE_VADDR + KERNEL_SIZE)
+
+static const struct mb_map_region regions_48[] = {
+	{ "linear map", 0xffff000000000000ull, 0xffff7fffffffffffull },
+	{ "modules", MODULES_VADDR, KIMAGE_VADDR - 1 },
+	{ "kernel image", KIMAGE_VADDR, KERNEL_END - 1 },
+	/* VMALLOC_END = VMEMMAP_START - 8 MiB, derived for 64-byte struct page */
+	{ "vmalloc", KIMAGE_VADDR, 0xfffffdffbf7fffffull },
+	{ "vmemmap", 0xfffffdffc0000000ull, 0xffffffffbfffffffull },
+};
+
+static const struct mb_map map_48 = {
+	.name = "arm64-48bit",
+	.description = "arm64, 48-bit VA, 4 KiB pages, no KASLR: 128 MiB direct window "
+		       "inside the 2 GiB PLT window, both ending at the kernel's _end",
+	.page_size = 4 * KIB,
+	.large_page_size = 2 * MIB,
+	.data_in_vmalloc = false,
+	.static_call_inline = false,
+	.text = {
+		{ "direct (no PLT)", KERNEL_END - 128 * MIB, KIMAGE_VADDR - 1 },
+		{ "PLT window", KERNEL_END - 2 * GIB, KIMAGE_VADDR - 1 },
+	},
+	.ntext = 2,
+	.data = {
+		{ "direct (no PLT)", KERNEL_END - 128 * MIB, KIMAGE_VADDR - 1 },
+		{ "PLT window", KERNEL_END - 2 * GIB, KIMAGE_VADDR - 1 },
+	},
+	.ndata = 2,
+	.regions = regions_48,
+	.nregions = sizeof(regions_48) / sizeof(regions_48[0]),
+	.kernel_base = KIMAGE_VADDR,
+	.kernel_size = KERNEL_SIZE,
+	/* vmalloc, 256 MiB above the kernel image: no window reaches there */
+	.scratch_base = KIMAGE_VADDR + 256 * MIB,
+	.scratch_size = 16 * MIB,
+};
+
+const struct mb_map *const mb_arm64_maps[1] = { &map_48 };

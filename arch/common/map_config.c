@@ -1,0 +1,69 @@
+/* Turning a map (uint64_t data, any arch) into the core's placement config. */
+#include "arch/map.h"
+
+static bool fits_ulong(uint64_t v)
+{
+	return (uint64_t)(unsigned long)v == v;
+}
+
+/* splitmix64's finaliser: a seed of 1, 2, 3 ... still spreads over the range. */
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+uint64_t mb_map_random_offset(const struct mb_map *map, bool seeded, uint64_t seed)
+{
+	if (map->random_pages == 0)
+		return 0;
+	/* the kernel draws get_random_u32_inclusive(1, 1024) pages; without a
+	 * seed modbed takes the smallest draw so runs are reproducible */
+	uint64_t pages = seeded ? 1 + mix(seed) % map->random_pages : 1;
+	return pages * map->page_size;
+}
+
+static int convert(const struct mb_map_window *in, size_t n, uint64_t random_base, uint64_t off,
+		   struct mb_window *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t start = in[i].start;
+		if (off && start == random_base)
+			start += off;
+		if (!fits_ulong(start) || !fits_ulong(in[i].last) || start > in[i].last)
+			return -1;
+		out[i].name = in[i].name;
+		out[i].start = (unsigned long)start;
+		out[i].last = (unsigned long)in[i].last;
+	}
+	return 0;
+}
+
+int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
+			struct mb_place_config *out)
+{
+	uint64_t off = mb_map_random_offset(map, seeded, seed);
+	if (!fits_ulong(map->page_size) || !fits_ulong(map->large_page_size) ||
+	    map->ntext > MB_MAX_WINDOWS || map->ndata > MB_MAX_WINDOWS)
+		return -1;
+	out->page_size = (unsigned long)map->page_size;
+	out->large_page_size = (unsigned long)map->large_page_size;
+	out->ntext = map->ntext;
+	out->ndata = map->ndata;
+	if (convert(map->text, map->ntext, map->random_base, off, out->text) != 0 ||
+	    convert(map->data, map->ndata, map->random_base, off, out->data) != 0)
+		return -1;
+	return 0;
+}
+
+const struct mb_map_window *mb_map_windows_for(const struct mb_map *map, int mem_type, size_t *n)
+{
+	if (mod_mem_type_is_text(mem_type)) {
+		*n = map->ntext;
+		return map->text;
+	}
+	*n = map->ndata;
+	return map->data;
+}

@@ -1,0 +1,250 @@
+#include "core/layout.h"
+
+#include "core/fmt.h"
+#include "core/util.h"
+
+/* ARCH_SHF_SMALL is 0 on every arch modbed models (only alpha/ia64 set it). */
+#define ARCH_SHF_SMALL 0u
+
+static const struct {
+	uint64_t must, mustnot;
+	int core_type, init_type;
+} masks[] = {
+	{ MB_SHF_EXECINSTR | MB_SHF_ALLOC, ARCH_SHF_SMALL, MOD_TEXT, MOD_INIT_TEXT },
+	{ MB_SHF_ALLOC, MB_SHF_WRITE | ARCH_SHF_SMALL, MOD_RODATA, MOD_INIT_RODATA },
+	{ MB_SHF_RO_AFTER_INIT | MB_SHF_ALLOC, ARCH_SHF_SMALL, MOD_RO_AFTER_INIT, MOD_INVALID },
+	{ MB_SHF_WRITE | MB_SHF_ALLOC, ARCH_SHF_SMALL, MOD_DATA, MOD_INIT_DATA },
+	{ ARCH_SHF_SMALL | MB_SHF_ALLOC, 0, MOD_DATA, MOD_INIT_DATA },
+};
+#define NMASKS (sizeof(masks) / sizeof(masks[0]))
+
+static const char *const ro_after_init_names[] = { ".data..ro_after_init", "__jump_table" };
+
+bool mb_layout_is_init_name(const char *name, bool module_unload)
+{
+	if (mb_strstarts(name, ".init"))
+		return true;
+	return !module_unload && mb_strstarts(name, ".exit");
+}
+
+void mb_layout_rewrite(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *opts,
+		       struct mb_rewrite_info *info)
+{
+	info->percpu_index = 0;
+	for (size_t i = 1; i < nsecs; i++) {
+		struct mb_sec *s = &secs[i];
+		/* rewrite_section_headers(): loader-only metadata */
+		if (mb_streq(s->name, ".modinfo") || mb_streq(s->name, "__versions"))
+			s->flags &= ~(uint64_t)MB_SHF_ALLOC;
+		/* the per-cpu allocator owns it; only the first one counts, as
+		 * find_pcpusec() finds the first */
+		if (mb_streq(s->name, ".data..percpu")) {
+			s->flags &= ~(uint64_t)MB_SHF_ALLOC;
+			if (info->percpu_index == 0)
+				info->percpu_index = i;
+		}
+		/* module_mark_ro_after_init(): by exact name, any section */
+		for (size_t k = 0; k < sizeof(ro_after_init_names) / sizeof(ro_after_init_names[0]); k++)
+			if (mb_streq(s->name, ro_after_init_names[k]))
+				s->flags |= MB_SHF_RO_AFTER_INIT;
+		if (opts->static_call_inline && mb_streq(s->name, ".static_call_sites"))
+			s->flags |= MB_SHF_RO_AFTER_INIT;
+	}
+}
+
+/* The mask that places a section in the kernel's walk for its class (core
+ * or init), or -1: the first mask that takes it, since the walk visits the
+ * masks in order and skips a section once placed (its sh_entsize marker). A
+ * mask whose type is MOD_INVALID for init (ro_after_init) does not place the
+ * section (WARN_ON_ONCE in the kernel), so a later mask may. */
+static int section_mask(uint64_t flags, bool is_init)
+{
+	for (size_t m = 0; m < NMASKS; m++) {
+		if ((flags & masks[m].must) != masks[m].must || (flags & masks[m].mustnot))
+			continue;
+		if ((is_init ? masks[m].init_type : masks[m].core_type) == MOD_INVALID)
+			continue;
+		return (int)m;
+	}
+	return -1;
+}
+
+struct acc {
+	unsigned long size[MOD_MEM_NUM_TYPES];
+	unsigned long align[MOD_MEM_NUM_TYPES];
+};
+
+/* module_get_offset_and_type(): offset of a new piece of `size` bytes at
+ * `align` in type t. false on overflow. */
+static bool append(struct acc *a, int t, unsigned long size, unsigned long align, unsigned long *offset)
+{
+	unsigned long off;
+	if (align == 0)
+		align = 1;
+	if (!mb_align_up(a->size[t], align, &off) || size > ~0UL - off)
+		return false;
+	*offset = off;
+	a->size[t] = off + size;
+	if (align > a->align[t])
+		a->align[t] = align;
+	return true;
+}
+
+static int fail(struct mb_layout_err *err, enum mb_layout_status st, const struct mb_sec *secs,
+		size_t i, unsigned long value)
+{
+	err->status = st;
+	err->index = i;
+	err->name = secs ? secs[i].name : "";
+	err->flags = secs ? secs[i].flags : 0;
+	err->value = value;
+	return -1;
+}
+
+/* One pass of layout_sections() + layout_symtab(). With commit false it only
+ * checks that every size fits; with commit true it writes the results. */
+static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *opts,
+		const struct mb_kallsyms_in *ks, struct mb_layout *out, struct mb_layout_err *err,
+		bool commit)
+{
+	struct acc a;
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		a.size[t] = 0;
+		a.align[t] = 1;
+	}
+	uint64_t symflags = 0, strflags = 0;
+	if (ks) {
+		symflags = secs[ks->symtab_index].flags;
+		strflags = secs[ks->strtab_index].flags;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		bool is_init = pass == 1;
+		for (size_t m = 0; m < NMASKS; m++) {
+			for (size_t i = 1; i < nsecs; i++) {
+				struct mb_sec *s = &secs[i];
+				if (mb_layout_is_init_name(s->name, opts->module_unload) != is_init)
+					continue;
+				if (section_mask(s->flags, is_init) != (int)m)
+					continue;
+				int t = is_init ? masks[m].init_type : masks[m].core_type;
+				unsigned long off;
+				if (!append(&a, t, s->size, s->addralign, &off))
+					return fail(err, MB_LAYOUT_TOO_BIG, secs, i, s->size);
+				if (commit) {
+					s->mem_type = t;
+					s->offset = off;
+				}
+			}
+		}
+	}
+
+	if (ks) {
+		const struct mb_sec *sym = &secs[ks->symtab_index], *str = &secs[ks->strtab_index];
+		struct mb_kallsyms_out ko;
+		unsigned long symoff, stroff;
+		unsigned long nsrc = sym->size / ks->sym_size;
+		unsigned long kallsyms_size = 4 * ks->ptr_bytes; /* symtab, num_symtab (padded), strtab, typetab */
+		if (!append(&a, MOD_INIT_DATA, sym->size, sym->addralign, &symoff))
+			return fail(err, MB_LAYOUT_TOO_BIG, secs, ks->symtab_index, sym->size);
+		/* the core copy: symbols, their names, their type chars */
+		if (ks->ndst > ~0UL / ks->sym_size ||
+		    !append(&a, MOD_DATA, ks->ndst * ks->sym_size, sym->addralign, &ko.symoffs) ||
+		    !append(&a, MOD_DATA, ks->core_strtab_size, 1, &ko.stroffs) ||
+		    !append(&a, MOD_DATA, ks->ndst, 1, &ko.core_typeoffs))
+			return fail(err, MB_LAYOUT_TOO_BIG, secs, ks->symtab_index, ks->ndst);
+		if (!append(&a, MOD_INIT_DATA, str->size, str->addralign, &stroff) ||
+		    !append(&a, MOD_INIT_DATA, kallsyms_size, ks->ptr_bytes, &ko.init_kallsyms_off) ||
+		    !append(&a, MOD_INIT_DATA, nsrc, 1, &ko.init_typeoffs))
+			return fail(err, MB_LAYOUT_TOO_BIG, secs, ks->strtab_index, str->size);
+		if (commit) {
+			secs[ks->symtab_index].flags = symflags | MB_SHF_ALLOC;
+			secs[ks->symtab_index].mem_type = MOD_INIT_DATA;
+			secs[ks->symtab_index].offset = symoff;
+			secs[ks->strtab_index].flags = strflags | MB_SHF_ALLOC;
+			secs[ks->strtab_index].mem_type = MOD_INIT_DATA;
+			secs[ks->strtab_index].offset = stroff;
+			out->kallsyms = ko;
+		}
+	}
+	if (commit) {
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			out->size[t] = a.size[t];
+			out->align[t] = a.align[t];
+		}
+		out->has_kallsyms = ks != NULL;
+	}
+	return 0;
+}
+
+int mb_layout_sections(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *opts,
+		       const struct mb_kallsyms_in *ks, struct mb_layout *out, struct mb_layout_err *err)
+{
+	for (size_t i = 1; i < nsecs; i++) {
+		const struct mb_sec *s = &secs[i];
+		/* module_enforce_rwx_sections() looks at every section, allocated or not */
+		if (opts->strict_rwx && (s->flags & (MB_SHF_WRITE | MB_SHF_EXECINSTR)) ==
+						(MB_SHF_WRITE | MB_SHF_EXECINSTR))
+			return fail(err, MB_LAYOUT_WX, secs, i, 0);
+		if ((s->flags & MB_SHF_ALLOC) && s->addralign != 0 && !mb_is_pow2(s->addralign))
+			return fail(err, MB_LAYOUT_BAD_ALIGN, secs, i, s->addralign);
+	}
+	if (ks) {
+		if (ks->symtab_index == 0 || ks->symtab_index >= nsecs || ks->strtab_index == 0 ||
+		    ks->strtab_index >= nsecs || ks->sym_size == 0 || !mb_is_pow2(ks->ptr_bytes))
+			return fail(err, MB_LAYOUT_BAD_KALLSYMS, NULL, 0, 0);
+		/* they are not allocated yet, so the loop above did not check them */
+		for (size_t k = 0; k < 2; k++) {
+			size_t i = k ? ks->strtab_index : ks->symtab_index;
+			if (secs[i].addralign != 0 && !mb_is_pow2(secs[i].addralign))
+				return fail(err, MB_LAYOUT_BAD_ALIGN, secs, i, secs[i].addralign);
+		}
+	}
+	if (walk(secs, nsecs, opts, ks, out, err, false) != 0)
+		return -1;
+	for (size_t i = 0; i < nsecs; i++) {
+		secs[i].mem_type = MOD_INVALID;
+		secs[i].offset = 0;
+	}
+	return walk(secs, nsecs, opts, ks, out, err, true);
+}
+
+void mb_layout_strerror(const struct mb_layout_err *err, char *buf, size_t len)
+{
+	struct mb_fmtbuf b;
+	mb_fmt_init(&b, buf, len);
+	switch (err->status) {
+	case MB_LAYOUT_OK:
+		mb_fmt_str(&b, "no error");
+		break;
+	case MB_LAYOUT_WX:
+		mb_fmt_str(&b, "section ");
+		mb_fmt_str(&b, err->name);
+		mb_fmt_str(&b, " (index ");
+		mb_fmt_dec(&b, err->index);
+		mb_fmt_str(&b, ") has invalid WRITE|EXEC flags (");
+		mb_fmt_hex(&b, err->flags);
+		mb_fmt_str(&b, ")");
+		break;
+	case MB_LAYOUT_BAD_ALIGN:
+		mb_fmt_str(&b, "section ");
+		mb_fmt_str(&b, err->name);
+		mb_fmt_str(&b, " (index ");
+		mb_fmt_dec(&b, err->index);
+		mb_fmt_str(&b, ") has alignment ");
+		mb_fmt_dec(&b, err->value);
+		mb_fmt_str(&b, ", not a power of two");
+		break;
+	case MB_LAYOUT_TOO_BIG:
+		mb_fmt_str(&b, "section ");
+		mb_fmt_str(&b, err->name);
+		mb_fmt_str(&b, " (index ");
+		mb_fmt_dec(&b, err->index);
+		mb_fmt_str(&b, "): size ");
+		mb_fmt_hex(&b, err->value);
+		mb_fmt_str(&b, " overflows its module memory type");
+		break;
+	case MB_LAYOUT_BAD_KALLSYMS:
+		mb_fmt_str(&b, "kallsyms layout: symbol or string table index out of range");
+		break;
+	}
+}

@@ -1,0 +1,169 @@
+/* Placement of module memory: which address each mod_mem type of a module
+ * gets, with the caller owning every byte of state (no malloc).
+ *
+ * Policies:
+ *   MB_POLICY_KERNEL  as upstream execmem/vmalloc: each non-empty type is its
+ *                     own allocation of PAGE_ALIGN(size) bytes, lowest-address
+ *                     first fit in the type's window, then its fallback
+ *                     windows; one guard page of address space after each
+ *                     allocation (vmalloc's); freed space is reused lowest
+ *                     first.
+ *   MB_POLICY_PACKED  one pool per permission class (RX, R, RW, ro_after_init)
+ *                     made of large-page chunks (like the x86 ROX cache):
+ *                     allocations are carved first-fit from the chunks of
+ *                     their class with no guard pages; a chunk is reserved
+ *                     like a kernel allocation (large-page aligned, in the
+ *                     class's window, guard page after it) and released when
+ *                     its last allocation is freed.
+ *
+ * Which window a type uses follows execmem: text types (TEXT, INIT_TEXT) use
+ * the text windows, every data type (INIT_DATA and INIT_RODATA included) the
+ * data windows.
+ *
+ * Arenas: the host maps guest memory per arena. Under KERNEL every
+ * allocation is its own arena [base, base + PAGE_ALIGN(size)); under PACKED
+ * the arena is the chunk and many allocations share it. An allocation says
+ * whether placing it created its arena (mb_alloc.arena_created); a free says
+ * whether it released it (return value). Arena base/size stay readable in
+ * the mb_arena until the next placement call.
+ *
+ * Addresses are unsigned long and every range is handled as [start, last]
+ * (inclusive) so a window ending at 0xffffffff on a 32-bit build works.
+ * Deterministic: the same calls give the same addresses; nothing depends on
+ * pointer values. */
+#ifndef MODBED_CORE_PLACE_H
+#define MODBED_CORE_PLACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/layout.h"
+#include "core/modmem.h"
+
+#define MB_MAX_WINDOWS 3
+
+/* An address window, both ends inclusive. */
+struct mb_window {
+	const char *name;        /* for messages and `modbed maps`: "modules", ... */
+	unsigned long start;
+	unsigned long last;
+};
+
+/* Everything placement needs from a memory map (arch/map.h builds one). */
+struct mb_place_config {
+	unsigned long page_size;       /* power of two */
+	unsigned long large_page_size; /* power of two, >= page_size: pool chunk size */
+	struct mb_window text[MB_MAX_WINDOWS]; /* primary first, then fallbacks */
+	size_t ntext;
+	struct mb_window data[MB_MAX_WINDOWS];
+	size_t ndata;
+};
+
+enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED };
+
+/* Permission classes of the packed pools. */
+enum mb_pclass { MB_PCLASS_RX = 0, MB_PCLASS_RO, MB_PCLASS_RW, MB_PCLASS_RO_AFTER_INIT, MB_NPCLASS };
+enum mb_pclass mb_pclass_of(int mem_type);
+
+/* An occupied piece of address space (allocation or chunk, guard included),
+ * in the allocator's address-sorted list. */
+struct mb_range {
+	unsigned long base;
+	unsigned long span;            /* bytes occupied, guard page included */
+	struct mb_range *prev, *next;
+};
+
+struct mb_alloc;
+
+/* A piece of guest memory the host maps as one unit. */
+struct mb_arena {
+	unsigned long base;
+	unsigned long size;            /* mapped bytes (no guard) */
+	enum mb_pclass pclass;
+	unsigned users;                /* allocations inside it */
+	/* private */
+	struct mb_range range;
+	struct mb_alloc *first;        /* packed: allocations inside, address order */
+	struct mb_arena *next_chunk;   /* packed: chunks of one class, address order */
+	bool in_use;
+};
+
+/* One placed mod_mem type. Caller-owned; embed one per type in the module
+ * record. Valid between a successful placement and its free. */
+struct mb_alloc {
+	unsigned long base;
+	unsigned long size;            /* bytes reserved: KERNEL PAGE_ALIGN(size),
+					  PACKED the size rounded to its granule */
+	int type;                      /* enum mod_mem_type */
+	struct mb_arena *arena;
+	bool arena_created;            /* placing this allocation created the arena */
+	bool arena_released;           /* freeing it released the arena */
+	/* private */
+	bool live;
+	struct mb_arena own;           /* the arena under KERNEL */
+	struct mb_alloc *prev, *next;  /* packed: neighbours inside the chunk */
+};
+
+struct mb_place {
+	enum mb_policy policy;
+	struct mb_place_config cfg;
+	struct mb_range *ranges;       /* address-sorted, all allocations and chunks */
+	size_t nranges;
+	struct mb_arena *chunks;       /* caller's chunk descriptors (PACKED) */
+	size_t nchunks;
+	struct mb_arena *pool[MB_NPCLASS]; /* live chunks per class, address order */
+};
+
+enum mb_place_status {
+	MB_PLACE_OK = 0,
+	MB_PLACE_NOSPACE,      /* no window has room */
+	MB_PLACE_NOCHUNK,      /* PACKED: all caller chunk descriptors in use */
+	MB_PLACE_BAD_CONFIG,   /* page sizes not powers of two, empty windows, ... */
+	MB_PLACE_TOO_BIG,      /* size + alignment overflow the address space */
+};
+
+/* What failed, for "no space for MOD_INIT_DATA (12288 bytes, align 0x1000) in
+ * window vmalloc [0x...-0x...]" messages. */
+struct mb_place_err {
+	enum mb_place_status status;
+	int type;
+	unsigned long size;        /* requested bytes (before rounding) */
+	unsigned long align;
+	const struct mb_window *windows; /* the windows tried, in order */
+	size_t nwindows;
+};
+
+/* chunks/nchunks: descriptors for PACKED pool chunks (may be NULL/0 under
+ * KERNEL). Returns 0, or -1 with MB_PLACE_BAD_CONFIG. */
+int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_place_config *cfg,
+		  struct mb_arena *chunks, size_t nchunks, struct mb_place_err *err);
+
+/* Places one type: size bytes (> 0) at alignment align (a power of two; the
+ * layout's largest section alignment). 0 on success; -1 and err on failure,
+ * with the allocator unchanged. */
+int mb_place_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+		   struct mb_alloc *a, struct mb_place_err *err);
+
+/* Frees a (it must be live; a non-live a is ignored). Returns true (and sets
+ * a->arena_released) if that released its arena: the host then unmaps
+ * a->arena->base/size. Under PACKED a free inside a surviving chunk leaves the
+ * bytes mapped; the host may fill them with traps as the ROX cache does. */
+bool mb_place_free(struct mb_place *pl, struct mb_alloc *a);
+
+/* Frees every live type of a module, MOD_DATA last (it holds struct module). */
+void mb_place_free_module(struct mb_place *pl, struct mb_alloc allocs[MOD_MEM_NUM_TYPES]);
+
+/* Places every non-empty type of a layout into allocs[MOD_MEM_NUM_TYPES]
+ * (empty types get base 0, size 0, arena NULL). All or nothing: on failure
+ * the types already placed are released and the allocator is exactly as
+ * before. */
+int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
+		    struct mb_alloc allocs[MOD_MEM_NUM_TYPES], struct mb_place_err *err);
+
+/* Formats err as one line into buf (always NUL-terminated). */
+void mb_place_strerror(const struct mb_place_err *err, char *buf, size_t len);
+
+/* Walk of the occupied ranges in address order (tests, `modbed maps`). */
+static inline const struct mb_range *mb_place_first(const struct mb_place *pl) { return pl->ranges; }
+
+#endif
