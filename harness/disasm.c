@@ -157,8 +157,8 @@ static void decode(struct mb_disasm *d, struct mb_insn *in, const uint8_t *code,
 		memcpy(in->bytes, ci->bytes, ci->size);
 		uint32_t w = word_of(d, in->bytes, in->size);
 		if (dbg->rename == NULL || !dbg->rename(w, ci->mnemonic, ci->op_str, in->text, sizeof(in->text)))
-			snprintf(in->text, sizeof(in->text), "%s%s%s", ci->mnemonic, ci->op_str[0] ? " " : "",
-				 ci->op_str);
+			snprintf(in->text, sizeof(in->text), "%.31s%s%.*s", ci->mnemonic, ci->op_str[0] ? " " : "",
+				 (int)sizeof(in->text) - 33, ci->op_str);
 	} else {
 		/* One unit of the ISA: a word on fixed-width ISAs, a byte on x86. */
 		size_t unit = d->arch->cpu->insn_align > 1 ? d->arch->cpu->insn_align : 1;
