@@ -1,4 +1,5 @@
 #include "arch/arch.h"
+#include "arch/reloc.h"
 
 /* arch/arm64/map_arm64.c: default first */
 extern const struct mb_map *const mb_arm64_maps[1];
@@ -17,6 +18,7 @@ const struct mb_arch mb_arch_arm64 = {
 	.maps = mb_arm64_maps,
 	.nmaps = sizeof(mb_arm64_maps) / sizeof(mb_arm64_maps[0]),
 	.big_endian = false,
+	.reloc = &mb_reloc_arm64,
 	.cpu = &mb_cpu_arm64,
 	.debug = &mb_debug_arm64,
 };

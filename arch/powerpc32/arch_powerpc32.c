@@ -1,4 +1,5 @@
 #include "arch/arch.h"
+#include "arch/reloc.h"
 
 /* arch/powerpc32/map_powerpc32.c: default first */
 extern const struct mb_map *const mb_powerpc32_maps[2];
@@ -17,6 +18,7 @@ const struct mb_arch mb_arch_powerpc32 = {
 	.maps = mb_powerpc32_maps,
 	.nmaps = sizeof(mb_powerpc32_maps) / sizeof(mb_powerpc32_maps[0]),
 	.big_endian = true,
+	.reloc = &mb_reloc_powerpc32,
 	.cpu = &mb_cpu_powerpc32,
 	.debug = &mb_debug_powerpc32,
 };

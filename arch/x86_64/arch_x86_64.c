@@ -1,4 +1,5 @@
 #include "arch/arch.h"
+#include "arch/reloc.h"
 
 /* arch/x86_64/map_x86_64.c: default first */
 extern const struct mb_map *const mb_x86_64_maps[2];
@@ -17,6 +18,7 @@ const struct mb_arch mb_arch_x86_64 = {
 	.maps = mb_x86_64_maps,
 	.nmaps = sizeof(mb_x86_64_maps) / sizeof(mb_x86_64_maps[0]),
 	.big_endian = false,
+	.reloc = &mb_reloc_x86_64,
 	.cpu = &mb_cpu_x86_64,
 	.debug = &mb_debug_x86_64,
 };

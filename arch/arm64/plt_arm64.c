@@ -1,0 +1,213 @@
+/* arm64 module PLTs (arch/arm64/kernel/module-plts.c): the sizing pass
+ * (module_frob_arch_sections) and the entries CALL26/JUMP26 fall back to.
+ *
+ * An entry is `adrp x16, dst; add x16, x16, #:lo12:dst; br x16` (12 bytes).
+ * The kernel shares an entry only with the one emitted just before it,
+ * which is enough because the sizing pass sorted each section's branch
+ * relocations by (symbol, type, addend) and they are applied in that order.
+ * Erratum 843419 (ADRP at page offsets 0xff8/0xffc) is not modelled: the
+ * emulated CPUs do not have it, and the kernel only acts on it when the
+ * CPU does. */
+#include "arch/arm64/arm64_insn.h"
+
+enum {
+	R_AARCH64_JUMP26 = 282,
+	R_AARCH64_CALL26 = 283,
+	PLT_ENTRY_SIZE = 12,
+	L1_CACHE_BYTES = 64,
+	NR_FTRACE_PLTS = 1,
+	ARM64_REG_IP0 = 16,
+};
+
+static const uint32_t ADRP_X16 = 0x90000000u | ARM64_REG_IP0;
+static const uint32_t ADD_X16_X16 = 0x91000000u | (ARM64_REG_IP0 << 5) | ARM64_REG_IP0;
+static const uint32_t BR_X16 = 0xd61f0000u | (ARM64_REG_IP0 << 5);
+
+/* ---- Sizing -------------------------------------------------------------- */
+
+static bool branch_rela_needs_plt(const struct mb_object *obj, const struct mb_obj_rela *r,
+				  uint32_t dstidx)
+{
+	if (obj->symbols[r->sym].shndx == dstidx)
+		return false;
+	return r->type == R_AARCH64_JUMP26 || r->type == R_AARCH64_CALL26;
+}
+
+/* The kernel's partition_branch_plt_relas, step for step (including that it
+ * returns n - 1 when every relocation qualifies), so that the order the
+ * relocations are applied in, and hence PLT sharing, is the kernel's. */
+static size_t partition_branch_plt_relas(const struct mb_object *obj, struct mb_obj_rela *r,
+					 size_t n, uint32_t dstidx)
+{
+	if (n == 0)
+		return 0;
+	size_t i = 0, j = n - 1;
+	while (i < j) {
+		if (branch_rela_needs_plt(obj, &r[i], dstidx)) {
+			i++;
+		} else if (branch_rela_needs_plt(obj, &r[j], dstidx)) {
+			j--;
+		} else {
+			struct mb_obj_rela t = r[i];
+			r[i] = r[j];
+			r[j] = t;
+		}
+	}
+	return i;
+}
+
+/* cmp_rela: r_info (symbol, then type, as ELF64_R_INFO packs them), then
+ * addend. */
+static int cmp_rela(const struct mb_obj_rela *a, const struct mb_obj_rela *b)
+{
+	if (a->sym != b->sym)
+		return a->sym < b->sym ? -1 : 1;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	if (a->addend != b->addend)
+		return a->addend < b->addend ? -1 : 1;
+	return 0;
+}
+
+static uint32_t count_plts(const struct mb_object *obj, const struct mb_obj_rela *r, size_t n,
+			   uint32_t dstidx)
+{
+	uint32_t ret = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].type != R_AARCH64_JUMP26 && r[i].type != R_AARCH64_CALL26)
+			continue;
+		/* A branch within its own section never needs a PLT. */
+		if (obj->symbols[r[i].sym].shndx == dstidx)
+			continue;
+		bool duplicate = i > 0 && cmp_rela(&r[i], &r[i - 1]) == 0;
+		if (r[i].addend != 0 || !duplicate)
+			ret++;
+	}
+	return ret;
+}
+
+static void make_plt_section(struct mb_obj_section *sec, uint32_t count)
+{
+	sec->type = MB_SHT_NOBITS;
+	sec->flags = MB_SHF_EXECINSTR | MB_SHF_ALLOC;
+	sec->addralign = L1_CACHE_BYTES;
+	sec->size = ((uint64_t)count + 1) * PLT_ENTRY_SIZE;
+}
+
+static void make_ftrace_section(struct mb_obj_section *sec)
+{
+	sec->type = MB_SHT_NOBITS;
+	sec->flags = MB_SHF_EXECINSTR | MB_SHF_ALLOC;
+	sec->addralign = 4; /* __alignof__(struct plt_entry) */
+	sec->size = NR_FTRACE_PLTS * PLT_ENTRY_SIZE;
+}
+
+enum mb_reloc_status arm64_size_plts(struct mb_object *obj, const struct mb_reloc_config *cfg,
+				     struct mb_plt_plan *plan)
+{
+	uint32_t core = mb_obj_find_section(obj, ".plt");
+	uint32_t init = mb_obj_find_section(obj, ".init.plt");
+	uint32_t tramp = mb_obj_find_section(obj, ".text.ftrace_trampoline");
+	uint32_t init_tramp = mb_obj_find_section(obj, ".init.text.ftrace_trampoline");
+
+	if (!core || !init)
+		return MB_RELOC_NO_PLT_SECTION;
+	if (obj->nsymbols == 0)
+		return MB_RELOC_NO_SYMTAB;
+	enum mb_reloc_status st = mb_obj_check_symbols(obj);
+	if (st != MB_RELOC_OK)
+		return st;
+
+	uint32_t core_plts = 0, init_plts = 0;
+	for (size_t i = 0; i < obj->nrelsecs; i++) {
+		struct mb_obj_relsec *rs = &obj->relsecs[i];
+		if (rs->target >= obj->nsections)
+			continue;
+		const struct mb_obj_section *dst = &obj->sections[rs->target];
+		if (!(dst->flags & MB_SHF_EXECINSTR))
+			continue;
+		size_t nents = partition_branch_plt_relas(obj, rs->relas, rs->nrelas, rs->target);
+		mb_rela_sort(rs->relas, nents, cmp_rela);
+		uint32_t n = count_plts(obj, rs->relas, rs->nrelas, rs->target);
+		if (mb_init_layout_section(dst->name))
+			init_plts += n;
+		else
+			core_plts += n;
+	}
+
+	make_plt_section(&obj->sections[core], core_plts);
+	make_plt_section(&obj->sections[init], init_plts);
+	if (!(cfg && cfg->arm64_no_ftrace)) {
+		if (tramp)
+			make_ftrace_section(&obj->sections[tramp]);
+		if (init_tramp)
+			make_ftrace_section(&obj->sections[init_tramp]);
+	}
+	*plan = (struct mb_plt_plan){
+		.core_shndx = core, .init_shndx = init,
+		.core_max = core_plts, .init_max = init_plts,
+	};
+	return MB_RELOC_OK;
+}
+
+/* ---- Emission ------------------------------------------------------------ */
+
+static void get_plt_entry(uint64_t dst, uint64_t pc, uint32_t words[3])
+{
+	int64_t page_delta = mb_s64((dst & ~(uint64_t)0xfff) - (pc & ~(uint64_t)0xfff));
+	words[0] = arm64_encode_imm(ARM64_IMM_ADR, ADRP_X16, (uint64_t)mb_asr(page_delta, 12));
+	words[1] = arm64_encode_imm(ARM64_IMM_12, ADD_X16_X16, dst & 0xfff);
+	words[2] = BR_X16;
+}
+
+/* plt_entries_equal: same add and br, and both ADRPs resolve to one page. */
+static bool plt_entries_equal(const uint32_t a[3], uint64_t a_addr, const uint32_t b[3],
+			      uint64_t b_addr)
+{
+	if (a[1] != b[1] || a[2] != b[2])
+		return false;
+	uint64_t p = a_addr & ~(uint64_t)0xfff, q = b_addr & ~(uint64_t)0xfff;
+	if (a[0] == b[0] && p == q)
+		return true;
+	return p + (uint64_t)arm64_adrp_offset(a[0]) == q + (uint64_t)arm64_adrp_offset(b[0]);
+}
+
+enum mb_reloc_status arm64_plt_pick(struct mb_plt_state *plts, bool in_init, uint64_t dst,
+				    struct arm64_plt_pick *pick)
+{
+	struct mb_plt *plt = in_init ? &plts->init : &plts->core;
+	uint32_t i = plt->used;
+
+	pick->plt = plt;
+	get_plt_entry(dst, plt->addr + (uint64_t)i * PLT_ENTRY_SIZE, pick->words);
+	if (i > 0 && (uint64_t)i * PLT_ENTRY_SIZE <= plt->size) {
+		uint32_t prev[3];
+		const uint8_t *pb = plt->bytes + (uint64_t)(i - 1) * PLT_ENTRY_SIZE;
+		for (int w = 0; w < 3; w++)
+			prev[w] = (uint32_t)mb_load(pb + 4 * w, 4, false);
+		uint64_t prev_addr = plt->addr + (uint64_t)(i - 1) * PLT_ENTRY_SIZE;
+		if (plt_entries_equal(pick->words, plt->addr + (uint64_t)i * PLT_ENTRY_SIZE, prev,
+				      prev_addr)) {
+			pick->slot = i - 1;
+			pick->addr = prev_addr;
+			pick->fresh = false;
+			return MB_RELOC_OK;
+		}
+	}
+	if (i >= plt->max || (uint64_t)(i + 1) * PLT_ENTRY_SIZE > plt->size)
+		return MB_RELOC_PLT_FULL;
+	pick->slot = i;
+	pick->addr = plt->addr + (uint64_t)i * PLT_ENTRY_SIZE;
+	pick->fresh = true;
+	return MB_RELOC_OK;
+}
+
+void arm64_plt_commit(const struct arm64_plt_pick *pick)
+{
+	if (!pick->fresh)
+		return;
+	uint8_t *p = pick->plt->bytes + (uint64_t)pick->slot * PLT_ENTRY_SIZE;
+	for (int w = 0; w < 3; w++)
+		mb_store(p + 4 * w, 4, pick->words[w], false);
+	pick->plt->used = pick->slot + 1;
+}
