@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `modbed info` on every corpus module against an independent reading of the
+# same bytes: .modinfo dumped by llvm-objcopy and split by tr, __versions
+# entry count from llvm-readelf's section size / 64, and the signature
+# trailer decoded with tail/od (sig_len is the big-endian word before the
+# magic; the signature starts sig_len + 40 bytes before the end).
+# usage: info_check.sh MODBED CORPUS_DIR LLVM_OBJCOPY LLVM_READELF
+set -uo pipefail
+modbed=$1 corpus=$2 objcopy=$3 readelf=$4
+SKIP=77
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+checked=0 failed=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }  # a whole-run failure
+
+for arch in x86_64 arm64; do
+	dir=$corpus/$arch
+	find "$dir" -name '*.ko' 2>/dev/null | sort >"$tmp/list"
+	[ -s "$tmp/list" ] || { echo "corpus: SKIP: no modules under $dir (run tests/corpus/fetch.sh)"; exit $SKIP; }
+
+	# modbed's view: one "file<TAB>field<TAB>value" line per checked field.
+	xargs -a "$tmp/list" -n 64 "$modbed" info >"$tmp/info" 2>"$tmp/err" || { cat "$tmp/err"; fail "$arch: modbed info exited non-zero"; }
+	awk -v OFS='\t' '
+		/^filename:/ { f = $2 }
+		/^vermagic:/ { v = $0; sub(/^vermagic:[ ]+/, "", v); print f, "vermagic", v }
+		/^license:/ { v = $0; sub(/^license:[ ]+/, "", v); print f, "license", v }
+		/^depends:/ { v = $0; sub(/^depends:[ ]*/, "", v); print f, "depends", v }
+		/^versions:/ { print f, "versions", ($2 == "none" ? 0 : $2) }
+		/^parm:/ { n[f]++ }
+		/^signature:/ { print f, "sig", ($2 == "none" ? "none" : $3 " " $7) }
+		END { for (k in n) print k, "nparm", n[k] }' "$tmp/info" | sort >"$tmp/got"
+
+	# The independent view.
+	: >"$tmp/want"
+	# (mawk has no hex input: the shell converts the size.)
+	xargs -a "$tmp/list" "$readelf" -S -W 2>/dev/null | awk '
+		/^File: / { f = $2 }
+		{ for (i = 2; i <= NF; i++) if ($i == "__versions") print f, $(i + 4) }' |
+	while read -r f hex; do printf '%s\tversions\t%d\n' "$f" $((0x$hex / 64)); done >>"$tmp/want"
+	while read -r ko; do
+		"$objcopy" --dump-section .modinfo="$tmp/mi" "$ko" "$tmp/junk" 2>/dev/null || : >"$tmp/mi"
+		tr '\0' '\n' <"$tmp/mi" | awk -v OFS='\t' -v f="$ko" '
+			/^vermagic=/ { print f, "vermagic", substr($0, 10) }
+			/^license=/ { print f, "license", substr($0, 9) }
+			/^depends=/ { print f, "depends", substr($0, 9); d = 1 }
+			/^parm(type)?=/ { split(substr($0, index($0, "=") + 1), a, ":"); p[a[1]] = 1 }
+			END { if (!d) print f, "depends", ""; n = 0; for (k in p) n++; if (n) print f, "nparm", n }' >>"$tmp/want"
+		size=$(stat -c %s "$ko")
+		if [ "$(tail -c 28 "$ko")" = "~Module signature appended~" ]; then
+			len=$(tail -c 32 "$ko" | head -c 4 | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+			printf '%s\tsig\t%s %s\n' "$ko" "$len" "$((size - 40 - len))" >>"$tmp/want"
+		else
+			printf '%s\tsig\tnone\n' "$ko" >>"$tmp/want"
+		fi
+	done <"$tmp/list"
+	sort -o "$tmp/want" "$tmp/want"
+
+	n=$(wc -l <"$tmp/list")
+	if ! diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
+		head -20 "$tmp/diff"
+		bad=$(grep '^[<>]' "$tmp/diff" | cut -f1 | cut -c3- | sort -u | wc -l)
+		echo "FAIL: $arch: modbed info differs from the independent reading for $bad modules"
+		failed=$((failed + bad))
+		n=$((n - bad))
+	fi
+	echo "$arch: $(wc -l <"$tmp/want") fields of $(wc -l <"$tmp/list") modules compared"
+	checked=$((checked + n))
+done
+echo "$checked passed, $failed failed"
+[ "$failed" = 0 ]
