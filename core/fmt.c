@@ -23,22 +23,19 @@ void mb_fmt_str(struct mb_fmtbuf *b, const char *s)
 		put(b, *s++);
 }
 
-/* Digits are produced by shifts and a subtract-based division by 10, so a
- * 32-bit target needs no 64-bit division helper from a libc. */
+/* v / 10 by long division over 16-bit pieces, so that only 32-bit divisions
+ * occur: a 32-bit target then needs no 64-bit division helper (__udivdi3)
+ * from a compiler runtime the freestanding core does not have. */
 static uint64_t div10(uint64_t v, unsigned *rem)
 {
-	uint64_t q = (v >> 1) + (v >> 2);
-	q += q >> 4;
-	q += q >> 8;
-	q += q >> 16;
-	q += q >> 32;
-	q >>= 3;
-	uint64_t r = v - q * 10;
-	while (r >= 10) {
-		q++;
-		r -= 10;
+	uint64_t q = 0;
+	uint32_t r = 0;
+	for (int shift = 48; shift >= 0; shift -= 16) {
+		uint32_t cur = (r << 16) | (uint32_t)((v >> shift) & 0xffff);
+		q |= (uint64_t)(cur / 10) << shift;
+		r = cur % 10;
 	}
-	*rem = (unsigned)r;
+	*rem = r;
 	return q;
 }
 

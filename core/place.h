@@ -53,6 +53,8 @@ struct mb_window {
 struct mb_place_config {
 	unsigned long page_size;       /* power of two */
 	unsigned long large_page_size; /* power of two, >= page_size: pool chunk size */
+	unsigned long guard_size;      /* address space left free after each allocation
+					  or chunk: page_size as vmalloc does, 0 for none */
 	struct mb_window text[MB_MAX_WINDOWS]; /* primary first, then fallbacks */
 	size_t ntext;
 	struct mb_window data[MB_MAX_WINDOWS];

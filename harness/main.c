@@ -6,7 +6,7 @@
 
 /* The command table: add a command here and in commands.h. */
 const struct mb_command mb_commands[] = {
-	{ "maps", cmd_maps, "maps [--arch A|all] [--json]              memory maps and their regions" },
+	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--json]   memory maps, windows, where each type goes" },
 	{ "info", cmd_info, "info FILE... [--json]                     .modinfo, __versions, signature of modules" },
 	{ NULL, NULL, NULL },
 };

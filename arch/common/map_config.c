@@ -50,6 +50,7 @@ int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
 		return -1;
 	out->page_size = (unsigned long)map->page_size;
 	out->large_page_size = (unsigned long)map->large_page_size;
+	out->guard_size = (unsigned long)map->page_size; /* vmalloc's guard page */
 	out->ntext = map->ntext;
 	out->ndata = map->ndata;
 	if (convert(map->text, map->ntext, map->random_base, off, out->text) != 0 ||

@@ -1,0 +1,456 @@
+#include "core/place.h"
+
+#include "core/fmt.h"
+#include "core/util.h"
+
+enum mb_pclass mb_pclass_of(int t)
+{
+	switch (t) {
+	case MOD_TEXT:
+	case MOD_INIT_TEXT:
+		return MB_PCLASS_RX;
+	case MOD_RODATA:
+	case MOD_INIT_RODATA:
+		return MB_PCLASS_RO;
+	case MOD_RO_AFTER_INIT:
+		return MB_PCLASS_RO_AFTER_INIT;
+	default:
+		return MB_PCLASS_RW;
+	}
+}
+
+static unsigned long umax(unsigned long a, unsigned long b) { return a > b ? a : b; }
+
+/* ---- the address-sorted range list: lowest fit, as find_vmap_lowest_match ---- */
+
+/* Lowest address a in w, aligned to align, with [a, a + span - 1] inside w
+ * and clear of every range. On success *before gets the range that will
+ * follow it (NULL: append). */
+static bool lowest_fit(const struct mb_place *pl, const struct mb_window *w, unsigned long span,
+		       unsigned long align, unsigned long *addr, struct mb_range **before)
+{
+	unsigned long cand;
+	if (span == 0 || !mb_align_up(w->start, align, &cand))
+		return false;
+	for (struct mb_range *r = pl->ranges;; r = r->next) {
+		if (cand > w->last || span - 1 > w->last - cand)
+			return false;
+		unsigned long cand_last = cand + (span - 1);
+		if (r == NULL || cand_last < r->base) {
+			*addr = cand;
+			*before = r;
+			return true;
+		}
+		unsigned long r_last = r->base + (r->span - 1);
+		if (r_last < cand)
+			continue;
+		if (r_last == ~0UL || !mb_align_up(r_last + 1, align, &cand))
+			return false;
+	}
+}
+
+static void range_insert(struct mb_place *pl, struct mb_range *r, struct mb_range *before)
+{
+	r->next = before;
+	if (before) {
+		r->prev = before->prev;
+		before->prev = r;
+	} else {
+		struct mb_range *last = pl->ranges;
+		while (last && last->next)
+			last = last->next;
+		r->prev = last;
+	}
+	if (r->prev)
+		r->prev->next = r;
+	else
+		pl->ranges = r;
+	pl->nranges++;
+}
+
+static void range_remove(struct mb_place *pl, struct mb_range *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		pl->ranges = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+	pl->nranges--;
+}
+
+static const struct mb_window *windows_of(const struct mb_place *pl, int type, size_t *n)
+{
+	if (mod_mem_type_is_text(type)) {
+		*n = pl->cfg.ntext;
+		return pl->cfg.text;
+	}
+	*n = pl->cfg.ndata;
+	return pl->cfg.data;
+}
+
+/* Reserves size bytes (+ guard) at align in the type's windows, primary
+ * first, as execmem_alloc's retry on the fallback range. */
+static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+		    struct mb_range *r)
+{
+	size_t n;
+	const struct mb_window *w = windows_of(pl, type, &n);
+	unsigned long span = size + pl->cfg.guard_size;
+	if (span < size)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long addr;
+		struct mb_range *before;
+		if (lowest_fit(pl, &w[i], span, align, &addr, &before)) {
+			r->base = addr;
+			r->span = span;
+			range_insert(pl, r, before);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int fail(struct mb_place_err *err, const struct mb_place *pl, enum mb_place_status st,
+		int type, unsigned long size, unsigned long align)
+{
+	err->status = st;
+	err->type = type;
+	err->size = size;
+	err->align = align;
+	err->windows = NULL;
+	err->nwindows = 0;
+	if (pl && type >= 0 && type < MOD_MEM_NUM_TYPES)
+		err->windows = windows_of(pl, type, &err->nwindows);
+	return -1;
+}
+
+static void copy_window(struct mb_window *d, const struct mb_window *s)
+{
+	d->name = s->name;
+	d->start = s->start;
+	d->last = s->last;
+}
+
+int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_place_config *cfg,
+		  struct mb_arena *chunks, size_t nchunks, struct mb_place_err *err)
+{
+	bool ok = mb_is_pow2(cfg->page_size) && mb_is_pow2(cfg->large_page_size) &&
+		  cfg->large_page_size >= cfg->page_size && cfg->ntext >= 1 && cfg->ndata >= 1 &&
+		  cfg->ntext <= MB_MAX_WINDOWS && cfg->ndata <= MB_MAX_WINDOWS &&
+		  (policy == MB_POLICY_KERNEL || policy == MB_POLICY_PACKED);
+	for (size_t i = 0; ok && i < cfg->ntext; i++)
+		ok = cfg->text[i].start <= cfg->text[i].last;
+	for (size_t i = 0; ok && i < cfg->ndata; i++)
+		ok = cfg->data[i].start <= cfg->data[i].last;
+	if (!ok)
+		return fail(err, NULL, MB_PLACE_BAD_CONFIG, MOD_INVALID, 0, 0);
+	pl->policy = policy;
+	/* field by field: a struct copy would be a memcpy call the
+	 * freestanding core has no library for */
+	pl->cfg.page_size = cfg->page_size;
+	pl->cfg.large_page_size = cfg->large_page_size;
+	pl->cfg.guard_size = cfg->guard_size;
+	pl->cfg.ntext = cfg->ntext;
+	pl->cfg.ndata = cfg->ndata;
+	for (size_t i = 0; i < cfg->ntext; i++)
+		copy_window(&pl->cfg.text[i], &cfg->text[i]);
+	for (size_t i = 0; i < cfg->ndata; i++)
+		copy_window(&pl->cfg.data[i], &cfg->data[i]);
+	pl->ranges = NULL;
+	pl->nranges = 0;
+	pl->chunks = chunks;
+	pl->nchunks = chunks ? nchunks : 0;
+	for (size_t i = 0; i < pl->nchunks; i++) {
+		chunks[i].in_use = false;
+		chunks[i].users = 0;
+		chunks[i].first = NULL;
+		chunks[i].next_chunk = NULL;
+	}
+	for (int c = 0; c < MB_NPCLASS; c++)
+		pl->pool[c] = NULL;
+	return 0;
+}
+
+/* ---- MB_POLICY_KERNEL: one vmalloc area per type ---- */
+
+static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+			struct mb_alloc *a, struct mb_place_err *err)
+{
+	unsigned long psize;
+	/* execmem aligns to MODULE_ALIGN (a page); a section asking for more
+	 * is honoured rather than silently misplaced */
+	unsigned long al = umax(pl->cfg.page_size, align);
+	if (!mb_align_up(size, pl->cfg.page_size, &psize))
+		return fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
+	if (!reserve(pl, type, psize, al, &a->own.range))
+		return fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
+	a->own.base = a->own.range.base;
+	a->own.size = psize;
+	a->own.pclass = mb_pclass_of(type);
+	a->own.users = 1;
+	a->own.first = a;
+	a->own.next_chunk = NULL;
+	a->own.in_use = true;
+	a->base = a->own.base;
+	a->size = psize;
+	a->arena = &a->own;
+	a->arena_created = true;
+	return 0;
+}
+
+/* ---- MB_POLICY_PACKED: large-page pools per permission class ---- */
+
+/* Types whose pages change independently of their neighbours (init memory
+ * is freed after init, ro_after_init turns read-only after init) get whole
+ * pages inside the pool so the change can be applied to them alone. */
+static unsigned long granule_of(const struct mb_place *pl, int type)
+{
+	if (mod_mem_type_is_init(type) || type == MOD_RO_AFTER_INIT)
+		return pl->cfg.page_size;
+	return 1;
+}
+
+/* First fit inside one chunk; *after gets the allocation to link after. */
+static bool chunk_fit(const struct mb_arena *c, unsigned long size, unsigned long align,
+		      unsigned long *addr, struct mb_alloc **after)
+{
+	unsigned long cand = c->base, last = c->base + (c->size - 1);
+	struct mb_alloc *prev = NULL;
+	for (struct mb_alloc *x = c->first;; prev = x, x = x->next) {
+		if (!mb_align_up(cand, align, &cand) || cand > last || size - 1 > last - cand)
+			return false;
+		if (x == NULL || cand + (size - 1) < x->base) {
+			*addr = cand;
+			*after = prev;
+			return true;
+		}
+		unsigned long x_last = x->base + (x->size - 1);
+		if (x_last == ~0UL)
+			return false;
+		if (x_last >= cand)
+			cand = x_last + 1;
+	}
+}
+
+static void chunk_link(struct mb_arena *c, struct mb_alloc *a, struct mb_alloc *after)
+{
+	a->prev = after;
+	a->next = after ? after->next : c->first;
+	if (a->next)
+		a->next->prev = a;
+	if (after)
+		after->next = a;
+	else
+		c->first = a;
+	c->users++;
+}
+
+static struct mb_arena *new_chunk(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+				  struct mb_place_err *err)
+{
+	struct mb_arena *c = NULL;
+	for (size_t i = 0; i < pl->nchunks && !c; i++)
+		if (!pl->chunks[i].in_use)
+			c = &pl->chunks[i];
+	if (!c) {
+		fail(err, pl, MB_PLACE_NOCHUNK, type, size, align);
+		return NULL;
+	}
+	/* execmem_cache_populate: round_up(size, PMD_SIZE), PMD aligned */
+	unsigned long csize, cal = umax(pl->cfg.large_page_size, align);
+	if (!mb_align_up(size, pl->cfg.large_page_size, &csize)) {
+		fail(err, pl, MB_PLACE_TOO_BIG, type, size, align);
+		return NULL;
+	}
+	if (!reserve(pl, type, csize, cal, &c->range)) {
+		fail(err, pl, MB_PLACE_NOSPACE, type, size, align);
+		return NULL;
+	}
+	enum mb_pclass pc = mb_pclass_of(type);
+	c->base = c->range.base;
+	c->size = csize;
+	c->pclass = pc;
+	c->users = 0;
+	c->first = NULL;
+	c->in_use = true;
+	/* keep the class's chunks in address order: first fit is lowest fit */
+	struct mb_arena **pp = &pl->pool[pc];
+	while (*pp && (*pp)->base < c->base)
+		pp = &(*pp)->next_chunk;
+	c->next_chunk = *pp;
+	*pp = c;
+	return c;
+}
+
+static void drop_chunk(struct mb_place *pl, struct mb_arena *c)
+{
+	struct mb_arena **pp = &pl->pool[c->pclass];
+	while (*pp != c)
+		pp = &(*pp)->next_chunk;
+	*pp = c->next_chunk;
+	c->next_chunk = NULL;
+	range_remove(pl, &c->range);
+	c->in_use = false;
+}
+
+static int packed_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+			struct mb_alloc *a, struct mb_place_err *err)
+{
+	unsigned long g = granule_of(pl, type), al = umax(align, g), rsize;
+	if (!mb_align_up(size, g, &rsize))
+		return fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
+	struct mb_arena *c;
+	unsigned long addr = 0;
+	struct mb_alloc *after = NULL;
+	for (c = pl->pool[mb_pclass_of(type)]; c; c = c->next_chunk)
+		if (chunk_fit(c, rsize, al, &addr, &after))
+			break;
+	a->arena_created = c == NULL;
+	if (!c) {
+		c = new_chunk(pl, type, rsize, al, err);
+		if (!c)
+			return -1;
+		if (!chunk_fit(c, rsize, al, &addr, &after)) { /* cannot happen: fresh chunk */
+			drop_chunk(pl, c);
+			return fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
+		}
+	}
+	a->base = addr;
+	a->size = rsize;
+	a->arena = c;
+	chunk_link(c, a, after);
+	return 0;
+}
+
+static bool packed_free(struct mb_place *pl, struct mb_alloc *a)
+{
+	struct mb_arena *c = a->arena;
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		c->first = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	a->prev = a->next = NULL;
+	if (--c->users)
+		return false;
+	drop_chunk(pl, c);
+	return true;
+}
+
+/* ---- the policy-neutral entry points ---- */
+
+int mb_place_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+		   struct mb_alloc *a, struct mb_place_err *err)
+{
+	if (type < 0 || type >= MOD_MEM_NUM_TYPES || size == 0 || (align && !mb_is_pow2(align)))
+		return fail(err, pl, MB_PLACE_BAD_CONFIG, type, size, align);
+	if (align == 0)
+		align = 1;
+	a->live = false;
+	a->arena_released = false;
+	a->type = type;
+	int rc = pl->policy == MB_POLICY_KERNEL ? kernel_alloc(pl, type, size, align, a, err)
+						: packed_alloc(pl, type, size, align, a, err);
+	if (rc == 0)
+		a->live = true;
+	return rc;
+}
+
+bool mb_place_free(struct mb_place *pl, struct mb_alloc *a)
+{
+	if (!a->live)
+		return false;
+	a->live = false;
+	if (pl->policy == MB_POLICY_KERNEL) {
+		range_remove(pl, &a->own.range);
+		a->own.in_use = false;
+		a->own.users = 0;
+		a->arena_released = true;
+	} else {
+		a->arena_released = packed_free(pl, a);
+	}
+	return a->arena_released;
+}
+
+static void clear(struct mb_alloc *a, int type)
+{
+	a->base = 0;
+	a->size = 0;
+	a->type = type;
+	a->arena = NULL;
+	a->arena_created = false;
+	a->arena_released = false;
+	a->live = false;
+	a->prev = a->next = NULL;
+}
+
+int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
+		    struct mb_alloc allocs[MOD_MEM_NUM_TYPES], struct mb_place_err *err)
+{
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+		clear(&allocs[t], t);
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		if (lay->size[t] == 0)
+			continue;
+		if (mb_place_alloc(pl, t, lay->size[t], lay->align[t], &allocs[t], err) != 0) {
+			/* as move_module's error path: release what was placed, in reverse */
+			while (t-- > 0)
+				if (allocs[t].live) {
+					mb_place_free(pl, &allocs[t]);
+					clear(&allocs[t], t);
+				}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void mb_place_free_module(struct mb_place *pl, struct mb_alloc allocs[MOD_MEM_NUM_TYPES])
+{
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+		if (t != MOD_DATA)
+			mb_place_free(pl, &allocs[t]);
+	mb_place_free(pl, &allocs[MOD_DATA]);
+}
+
+void mb_place_strerror(const struct mb_place_err *err, char *buf, size_t len)
+{
+	struct mb_fmtbuf b;
+	mb_fmt_init(&b, buf, len);
+	switch (err->status) {
+	case MB_PLACE_OK:
+		mb_fmt_str(&b, "no error");
+		return;
+	case MB_PLACE_BAD_CONFIG:
+		mb_fmt_str(&b, "invalid placement request or configuration");
+		return;
+	case MB_PLACE_NOSPACE:
+		mb_fmt_str(&b, "out of module space: no room for ");
+		break;
+	case MB_PLACE_NOCHUNK:
+		mb_fmt_str(&b, "out of pool chunk descriptors: cannot open a chunk for ");
+		break;
+	case MB_PLACE_TOO_BIG:
+		mb_fmt_str(&b, "size overflows the address space: ");
+		break;
+	}
+	mb_fmt_str(&b, mod_mem_type_name(err->type));
+	mb_fmt_str(&b, " (");
+	mb_fmt_dec(&b, err->size);
+	mb_fmt_str(&b, " bytes, align ");
+	mb_fmt_hex(&b, err->align);
+	mb_fmt_str(&b, ")");
+	for (size_t i = 0; i < err->nwindows; i++) {
+		mb_fmt_str(&b, i ? ", fallback " : " in ");
+		mb_fmt_str(&b, err->windows[i].name ? err->windows[i].name : "window");
+		mb_fmt_str(&b, " [");
+		mb_fmt_hex(&b, err->windows[i].start);
+		mb_fmt_str(&b, "-");
+		mb_fmt_hex(&b, err->windows[i].last);
+		mb_fmt_str(&b, "]");
+	}
+}
