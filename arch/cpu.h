@@ -67,6 +67,9 @@ struct mb_cpu_ops {
 	bool ret_addr_pushed;
 	bool stack_back_chain;
 	uint16_t stack_reserve;  /* bytes left free above sp (back chain / red zone) */
+	/* Where stack-passed arguments start, from sp at function entry (x86_64:
+	 * above the return address; ppc32: above back chain and LR save word). */
+	uint16_t stack_args_offset;
 
 	/* Encodings, target byte order. `ret` ends a host-implemented kernel
 	 * function after the host has set the return value; `trap` fills slots

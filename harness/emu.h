@@ -26,6 +26,8 @@ struct mb_machine;
 
 /* ---- creation ---------------------------------------------------------- */
 
+struct mb_space;
+
 struct mb_machine_config {
 	const struct mb_arch *arch;
 	/* Kernel image: the stub's code and data go at kernel_base. */
@@ -35,37 +37,33 @@ struct mb_machine_config {
 	uint64_t scratch_base, scratch_size;
 };
 
-/* 0 on success. The machine maps the kernel stub and the scratch area. */
+/* Creates the CPU and mirrors `space` into it: the machine observes the space
+ * (every arena created, protected or released there is mapped, protected or
+ * unmapped in Unicorn with the arena's host buffer, so relocation writes are
+ * guest memory) and adds its own fixed arenas for the kernel stub and the
+ * scratch area. Lifetime: create after the space; destroy (which releases
+ * its fixed arenas and stops observing) before mb_space_fini. */
 int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *cfg,
-		      struct mb_err *err);
+		      struct mb_space *space, struct mb_err *err);
 void mb_machine_destroy(struct mb_machine *m);
 
 const struct mb_arch *mb_machine_arch(const struct mb_machine *m);
 struct uc_struct *mb_machine_uc(struct mb_machine *m);    /* uc_engine * */
 
-/* ---- guest memory (mirror of the loader's address space) ---------------- */
+/* ---- guest memory -------------------------------------------------------- */
 
-enum { MB_PROT_READ = 1, MB_PROT_WRITE = 2, MB_PROT_EXEC = 4 };
-
-/* Maps [addr, addr+size) onto host memory (page aligned, the host buffer
- * stays owned by the caller and must outlive the mapping). `name` labels the
- * region in messages ("hello:text"). */
-int mb_machine_map(struct mb_machine *m, uint64_t addr, uint64_t size, void *host,
-		   unsigned prot, const char *name, struct mb_err *err);
-/* Changes the permission of a whole mapped region (exactly as mapped). */
-int mb_machine_protect(struct mb_machine *m, uint64_t addr, uint64_t size, unsigned prot,
-		       struct mb_err *err);
-/* Removes a mapping. freed_init marks the range so that later touches are
- * reported as `freed-init` rather than `unmapped` (until it is mapped again). */
-int mb_machine_unmap(struct mb_machine *m, uint64_t addr, uint64_t size, bool freed_init,
-		     struct mb_err *err);
+/* Marks [addr, addr+size) as freed init memory: a later touch is reported as
+ * `freed-init` rather than `unmapped` (until something is mapped there). Call
+ * before releasing the init arenas. */
+void mb_machine_mark_freed_init(struct mb_machine *m, uint64_t addr, uint64_t size);
 /* Host code changed bytes in [addr, addr+size): drop translated code there. */
 void mb_machine_code_changed(struct mb_machine *m, uint64_t addr, uint64_t size);
-/* Number of live mappings and whether [addr,addr+size) overlaps one (tests:
- * "a failed load leaves the machine as it was"). */
+/* Number of live Unicorn mappings and whether [addr,addr+size) overlaps one
+ * (tests: "a failed load leaves the machine as it was"). */
 size_t mb_machine_nmaps(const struct mb_machine *m);
 bool mb_machine_is_mapped(const struct mb_machine *m, uint64_t addr, uint64_t size);
 
+/* Host-side access (ignores guest permissions; fails on unmapped bytes). */
 int mb_machine_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len, struct mb_err *err);
 int mb_machine_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t len,
 		     struct mb_err *err);

@@ -45,6 +45,7 @@ const struct mb_cpu_ops mb_cpu_arm64 = {
 	.ret_addr_pushed = false,
 	.stack_back_chain = false,
 	.stack_reserve = 0,
+	.stack_args_offset = 0,
 	.ret_insn = A64(A64_RET),
 	.trap_insn = A64(A64_BRK0),
 	.stub_code = arm64_stub_code,

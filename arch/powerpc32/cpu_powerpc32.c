@@ -17,15 +17,22 @@ static const struct mb_cpu_stub_code powerpc32_stub_code[] = {
 			 PPC(0x7d8803a6u), PPC(0x4e800420u) }, 20 } },
 };
 
+/* clang reads the ppc32 stack canary at r2 - 0x7008 (the TLS ABI offset;
+ * it has no -mstack-protector-guard-reg=r2 as GCC kernels use), so r2 points
+ * that far above the task page, which holds the canary throughout. */
+#define PPC_TLS_CANARY_OFFSET 0x7008u
+
 static uc_err powerpc32_setup_percpu(uc_engine *uc, const struct mb_cpu_percpu *pc)
 {
-	(void)pc;
 	uint32_t msr = 0;
 	uc_err e = uc_reg_read(uc, UC_PPC_REG_MSR, &msr);
 	if (e != UC_ERR_OK)
 		return e;
 	msr |= MSR_FP;
-	return uc_reg_write(uc, UC_PPC_REG_MSR, &msr);
+	if ((e = uc_reg_write(uc, UC_PPC_REG_MSR, &msr)) != UC_ERR_OK)
+		return e;
+	uint32_t r2 = (uint32_t)pc->task_base + PPC_TLS_CANARY_OFFSET;
+	return uc_reg_write(uc, UC_PPC_REG_2, &r2);
 }
 
 /* X-form mfspr (XO 339) and mftb (XO 371); the SPR number is encoded with
@@ -96,6 +103,7 @@ const struct mb_cpu_ops mb_cpu_powerpc32 = {
 	.ret_addr_pushed = false,
 	.stack_back_chain = true,
 	.stack_reserve = 16,       /* the callee saves LR at 4(caller's r1) */
+	.stack_args_offset = 8,
 	.ret_insn = { { PPC(PPC_BLR) }, 4 },
 	.trap_insn = { { PPC(PPC_TRAP) }, 4 },
 	.stub_code = powerpc32_stub_code,

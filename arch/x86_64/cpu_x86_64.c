@@ -68,6 +68,7 @@ const struct mb_cpu_ops mb_cpu_x86_64 = {
 	.ret_addr_pushed = true,
 	.stack_back_chain = false,
 	.stack_reserve = 0,
+	.stack_args_offset = 8,
 	.ret_insn = { { 0xc3 }, 1 },
 	.trap_insn = { { 0x0f, 0x0b }, 2 },   /* ud2 */
 	.stub_code = x86_64_stub_code,

@@ -1,0 +1,63 @@
+/* Deliberate violations: each must stop the run with one fault kind. Built
+ * for the guest only (on the host they would crash). */
+#include "kapi.h"
+
+extern int counter;
+extern const int table_ro[4];
+int arith(int a, int b, int c);
+
+/* Each violation follows a store that is allowed, so the faulting store is
+ * not the first instruction of its translation block (Unicorn 2.0.1 would
+ * report the block start). volatile keeps the accesses where written. */
+volatile int fault_scratch;
+
+void write_text(int v)
+{
+	fault_scratch = v;
+	*(volatile int *)(void *)arith = v;
+}
+
+void write_rodata(int v)
+{
+	fault_scratch = v;
+	*(volatile int *)&table_ro[1] = v;
+}
+
+void memcpy_to_rodata(void)
+{
+	memcpy((void *)&table_ro[0], "xyz", 3);
+}
+
+/* Machine code in a writable, non-executable array. */
+unsigned int data_code[4] = { 0, 0, 0, 0 };
+
+int exec_data(void)
+{
+	return ((int (*)(void))(void *)data_code)();
+}
+
+void call_missing(int x)
+{
+	modbed_no_such_kernel_function(x + 1);
+}
+
+int read_addr(unsigned long addr)
+{
+	return *(volatile int *)addr;
+}
+
+void write_addr(unsigned long addr, int v)
+{
+	*(volatile int *)addr = v;
+}
+
+void spin(void)
+{
+	for (;;)
+		__asm__ volatile("");
+}
+
+int call_ptr(unsigned long fn)
+{
+	return ((int (*)(void))fn)();
+}
