@@ -1,0 +1,67 @@
+/* Fault reports, oops style: what the emulator's fault record (emu.h) does
+ * not know by itself. The registers at the fault, the backtrace the tracer's
+ * shadow call stack observed, the last instructions symbolized and
+ * disassembled, and for a BUG()/WARN() trap the file and line of the
+ * module's __bug_table entry:
+ *
+ *   struct bug_entry {                          (CONFIG_GENERIC_BUG)
+ *       int bug_addr_disp, file_disp;           relative to the field itself
+ *       unsigned short line, flags;             (x86_64, arm64: 12 bytes)
+ *   };
+ *   ppc32 has absolute pointers: unsigned long bug_addr; const char *file;
+ *   BUGFLAG_WARNING = 1 tells WARN() from BUG(). */
+#ifndef MODBED_HARNESS_BACKTRACE_H
+#define MODBED_HARNESS_BACKTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct mb_machine;
+struct mb_loader;
+struct mb_trace;
+struct mb_disasm;
+struct mb_fault;
+struct mb_json;
+
+#define MB_FAULT_MAX_REGS 48
+#define MB_FAULT_MAX_FRAMES 32
+
+struct mb_fault_context {
+	bool valid;
+	uint64_t regs[MB_FAULT_MAX_REGS];   /* arch->debug->regs order; pc is the exact fault pc */
+	unsigned nregs;
+	bool has_backtrace;                  /* a tracer watched the call */
+	uint64_t frame_func[MB_FAULT_MAX_FRAMES];  /* innermost first */
+	uint64_t frame_site[MB_FAULT_MAX_FRAMES];  /* call instruction, 0 for the outermost call */
+	unsigned nframes;
+	bool frames_truncated;
+	bool has_bug;                        /* the pc is a __bug_table entry */
+	bool bug_warning;
+	unsigned bug_line;
+	char bug_file[160];
+};
+
+#define BUGFLAG_WARNING 1u
+
+/* Fills ctx right after the faulting mb_machine_call returned (the CPU is
+ * still as the fault left it). t and l may be NULL. */
+void mb_fault_context_fill(struct mb_fault_context *ctx, const struct mb_fault *f, struct mb_machine *m,
+			   const struct mb_trace *t, const struct mb_loader *l);
+
+/* The __bug_table entry whose trap is at pc, from the placed (relocated)
+ * bytes of every loaded module. */
+bool mb_bug_find(struct mb_machine *m, const struct mb_loader *l, uint64_t pc, char *file, size_t len,
+		 unsigned *line, unsigned *flags);
+
+/* The report for people (after the emulator's one-line error). d may be NULL
+ * (a private cache is used). */
+void mb_fault_print(FILE *out, const struct mb_fault *f, const struct mb_fault_context *ctx,
+		    struct mb_machine *m, struct mb_disasm *d);
+/* The same as JSON members of the current object: "bug", "regs",
+ * "backtrace", "last_insns". */
+void mb_fault_json(struct mb_json *j, const struct mb_fault *f, const struct mb_fault_context *ctx,
+		   struct mb_machine *m, struct mb_disasm *d);
+
+#endif
