@@ -137,7 +137,7 @@ static void insn_line(FILE *out, struct mb_machine *m, struct mb_disasm *d, uint
 		arch->debug->insn_max > 4 ? 21 : 11, hex, in->text, in->note ? "  ; " : "", in->note ? in->note : "");
 }
 
-void mb_fault_print(FILE *out, const struct mb_fault *f, const struct mb_fault_context *ctx,
+void mb_oops_print(FILE *out, const struct mb_fault *f, const struct mb_fault_context *ctx,
 		    struct mb_machine *m, struct mb_disasm *d)
 {
 	const struct mb_arch *arch = mb_machine_arch(m);
@@ -197,7 +197,7 @@ void mb_fault_print(FILE *out, const struct mb_fault *f, const struct mb_fault_c
 	mb_disasm_close(owned);
 }
 
-void mb_fault_json(struct mb_json *j, const struct mb_fault *f, const struct mb_fault_context *ctx,
+void mb_oops_json(struct mb_json *j, const struct mb_fault *f, const struct mb_fault_context *ctx,
 		   struct mb_machine *m, struct mb_disasm *d)
 {
 	const struct mb_arch *arch = mb_machine_arch(m);

@@ -57,11 +57,11 @@ bool mb_bug_find(struct mb_machine *m, const struct mb_loader *l, uint64_t pc, c
 
 /* The report for people (after the emulator's one-line error). d may be NULL
  * (a private cache is used). */
-void mb_fault_print(FILE *out, const struct mb_fault *f, const struct mb_fault_context *ctx,
+void mb_oops_print(FILE *out, const struct mb_fault *f, const struct mb_fault_context *ctx,
 		    struct mb_machine *m, struct mb_disasm *d);
 /* The same as JSON members of the current object: "bug", "regs",
  * "backtrace", "last_insns". */
-void mb_fault_json(struct mb_json *j, const struct mb_fault *f, const struct mb_fault_context *ctx,
+void mb_oops_json(struct mb_json *j, const struct mb_fault *f, const struct mb_fault_context *ctx,
 		   struct mb_machine *m, struct mb_disasm *d);
 
 #endif
