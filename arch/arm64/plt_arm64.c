@@ -46,11 +46,11 @@ static size_t partition_branch_plt_relas(const struct mb_object *obj, struct mb_
 		if (branch_rela_needs_plt(obj, &r[i], dstidx)) {
 			i++;
 		} else if (branch_rela_needs_plt(obj, &r[j], dstidx)) {
-			j--;
-		} else {
 			struct mb_obj_rela t = r[i];
 			r[i] = r[j];
 			r[j] = t;
+		} else {
+			j--;
 		}
 	}
 	return i;
