@@ -2,6 +2,8 @@
  * hook every run goes through, and fault classification. */
 #include "harness/emu_priv.h"
 
+#include "arch/map.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -721,6 +723,13 @@ const struct mb_arch *mb_machine_arch(const struct mb_machine *m)
 struct uc_struct *mb_machine_uc(struct mb_machine *m)
 {
 	return m->uc;
+}
+
+void mb_machine_config_from_map(struct mb_machine_config *cfg, const struct mb_arch *arch,
+				const struct mb_map *map)
+{
+	*cfg = (struct mb_machine_config){ arch, map->kernel_base, map->kernel_size, map->scratch_base,
+					   map->scratch_size };
 }
 
 static int open_cpu(struct mb_machine *m, struct mb_err *err)

@@ -37,6 +37,11 @@ struct mb_machine_config {
 	uint64_t scratch_base, scratch_size;
 };
 
+/* Kernel image and scratch area of an arch memory map (arch/map.h). */
+struct mb_map;
+void mb_machine_config_from_map(struct mb_machine_config *cfg, const struct mb_arch *arch,
+				const struct mb_map *map);
+
 /* Creates the CPU and mirrors `space` into it: the machine observes the space
  * (every arena created, protected or released there is mapped, protected or
  * unmapped in Unicorn with the arena's host buffer, so relocation writes are
@@ -86,6 +91,9 @@ enum mb_ksym_kind {
  * is full. */
 int mb_kstub_resolve(struct mb_machine *m, const char *name, uint64_t *addr,
 		     enum mb_ksym_kind *kind, struct mb_err *err);
+/* Like mb_kstub_resolve for names the kernel has (code, host functions,
+ * data): 0 with *addr; 1 for any other name (no trap slot is made). */
+int mb_kstub_lookup(struct mb_machine *m, const char *name, uint64_t *addr, struct mb_err *err);
 /* "kernel:NAME+0xOFF" for addresses inside the stub image; false otherwise. */
 bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len);
 

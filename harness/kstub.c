@@ -146,27 +146,52 @@ static struct mb_ksym *add_data(struct mb_machine *m, const char *name, struct m
 	return s;
 }
 
+/* Finds or makes the symbol; with make_trap false an unknown name gives
+ * NULL and *unknown. */
+static struct mb_ksym *get(struct mb_machine *m, const char *name, bool make_trap, bool *unknown,
+			   struct mb_err *err)
+{
+	*unknown = false;
+	struct mb_ksym *s = find(&m->ks, name);
+	if (s) {
+		*unknown = s->kind == MB_KSYM_TRAP && !make_trap;
+		return *unknown ? NULL : s;
+	}
+	const struct mb_hostcall *hc = mb_hostcall_find(name);
+	bool is_data = in_list(name, data_names, N(data_names)) ||
+		       in_list(name, percpu_names, N(percpu_names)) ||
+		       has_prefix(name, data_prefixes, N(data_prefixes));
+	if (hc)
+		return add_slot(m, name, hc->fn, err);
+	if (is_data)
+		return add_data(m, name, err);
+	if (!make_trap) {
+		*unknown = true;
+		return NULL;
+	}
+	return add_slot(m, name, NULL, err);
+}
+
 int mb_kstub_resolve(struct mb_machine *m, const char *name, uint64_t *addr,
 		     enum mb_ksym_kind *kind, struct mb_err *err)
 {
-	struct mb_ksym *s = find(&m->ks, name);
-	if (!s) {
-		const struct mb_hostcall *hc = mb_hostcall_find(name);
-		bool is_data = in_list(name, data_names, N(data_names)) ||
-			       in_list(name, percpu_names, N(percpu_names)) ||
-			       has_prefix(name, data_prefixes, N(data_prefixes));
-		if (hc)
-			s = add_slot(m, name, hc->fn, err);
-		else if (is_data)
-			s = add_data(m, name, err);
-		else
-			s = add_slot(m, name, NULL, err);
-		if (!s)
-			return -1;
-	}
+	bool unknown;
+	struct mb_ksym *s = get(m, name, true, &unknown, err);
+	if (!s)
+		return -1;
 	*addr = s->addr;
 	if (kind)
 		*kind = s->kind;
+	return 0;
+}
+
+int mb_kstub_lookup(struct mb_machine *m, const char *name, uint64_t *addr, struct mb_err *err)
+{
+	bool unknown;
+	struct mb_ksym *s = get(m, name, false, &unknown, err);
+	if (!s)
+		return unknown ? 1 : -1;
+	*addr = s->addr;
 	return 0;
 }
 
