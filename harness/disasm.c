@@ -209,7 +209,9 @@ const struct mb_insn *mb_disasm_machine(struct mb_disasm *d, struct mb_machine *
 	struct entry *e = find(d, addr);
 	if (e == NULL || e->stale || !e->symbolized) {
 		uint8_t buf[16];
-		size_t want = size ? size : d->dbg->insn_max;
+		/* Unicorn passes a garbage size for an instruction it cannot
+		 * decode (x86 ud2: 0xf1f1f1f1): trust only plausible sizes. */
+		size_t want = size && size <= d->dbg->insn_max ? size : d->dbg->insn_max;
 		struct mb_err err;
 		/* Near the end of a mapping fewer bytes are readable. */
 		while (want > 0 && mb_machine_read(m, addr, buf, want, &err) != 0)

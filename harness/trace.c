@@ -182,14 +182,10 @@ static void arg_values(struct mb_trace *t, uint64_t *v, unsigned n)
 		mb_cpu_reg_read(t->uc, c, c->arg_regs[i], &v[i]);
 }
 
-static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const uint64_t *args, unsigned nargs,
-		       const char *name)
+static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const uint64_t *args, unsigned nargs)
 {
 	char sym[MB_SYM_LEN], from[MB_SYM_LEN];
-	if (name)
-		snprintf(sym, sizeof(sym), "%s", name);
-	else
-		mb_machine_symbolize(t->m, func, sym, sizeof(sym));
+	mb_machine_symbolize(t->m, func, sym, sizeof(sym));
 	char *plus = strstr(sym, "+0x0");
 	if (plus && plus[4] == '\0')
 		*plus = '\0';
@@ -277,7 +273,7 @@ static void settle_flow(struct mb_trace *t, uint64_t pc)
 			uint64_t args[MB_CPU_MAX_ARG_REGS];
 			unsigned n = t->o.call_args < t->arch->cpu->narg_regs ? t->o.call_args : t->arch->cpu->narg_regs;
 			arg_values(t, args, n);
-			write_call(t, pc, p->addr, args, n, NULL);
+			write_call(t, pc, p->addr, args, n);
 		}
 	} else if (p->flow == MB_FLOW_RET || p->flow == MB_FLOW_JUMP) {
 		/* x86 `ret` pops; arm64/ppc return through lr; some code returns
@@ -326,7 +322,7 @@ static void observe(void *ctx, struct mb_machine *m, uint64_t pc, uint32_t size)
 	t->prev_pending = true;
 }
 
-void mb_trace_call_begin(struct mb_trace *t, const char *name, uint64_t func, const uint64_t *args,
+void mb_trace_call_begin(struct mb_trace *t, uint64_t func, const uint64_t *args,
 			 unsigned nargs)
 {
 	t->nframes = 0;
@@ -336,7 +332,7 @@ void mb_trace_call_begin(struct mb_trace *t, const char *name, uint64_t func, co
 	t->stop_seen = false;
 	push_frame(t, func, 0, 0);
 	if (t->o.calls_only && t->o.out)
-		write_call(t, func, 0, args, nargs, name);
+		write_call(t, func, 0, args, nargs);
 	mb_machine_add_observer(t->m, observe, t);
 }
 

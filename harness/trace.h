@@ -42,7 +42,7 @@ int mb_trace_open(struct mb_trace **out, struct mb_machine *m, struct mb_disasm 
 void mb_trace_close(struct mb_trace *t);
 
 /* Frames the top-level call (before mb_machine_call) and ends it (after). */
-void mb_trace_call_begin(struct mb_trace *t, const char *name, uint64_t func, const uint64_t *args,
+void mb_trace_call_begin(struct mb_trace *t, uint64_t func, const uint64_t *args,
 			 unsigned nargs);
 void mb_trace_call_end(struct mb_trace *t, const struct mb_call_result *res);
 
