@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Scratch layout, from scratch_base. */
 #define PERCPU_SIZE 0x4000u
@@ -471,6 +472,15 @@ static void unresolved(struct mb_machine *m, const struct mb_ksym *s, uint64_t p
 		     "called unimplemented kernel symbol %s from %s", s->name, where);
 }
 
+#define CLOCK_CHECK_EVERY 4096u
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
 	(void)uc;
@@ -482,6 +492,13 @@ static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		r->insns--;
 		mb_run_fault(m, MB_FAULT_BUDGET, addr, false, 0, NULL,
 			     "instruction budget of %" PRIu64 " exhausted", r->budget);
+		return;
+	}
+	/* The wall-clock limit, checked here rather than by uc_emu_start's
+	 * timeout, which starts a watchdog thread on every call (~0.1 ms). */
+	if ((r->insns & (CLOCK_CHECK_EVERY - 1)) == 0 && now_ns() > r->deadline_ns) {
+		mb_run_fault(m, MB_FAULT_TIMEOUT, addr, false, 0, NULL,
+			     "wall-clock limit of %" PRIu64 " ms reached", r->timeout_ms);
 		return;
 	}
 	if (addr >= m->ks.slot_base && addr < m->ks.slot_end) {
@@ -568,34 +585,34 @@ static void finish_fault(struct mb_machine *m, struct mb_fault *f)
 	f->nhistory = n;
 }
 
-static int setup_call(struct mb_machine *m, uint64_t func, const uint64_t *args, unsigned nargs,
-		      struct mb_err *err)
+int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t func, const uint64_t *args,
+		  unsigned nargs, uint64_t stack_top, uint64_t ret_addr, struct mb_err *err)
 {
-	const struct mb_cpu_ops *c = m->cpu;
+	const struct mb_cpu_ops *c = arch->cpu;
 	if (nargs > c->narg_regs)
 		return mb_fail(err, NULL, NULL, "%u arguments given; %s calls take at most %u", nargs,
-			       m->arch->name, c->narg_regs);
+			       arch->name, c->narg_regs);
 	if (c->addr_ok && !c->addr_ok(func))
-		return mb_fail(err, NULL, NULL, "0x%" PRIx64 " is not a canonical %s address", func, m->arch->name);
+		return mb_fail(err, NULL, NULL, "0x%" PRIx64 " is not a canonical %s address", func, arch->name);
 	if (func % c->insn_align)
 		return mb_fail(err, NULL, NULL, "0x%" PRIx64 " is not %u-byte aligned as %s code must be", func,
-			       c->insn_align, m->arch->name);
+			       c->insn_align, arch->name);
 	for (unsigned i = 0; i < nargs; i++)
-		mb_cpu_reg_write(m->uc, c, c->arg_regs[i], args[i]);
-	uint64_t sp = (m->stack_top - c->stack_reserve) & ~(uint64_t)(c->stack_align - 1);
+		mb_cpu_reg_write(uc, c, c->arg_regs[i], args[i]);
+	uint64_t sp = (stack_top - c->stack_reserve) & ~(uint64_t)(c->stack_align - 1);
 	uint8_t word[8];
 	if (c->stack_back_chain) {
-		mb_store_word(word, 0, c->reg_bytes, m->arch->big_endian);
-		uc_mem_write(m->uc, sp, word, c->reg_bytes);
+		mb_store_word(word, 0, c->reg_bytes, arch->big_endian);
+		uc_mem_write(uc, sp, word, c->reg_bytes);
 	}
 	if (c->ret_addr_pushed) {
 		sp -= c->reg_bytes;
-		mb_store_word(word, m->ks.sentinel, c->reg_bytes, m->arch->big_endian);
-		uc_mem_write(m->uc, sp, word, c->reg_bytes);
+		mb_store_word(word, ret_addr, c->reg_bytes, arch->big_endian);
+		uc_mem_write(uc, sp, word, c->reg_bytes);
 	}
 	if (c->reg_link >= 0)
-		mb_cpu_reg_write(m->uc, c, c->reg_link, m->ks.sentinel);
-	mb_cpu_reg_write(m->uc, c, c->reg_sp, sp);
+		mb_cpu_reg_write(uc, c, c->reg_link, ret_addr);
+	mb_cpu_reg_write(uc, c, c->reg_sp, sp);
 	return 0;
 }
 
@@ -605,26 +622,24 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 	memset(res, 0, sizeof(*res));
 	if (m->run.active)
 		return mb_fail(err, NULL, NULL, "a call is already running on this machine");
-	if (setup_call(m, func, args, nargs, err) != 0)
+	if (mb_call_setup(m->uc, m->arch, func, args, nargs, m->stack_top, m->ks.sentinel, err) != 0)
 		return -1;
 	struct mb_run *r = &m->run;
 	memset(r, 0, sizeof(*r));
 	r->active = true;
 	r->budget = lim && lim->budget ? lim->budget : MB_DEFAULT_BUDGET;
 	r->pc = func;
-	uint64_t timeout_ms = lim && lim->timeout_ms ? lim->timeout_ms : MB_DEFAULT_TIMEOUT_MS;
+	r->timeout_ms = lim && lim->timeout_ms ? lim->timeout_ms : MB_DEFAULT_TIMEOUT_MS;
+	uint64_t start = now_ns();
+	r->deadline_ns = r->timeout_ms > (UINT64_MAX - start) / 1000000u ? UINT64_MAX
+			 : start + r->timeout_ms * 1000000u;
 
-	uc_err e = uc_emu_start(m->uc, func, m->ks.sentinel, timeout_ms * 1000, 0);
+	uc_err e = uc_emu_start(m->uc, func, m->ks.sentinel, 0, 0);
 	r->active = false;
 	res->insns = r->insns;
 	if (!r->faulted) {
-		size_t timed_out = 0;
-		uc_query(m->uc, UC_QUERY_TIMEOUT, &timed_out);
 		uint64_t pc = reg(m, m->cpu->reg_pc);
-		if (e == UC_ERR_OK && timed_out)
-			mb_run_fault(m, MB_FAULT_TIMEOUT, 0, false, 0, NULL,
-				     "wall-clock limit of %" PRIu64 " ms reached", timeout_ms);
-		else if (e == UC_ERR_OK && pc != m->ks.sentinel)
+		if (e == UC_ERR_OK && pc != m->ks.sentinel)
 			mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "emulation stopped at 0x%" PRIx64, pc);
 		else if (e == UC_ERR_INSN_INVALID || e == UC_ERR_EXCEPTION)
 			mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "%s", uc_strerror(e));
@@ -723,6 +738,16 @@ const struct mb_arch *mb_machine_arch(const struct mb_machine *m)
 struct uc_struct *mb_machine_uc(struct mb_machine *m)
 {
 	return m->uc;
+}
+
+uint64_t mb_machine_stack_top(const struct mb_machine *m)
+{
+	return m->stack_top;
+}
+
+uint64_t mb_machine_return_sentinel(const struct mb_machine *m)
+{
+	return m->ks.sentinel;
 }
 
 void mb_machine_config_from_map(struct mb_machine_config *cfg, const struct mb_arch *arch,

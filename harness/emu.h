@@ -166,6 +166,16 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 		    const struct mb_call_limits *lim, struct mb_call_result *res,
 		    struct mb_err *err);
 
+/* The arch ABI's call setup on any Unicorn instance (also used by the
+ * benchmark's hook-free baseline): argument registers, an aligned stack at
+ * stack_top (ppc32 back chain), return address pushed or in the link
+ * register. */
+int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t func, const uint64_t *args,
+		  unsigned nargs, uint64_t stack_top, uint64_t ret_addr, struct mb_err *err);
+uint64_t mb_machine_stack_top(const struct mb_machine *m);
+/* The return address every call gets: uc_emu_start(..., until = this). */
+uint64_t mb_machine_return_sentinel(const struct mb_machine *m);
+
 /* ---- observers (trace, gdb) -------------------------------------------- */
 
 /* Called from the machine's code hook for every guest instruction, before it

@@ -84,6 +84,7 @@ struct mb_observer { mb_insn_observer_fn fn; void *ctx; };
 struct mb_run {
 	bool active;
 	uint64_t insns, budget;
+	uint64_t timeout_ms, deadline_ns;
 	uint64_t pc;                      /* instruction being executed */
 	uint64_t hist[MB_FAULT_HISTORY];  /* ring */
 	unsigned hist_n;

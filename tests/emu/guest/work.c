@@ -152,3 +152,13 @@ s32 read_ro(u32 i)
 {
 	return table_ro[i & 3];
 }
+
+/* ---- for the benchmark: n host-implemented kernel calls ---- */
+
+s32 hostcall_loop(u32 n)
+{
+	s32 s = 0;
+	for (u32 i = 0; i < n; i++)
+		s += (s32)strlen("abc");
+	return s;
+}
