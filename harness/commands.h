@@ -14,6 +14,11 @@ struct mb_command {
 extern const struct mb_command mb_commands[];
 
 int cmd_maps(struct mb_cli *cli);
+int cmd_load(struct mb_cli *cli);
+int cmd_lookup(struct mb_cli *cli);
 int cmd_info(struct mb_cli *cli);
+int cmd_corpus(struct mb_cli *cli);
+int cmd_call(struct mb_cli *cli);
+int cmd_core_diff(struct mb_cli *cli);
 
 #endif

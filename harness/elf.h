@@ -98,6 +98,15 @@ void mb_elf_close(struct mb_elf *obj);
 /* Only the header: which registered arch a file is for (for --arch inference). */
 int mb_elf_probe_arch(const char *path, const struct mb_arch **arch, struct mb_err *err);
 
+/* The neutral object view of arch/reloc.h, for the arch's PLT sizing and
+ * relocation code. Sections and relocations are private copies (the sizing
+ * pass rewrites them); symbols and names point into obj. Relocation sections
+ * whose target is not allocated are left out, as the kernel skips them.
+ * Free with mb_elf_view_free(). */
+struct mb_object;
+int mb_elf_view(const struct mb_elf *obj, struct mb_object *view, struct mb_err *err);
+void mb_elf_view_free(struct mb_object *view);
+
 /* Section index by exact name, or 0 if absent. */
 uint32_t mb_elf_find_section(const struct mb_elf *obj, const char *name);
 /* The relocation type's name from the arch tables, or NULL. */

@@ -22,6 +22,8 @@
 #ifndef MODBED_HARNESS_LOADER_H
 #define MODBED_HARNESS_LOADER_H
 
+#include "core/lookup.h"
+#include "core/place.h"
 #include "harness/diag.h"
 
 #include <stdbool.h>
@@ -32,8 +34,7 @@ struct mb_arch;
 struct mb_map;
 struct mb_space;
 struct mb_elf;
-
-#define MB_MOD_MEM_TYPES 7   /* = MOD_MEM_NUM_TYPES (core/modmem.h) */
+struct mb_space_arena;
 
 /* The kernel's symbols (implemented by the emulator's kernel stub; the
  * loader has a plain-list fallback, mb_list_provider below). */
@@ -79,7 +80,7 @@ struct mb_module_undef {
 	uint64_t addr;
 	enum mb_undef_kind kind;
 	const char *provider; /* module name, the provider's name, "trap" or "weak" */
-	struct mb_module *from; /* providing module, else NULL */
+	struct mb_loaded_module *from; /* providing module, else NULL */
 };
 
 struct mb_reloc_count {
@@ -88,16 +89,19 @@ struct mb_reloc_count {
 	uint32_t count;
 };
 
-enum mb_module_state { MB_MODULE_LIVE, MB_MODULE_INIT_FREED };
-
-struct mb_module {
+/* One loaded module. The core records are embedded (the core allocates
+ * nothing): `core` is what the lookup tree indexes (core.mem[t].base/size are
+ * the placed types), `alloc` what the placement holds. */
+struct mb_loaded_module {
 	char name[64];        /* .gnu.linkonce.this_module's name, else the file's base name */
 	const char *path;
-	enum mb_module_state state;
+	bool init_freed;
 
-	uint64_t base[MB_MOD_MEM_TYPES];  /* 0 when the type is empty */
-	uint64_t size[MB_MOD_MEM_TYPES];  /* page-aligned allocation size */
-	unsigned perm[MB_MOD_MEM_TYPES];  /* the kernel's final permission (MB_PERM_*) */
+	struct mb_module core;                     /* lookup record; core.owner == this */
+	struct mb_alloc alloc[MOD_MEM_NUM_TYPES];  /* placement of each type */
+	struct mb_space_arena *arena[MOD_MEM_NUM_TYPES]; /* guest memory backing each type */
+	unsigned long used[MOD_MEM_NUM_TYPES];     /* layout bytes (unpadded) per type */
+	unsigned perm[MOD_MEM_NUM_TYPES];          /* the kernel's final permission (MB_PERM_*) */
 
 	struct mb_placed_section *sections;
 	size_t nsections;
@@ -120,8 +124,8 @@ struct mb_module {
 	unsigned refcount;    /* modules using this one's exports */
 	void *emu;            /* the emulator's per-module state */
 
-	struct mb_module *next;   /* load order */
-	void *priv;               /* loader-private (core records, object, ...) */
+	struct mb_loaded_module *next;   /* load order */
+	void *priv;                      /* loader-private */
 };
 
 struct mb_loader_config {
@@ -129,6 +133,9 @@ struct mb_loader_config {
 	const struct mb_map *map;        /* NULL: the arch's default */
 	const char *policy;              /* placement policy name, NULL: "kernel" */
 	const char *bounds;              /* lookup bounds policy name, NULL: "kernel" */
+	const char *tree;                /* lookup tree name, NULL: "fast" */
+	bool seeded;                     /* --seed given: KASLR-style maps randomise */
+	uint64_t seed;
 	bool strict_symbols;
 	const struct mb_symbol_provider *kernel; /* NULL: no kernel symbols, traps from a list provider */
 };
@@ -139,9 +146,11 @@ struct mb_loader {
 	struct mb_space *space;
 	const struct mb_symbol_provider *kernel;
 	bool strict_symbols;
-	struct mb_module *modules;   /* load order */
+	struct mb_loaded_module *modules;   /* load order */
 	size_t nmodules;
-	void *priv;                  /* core allocator, lookup, policies */
+	struct mb_place place;
+	struct mb_lookup lookup;
+	void *priv;                  /* storage behind place/lookup, providers */
 };
 
 /* Errors name unknown policy/bounds names and list the valid ones. */
@@ -150,34 +159,44 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 /* Unloads every module (reverse order) and frees the loader. */
 void mb_loader_fini(struct mb_loader *l);
 
-int mb_load_file(struct mb_loader *l, const char *path, struct mb_module **out, struct mb_err *err);
+int mb_load_file(struct mb_loader *l, const char *path, struct mb_loaded_module **out, struct mb_err *err);
 int mb_load_buffer(struct mb_loader *l, const char *name, const void *buf, size_t len,
-		   struct mb_module **out, struct mb_err *err);
+		   struct mb_loaded_module **out, struct mb_err *err);
 /* Loads an object already opened (and validated) with harness/elf.h; the
  * loader takes ownership of obj on success and on failure. */
-int mb_load_object(struct mb_loader *l, struct mb_elf *obj, struct mb_module **out, struct mb_err *err);
+int mb_load_object(struct mb_loader *l, struct mb_elf *obj, struct mb_loaded_module **out, struct mb_err *err);
 
 /* Refused (-1) while another module uses one of its exports. Releases its
  * placement, arenas and tree nodes; `mod` is freed. */
-int mb_unload_module(struct mb_loader *l, struct mb_module *mod, struct mb_err *err);
+int mb_unload_module(struct mb_loader *l, struct mb_loaded_module *mod, struct mb_err *err);
 /* Removes the init types from the tree, frees their placement and arenas. */
-void mb_module_free_init(struct mb_loader *l, struct mb_module *mod);
+void mb_module_free_init(struct mb_loader *l, struct mb_loaded_module *mod);
 
-struct mb_module *mb_loader_find_module(const struct mb_loader *l, const char *name);
+/* The kernel's permission steps (kernel/module/strict_rwx.c) on the module's
+ * pages, through mb_space_protect (so observers mirror them):
+ *   MB_PERMS_FORMED      complete_formation: RODATA/INIT_RODATA read-only,
+ *                        every data type NX (RO_AFTER_INIT stays writable),
+ *                        TEXT/INIT_TEXT read-only + exec;
+ *   MB_PERMS_AFTER_INIT  after init returned: RO_AFTER_INIT read-only. */
+enum mb_perm_phase { MB_PERMS_FORMED, MB_PERMS_AFTER_INIT };
+int mb_module_protect(struct mb_loader *l, struct mb_loaded_module *mod, enum mb_perm_phase phase,
+		      struct mb_err *err);
+
+struct mb_loaded_module *mb_loader_find_module(const struct mb_loader *l, const char *name);
 /* A symbol of a loaded module by name (any symbol, not only exports):
  * mod NULL searches every module in load order. 0, or -1 if absent. */
-int mb_loader_find_symbol(const struct mb_loader *l, const struct mb_module *mod, const char *name,
+int mb_loader_find_symbol(const struct mb_loader *l, const struct mb_loaded_module *mod, const char *name,
 			  uint64_t *addr);
 
 /* Address -> module, mod_mem type, symbol + offset, through the core lookup
  * (so the bounds policy's counters count it). Returns false if not in a module. */
 struct mb_where {
-	struct mb_module *mod;
+	struct mb_loaded_module *mod;
 	int type;
 	const struct mb_module_symbol *sym;  /* NULL if no symbol covers addr */
 	uint64_t offset;                     /* addr - sym->addr, or addr - base[type] */
 };
-bool mb_loader_where(const struct mb_loader *l, uint64_t addr, struct mb_where *out);
+bool mb_loader_where(struct mb_loader *l, uint64_t addr, struct mb_where *out);
 
 struct mb_lookup_counters {
 	uint64_t lookups, fast_rejects, tree_searches, empty_searches;

@@ -7,7 +7,15 @@
 /* The command table: add a command here and in commands.h. */
 const struct mb_command mb_commands[] = {
 	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--json]   memory maps, windows, where each type goes" },
+	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--json] [--dump DIR] [--strict-symbols]\n"
+	  "                                           place and relocate modules; summary per module" },
+	{ "lookup", cmd_lookup, "lookup FILE... -- ADDR...                 address -> module, type, symbol+offset" },
 	{ "info", cmd_info, "info FILE... [--json]                     .modinfo, __versions, signature of modules" },
+	{ "corpus", cmd_corpus, "corpus DIR... [--arch A] [--policy P] [--json]   load a module tree, providers first; report" },
+	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init]\n"
+	  "                                           run module functions on the arch's CPU (ARG: 42, buf:@PATH, hex:, str:, out:N, NAME=ARG, @NAME)" },
+	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--ops N] [--seed S] [--json]\n"
+	  "                                           one seeded stream through the host core and the core on the emulated CPU; every result compared" },
 	{ NULL, NULL, NULL },
 };
 
