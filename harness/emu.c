@@ -62,23 +62,41 @@ static void hazard_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	m->cpu->emulate_hazard(uc, addr, m->run.insns);
 }
 
-static void drop_hazards(struct mb_machine *m, struct mb_mapping *mp)
+/* Removes the hazard hooks inside [base, base+size). */
+static void drop_hazards(struct mb_machine *m, struct mb_mapping *mp, uint64_t base, uint64_t size)
 {
-	for (size_t i = 0; i < mp->nhazards; i++)
-		uc_hook_del(m->uc, mp->hazard_hooks[i]);
+	size_t j = 0;
+	for (size_t i = 0; i < mp->nhazards; i++) {
+		if (mp->hazard_addrs[i] - base < size) {
+			uc_hook_del(m->uc, mp->hazard_hooks[i]);
+			continue;
+		}
+		mp->hazard_hooks[j] = mp->hazard_hooks[i];
+		mp->hazard_addrs[j++] = mp->hazard_addrs[i];
+	}
+	mp->nhazards = j;
+}
+
+static void free_hazards(struct mb_mapping *mp)
+{
 	free(mp->hazard_hooks);
+	free(mp->hazard_addrs);
 	mp->hazard_hooks = NULL;
+	mp->hazard_addrs = NULL;
 	mp->nhazards = 0;
 }
 
 /* Host-crashing instructions (ppc32 time-base reads under 2.0.1) in code that
- * became executable get a hook at their address that runs them on the host.
- * Added before the code is first translated (the range is flushed after). */
+ * is made executable get a hook at their address that runs them on the host.
+ * Rescanned on every protect to exec (packed pools get new code in pages
+ * that were executable already); the range is flushed after, so the hooks
+ * are in place before the code is translated. */
 static int scan_hazards(struct mb_machine *m, struct mb_mapping *mp, const struct mb_space_arena *a,
 			uint64_t base, uint64_t size, struct mb_err *err)
 {
 	if (!m->cpu->hazard_at)
 		return 0;
+	drop_hazards(m, mp, base, size);
 	const uint8_t *host = a->host + (base - a->base);
 	for (uint64_t off = 0; off + m->cpu->insn_align <= size; off += m->cpu->insn_align) {
 		if (!m->cpu->hazard_at(host + off, size - off))
@@ -89,12 +107,16 @@ static int scan_hazards(struct mb_machine *m, struct mb_mapping *mp, const struc
 			return mb_fail(err, a->name, NULL, "cannot hook %s at 0x%" PRIx64,
 				       m->cpu->hazard_what, at);
 		uc_hook *nh = realloc(mp->hazard_hooks, (mp->nhazards + 1) * sizeof(*nh));
-		if (!nh) {
+		uint64_t *na = nh ? realloc(mp->hazard_addrs, (mp->nhazards + 1) * sizeof(*na)) : NULL;
+		if (nh)
+			mp->hazard_hooks = nh;
+		if (!na) {
 			uc_hook_del(m->uc, h);
 			return mb_fail(err, a->name, NULL, "out of memory");
 		}
-		nh[mp->nhazards++] = h;
-		mp->hazard_hooks = nh;
+		mp->hazard_addrs = na;
+		nh[mp->nhazards] = h;
+		na[mp->nhazards++] = at;
 	}
 	flush_code(m, base, size);
 	return 0;
@@ -142,7 +164,8 @@ static int obs_created(void *ctx, const struct mb_space_arena *a, struct mb_err 
 	forget_freed(m, a->base, a->size);
 	if (a->perm & MB_PERM_X) {
 		if (scan_hazards(m, mp, a, a->base, a->size, err) != 0) {
-			drop_hazards(m, mp);
+			drop_hazards(m, mp, a->base, a->size);
+			free_hazards(mp);
 			uc_mem_unmap(m->uc, a->base, a->size);
 			m->nmaps--;
 			return -1;
@@ -158,7 +181,8 @@ static void obs_released(void *ctx, const struct mb_space_arena *a)
 	if (!mp)
 		return;
 	flush_code(m, a->base, a->size);
-	drop_hazards(m, mp);
+	drop_hazards(m, mp, a->base, a->size);
+	free_hazards(mp);
 	uc_mem_unmap(m->uc, a->base, a->size);
 	*mp = m->maps[--m->nmaps];
 }
@@ -174,10 +198,8 @@ static int obs_protected(void *ctx, const struct mb_space_arena *a, uint64_t bas
 			       base, base + size, uc_strerror(e));
 	/* Revoking exec does not reach already-translated blocks: drop them. */
 	flush_code(m, base, size);
-	if (mp && (perm & MB_PERM_X) && !(mp->prot & MB_PERM_X)) {
-		if (scan_hazards(m, mp, a, base, size, err) != 0)
-			return -1;
-	}
+	if (mp && (perm & MB_PERM_X) && scan_hazards(m, mp, a, base, size, err) != 0)
+		return -1;
 	if (mp)
 		mp->prot = perm;
 	return 0;
@@ -880,7 +902,7 @@ void mb_machine_destroy(struct mb_machine *m)
 		mb_space_release(m->space, m->scratch);
 	detach(m);
 	for (size_t i = 0; i < m->nmaps; i++)
-		free(m->maps[i].hazard_hooks);
+		free_hazards(&m->maps[i]);
 	uc_close(m->uc);
 	mb_heap_fini(&m->heap);
 	free(m->maps);

@@ -74,6 +74,7 @@ struct mb_mapping {
 	unsigned prot;             /* MB_PERM_* */
 	char name[48];
 	uc_hook *hazard_hooks;     /* ppc32 time-base reads inside this mapping */
+	uint64_t *hazard_addrs;
 	size_t nhazards;
 };
 
