@@ -1,0 +1,278 @@
+/* Modules (tests/modules/run) through the loader and the runtime on one
+ * arch (argv[1]): results against the host build of the same C, faults by
+ * kind/address, and the kernel's lifecycle (init, ro_after_init, free init,
+ * exit, failed init leaving no trace, exports pinning their provider). */
+#include "harness/runtime.h"
+
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int32_t fib(int32_t n);
+int32_t apply(uint32_t i, int32_t a, int32_t b);
+int32_t classify(int32_t x);
+uint32_t crc32_buf(const unsigned char *p, uint32_t n);
+void math64(uint32_t ahi, uint32_t alo, uint32_t bhi, uint32_t blo, uint64_t *out);
+
+static const char *arch_name;
+static struct mb_runtime rt;
+static struct mb_cli cli;
+static char paths[4][512];
+
+static const char *ko(const char *name)
+{
+	static int k;
+	char *p = paths[k++ % 4];
+	snprintf(p, sizeof(paths[0]), "%s/%s/%s.ko", MB_MODULES_DIR, arch_name, name);
+	return p;
+}
+
+static void open_rt(bool run_init, const char *bounds)
+{
+	memset(&cli, 0, sizeof(cli));
+	cli.cmd = "test";
+	cli.arch = arch_name;
+	cli.paths[0] = ko("run_work");
+	cli.npaths = 1;
+	cli.no_init = !run_init;
+	cli.bounds = bounds;
+	ck_assert_int_eq(mb_runtime_open(&rt, &cli), MB_EXIT_OK);
+}
+
+static void setup(void)
+{
+	open_rt(true, NULL);
+}
+
+static void teardown(void)
+{
+	mb_runtime_close(&rt);
+}
+
+static struct mb_loaded_module *load(const char *name)
+{
+	struct mb_loaded_module *mod;
+	struct mb_err err;
+	struct mb_run_report rep;
+	int rc = mb_runtime_load(&rt, ko(name), &mod, &rep, &err);
+	ck_assert_msg(rc == 0, "load %s: %s", name, err.msg);
+	return mod;
+}
+
+static struct mb_call_result call(const char *fn, const uint64_t *args, unsigned n)
+{
+	uint64_t at;
+	struct mb_err err;
+	ck_assert_msg(mb_runtime_resolve(&rt, fn, &at, &err) == 0, "%s", err.msg);
+	struct mb_call_result res;
+	ck_assert_msg(mb_machine_call(rt.m, at, args, n, &rt.lim, &res, &err) == 0, "%s", err.msg);
+	return res;
+}
+
+#define ARGS(...) (const uint64_t[]){ __VA_ARGS__ }, sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)
+
+static int32_t ok32(const char *fn, struct mb_call_result r)
+{
+	ck_assert_msg(!r.faulted, "%s: %s %s", fn, mb_fault_kind_name(r.fault.kind), r.fault.detail);
+	return (int32_t)(uint32_t)r.ret;
+}
+
+static struct mb_fault fault(const char *fn, struct mb_call_result r, enum mb_fault_kind kind)
+{
+	ck_assert_msg(r.faulted, "%s did not fault (ret 0x%" PRIx64 ")", fn, r.ret);
+	ck_assert_msg(r.fault.kind == kind, "%s: %s, want %s: %s", fn, mb_fault_kind_name(r.fault.kind),
+		      mb_fault_kind_name(kind), r.fault.detail);
+	return r.fault;
+}
+
+static uint64_t sym(const char *name)
+{
+	uint64_t a;
+	struct mb_err err;
+	ck_assert_msg(mb_runtime_resolve(&rt, name, &a, &err) == 0, "%s", err.msg);
+	return a;
+}
+
+static uint64_t gbuf(const void *data, size_t len)
+{
+	uint64_t a;
+	struct mb_err err;
+	ck_assert_int_eq(mb_machine_alloc(rt.m, len, &a, &err), 0);
+	ck_assert_int_eq(mb_machine_write(rt.m, a, data, len, &err), 0);
+	return a;
+}
+
+START_TEST(test_work_vs_host)
+{
+	load("run_work");
+	for (int32_t n = 1; n < 20; n += 6)
+		ck_assert_int_eq(ok32("fib", call("fib", ARGS((uint64_t)n))), fib(n));
+	for (uint32_t i = 0; i < 4; i++)
+		ck_assert_int_eq(ok32("apply", call("apply", ARGS(i, 77, 5))), apply(i, 77, 5));
+	for (int32_t x = -1; x <= 10; x++)
+		ck_assert_int_eq(ok32("classify", call("classify", ARGS((uint64_t)(int64_t)x))), classify(x));
+	static const unsigned char text[] = "the module's bytes, checksummed";
+	ck_assert_uint_eq((uint32_t)ok32("crc32_buf", call("crc32_buf", ARGS(gbuf(text, sizeof(text)), sizeof(text)))),
+			  crc32_buf(text, sizeof(text)));
+	uint64_t host[8];
+	math64(0xdeadbeefu, 0x01234567u, 0, 0x3039u, host);
+	uint64_t out = gbuf(host, sizeof(host));  /* overwritten by the guest */
+	ok32("math64", call("math64", ARGS(0xdeadbeefu, 0x01234567u, 0, 0x3039u, out)));
+	uint8_t raw[64];
+	struct mb_err err;
+	mb_machine_read(rt.m, out, raw, sizeof(raw), &err);
+	bool be = rt.s.arch->big_endian;
+	for (int k = 0; k < 8; k++) {
+		uint64_t g = 0;
+		for (int j = 0; j < 8; j++)
+			g |= (uint64_t)raw[8 * k + (be ? 7 - j : j)] << (8 * j);
+		ck_assert_msg(g == host[k], "math64 out[%d] 0x%" PRIx64 " != host 0x%" PRIx64, k, g, host[k]);
+	}
+}
+END_TEST
+
+START_TEST(test_work_faults)
+{
+	load("run_work");
+	struct mb_fault f = fault("write_text", call("write_text", ARGS(1)), MB_FAULT_WRITE_PROTECT);
+	ck_assert_uint_eq(f.addr, sym("arith"));
+	ck_assert_msg(strncmp(f.pc_sym, "run_work:write_text+0x", 22) == 0, "%s", f.pc_sym);
+	ck_assert_str_eq(f.addr_sym, "run_work:arith+0x0");
+	f = fault("write_rodata", call("write_rodata", ARGS(1)), MB_FAULT_WRITE_PROTECT);
+	ck_assert_uint_eq(f.addr, sym("table_ro") + 4);
+	f = fault("exec_data", call("exec_data", NULL, 0), MB_FAULT_FETCH_PROTECT);
+	ck_assert_uint_eq(f.pc, sym("data_code"));
+	f = fault("call_missing", call("call_missing", ARGS(1)), MB_FAULT_UNRESOLVED_SYMBOL);
+	ck_assert_msg(strstr(f.detail, "called unimplemented kernel symbol modbed_no_such_kernel_function from "
+				       "run_work:call_missing+0x"), "%s", f.detail);
+	rt.lim.budget = 20000;
+	struct mb_call_result r = call("spin", NULL, 0);
+	fault("spin", r, MB_FAULT_BUDGET);
+	ck_assert_uint_eq(r.insns, 20000);
+	rt.lim.budget = UINT64_MAX;
+	rt.lim.timeout_ms = 30;
+	fault("spin", call("spin", NULL, 0), MB_FAULT_TIMEOUT);
+}
+END_TEST
+
+START_TEST(test_life_ro_after_init_and_free_init)
+{
+	mb_machine_log_clear(rt.m);
+	struct mb_loaded_module *m = load("run_life");
+	ck_assert(m->init_freed);
+	/* init wrote 4242 + 1 into its ro_after_init variable. */
+	ck_assert_int_eq(ok32("life_get_config", call("life_get_config", NULL, 0)), 4243);
+	ck_assert_str_eq(mb_machine_log(rt.m, NULL), "<6>run_life: config 4243\n");
+	struct mb_fault f = fault("life_set_config", call("life_set_config", ARGS(7)), MB_FAULT_WRITE_PROTECT);
+	ck_assert_uint_eq(f.addr, sym("life_config"));
+	ck_assert_int_eq(ok32("life_get_config", call("life_get_config", NULL, 0)), 4243);
+	f = fault("life_touch_init", call("life_touch_init", NULL, 0), MB_FAULT_FREED_INIT);
+	ck_assert_str_eq(f.access, "read");
+}
+END_TEST
+
+START_TEST(test_life_no_init)
+{
+	mb_runtime_close(&rt);
+	open_rt(false, NULL);
+	mb_machine_log_clear(rt.m);
+	load("run_life");
+	/* init did not run (no log, the initial value); the module is then as
+	 * after an init that returned 0: ro_after_init read-only. */
+	ck_assert_str_eq(mb_machine_log(rt.m, NULL), "");
+	ck_assert_int_eq(ok32("life_get_config", call("life_get_config", NULL, 0)), 1);
+	fault("life_set_config", call("life_set_config", ARGS(9)), MB_FAULT_WRITE_PROTECT);
+}
+END_TEST
+
+START_TEST(test_cross_module_and_unload)
+{
+	struct mb_loaded_module *life = load("run_life");
+	struct mb_loaded_module *user = load("run_user");
+	/* user_init called life_add once; sum over i<4 of (i*100 + 1). */
+	ck_assert_int_eq(ok32("user_sum", call("user_sum", ARGS(4))), 0 + 100 + 200 + 300 + 4);
+	ck_assert_int_eq(ok32("user_calls", call("user_calls", NULL, 0)), 5);
+	struct mb_err err;
+	struct mb_run_report rep;
+	ck_assert_int_ne(mb_runtime_unload(&rt, life, &rep, &err), 0);
+	ck_assert_msg(strstr(err.msg, "in use by 1 module"), "%s", err.msg);
+	ck_assert(!rep.ran);   /* exit did not run */
+	ck_assert_int_eq(mb_runtime_unload(&rt, user, &rep, &err), 0);
+	mb_machine_log_clear(rt.m);
+	ck_assert_int_eq(mb_runtime_unload(&rt, life, &rep, &err), 0);
+	ck_assert(rep.ran && !rep.faulted);
+	ck_assert_str_eq(mb_machine_log(rt.m, NULL), "<6>run_life: bye after 5 calls\n");
+	ck_assert_int_ne(mb_runtime_resolve(&rt, "life_add", &(uint64_t){ 0 }, &err), 0);
+}
+END_TEST
+
+struct state {
+	uint64_t loader, space;
+	size_t maps, heap, nmod;
+};
+
+static struct state snap(void)
+{
+	return (struct state){ mb_loader_fingerprint(&rt.s.loader), mb_space_fingerprint(&rt.s.space),
+			       mb_machine_nmaps(rt.m), mb_machine_heap_live(rt.m), rt.s.loader.nmodules };
+}
+
+static void assert_same(struct state a, struct state b)
+{
+	ck_assert_uint_eq(a.loader, b.loader);
+	ck_assert_uint_eq(a.space, b.space);
+	ck_assert_uint_eq(a.maps, b.maps);
+	ck_assert_uint_eq(a.heap, b.heap);
+	ck_assert_uint_eq(a.nmod, b.nmod);
+}
+
+/* With the kernel's bounds policy the lookup bounds never shrink (a faithful
+ * quirk), so a failed load leaves them wider; the `split` policy shrinks
+ * them, and then nothing at all may differ. */
+START_TEST(test_init_fails_no_trace)
+{
+	mb_runtime_close(&rt);
+	open_rt(true, "split");
+	load("run_life");
+	struct state before = snap();
+	struct mb_loaded_module *mod = (void *)1;
+	struct mb_err err;
+	struct mb_run_report rep;
+	ck_assert_int_ne(mb_runtime_load(&rt, ko("run_initfail"), &mod, &rep, &err), 0);
+	ck_assert_ptr_null(mod);
+	ck_assert_msg(strstr(err.msg, "init_module: run_initfail's init returned -19; module unloaded"), "%s", err.msg);
+	assert_same(before, snap());
+	ck_assert_int_ne(mb_runtime_resolve(&rt, "initfail_data", &(uint64_t){ 0 }, &err), 0);
+
+	ck_assert_int_ne(mb_runtime_load(&rt, ko("run_initfault"), &mod, &rep, &err), 0);
+	ck_assert(rep.faulted);
+	ck_assert_int_eq(rep.fault.kind, MB_FAULT_WRITE_PROTECT);
+	ck_assert_msg(strstr(err.msg, "guest fault (write-protect)"), "%s", err.msg);
+	assert_same(before, snap());
+	/* The machine still works after both. */
+	ck_assert_int_eq(ok32("life_get_config", call("life_get_config", NULL, 0)), 4243);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	arch_name = argc > 1 ? argv[1] : "x86_64";
+	Suite *s = suite_create(arch_name);
+	TCase *t = tcase_create("run");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, test_work_vs_host);
+	tcase_add_test(t, test_work_faults);
+	tcase_add_test(t, test_life_ro_after_init_and_free_init);
+	tcase_add_test(t, test_life_no_init);
+	tcase_add_test(t, test_cross_module_and_unload);
+	tcase_add_test(t, test_init_fails_no_trace);
+	suite_add_tcase(s, t);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
