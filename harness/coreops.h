@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct mb_arch;
 struct mb_map;
@@ -78,6 +79,10 @@ int mb_corescenario_edge32(struct mb_corescenario *sc, const struct mb_arch *arc
 int mb_coregen(const struct mb_corescenario *sc, uint64_t seed, size_t nops, struct mb_corestream *out,
 	       struct mb_err *err);
 
+/* Wraps an encoded buffer (header first, e.g. written by hand with
+ * mb_opw_*) as a stream and runs it through the host core. */
+int mb_corestream_from_buffer(const uint8_t *ops, size_t len, struct mb_corestream *out, struct mb_err *err);
+
 /* ---- the guest core ---------------------------------------------------- */
 
 struct mb_coreguest;
@@ -99,6 +104,15 @@ struct mb_coreguest_stats {
  * an error naming the batch's first operation. */
 int mb_coreguest_run(struct mb_coreguest *g, const struct mb_corestream *s, uint8_t **res, size_t *res_len,
 		     struct mb_coreguest_stats *stats, struct mb_err *err);
+
+/* Tests: called after each batch, once the guest has written its results
+ * at guest address res_addr (res_len bytes, header first, records for
+ * operations first_op on) and before the host reads them back, so a test can
+ * corrupt guest memory the way a wrong guest core would. */
+struct mb_machine;
+typedef void (*mb_coreguest_tamper_fn)(void *ctx, struct mb_machine *m, uint64_t res_addr, size_t res_len,
+				       size_t first_op);
+void mb_coreguest_set_tamper(struct mb_coreguest *g, mb_coreguest_tamper_fn fn, void *ctx);
 
 /* Where the driver .ko for an arch is, next to the modbed binary's build
  * (MODBED_COREGUEST_DIR/<arch>/coreguest.ko), or $MODBED_COREGUEST_DIR. */
@@ -126,5 +140,10 @@ void mb_coreops_format_result(struct mb_opfmt f, const uint8_t *rec, size_t avai
  * NULL when the buffer has fewer records. Walks from the start. */
 const uint8_t *mb_coreops_result_at(struct mb_opfmt f, const uint8_t *res, size_t len, size_t i,
 				    size_t *avail);
+
+/* Prints the first differing operation in full (every section of a
+ * layout) with both results, then up to max_listed further differences. */
+void mb_coreops_report(FILE *f, const struct mb_corestream *s, const uint8_t *res, size_t len,
+		       const struct mb_corediff *d, size_t max_listed);
 
 #endif

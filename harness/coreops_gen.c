@@ -351,21 +351,25 @@ static unsigned emit_layout(struct gen *g, unsigned long slot)
 	return g->status;
 }
 
-/* Sizes near the top of a 32-bit space, given directly (no section list
- * could reach them). */
-static unsigned emit_huge_sizes(struct gen *g, unsigned long slot)
+/* Type sizes given directly: drawn from the corpus, or (huge) one of them
+ * near the top of a 32-bit space, which no section list could reach. */
+static unsigned emit_sizes(struct gen *g, unsigned long slot, bool huge)
 {
-	static const unsigned long huge[] = { 0x7ffff000UL, 0x80000000UL, 0x80001000UL, 0xc0000000UL,
+	static const unsigned long tops[] = { 0x7ffff000UL, 0x80000000UL, 0x80001000UL, 0xc0000000UL,
 					      0xfffe0000UL, 0xffffe000UL, 0xfffff000UL, 0xffffffffUL };
 	struct emit e;
-	int big = (int)mb_rng_below(&g->rng, MOD_MEM_NUM_TYPES);
+	int big = huge ? (int)mb_rng_below(&g->rng, MOD_MEM_NUM_TYPES) : -1;
 	begin(g, &e, MB_OP_SIZES);
 	word(&e, slot);
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
-		unsigned long size = t == big ? huge[mb_rng_below(&g->rng, sizeof(huge) / sizeof(huge[0]))]
-				     : mb_rng_percent(&g->rng, 50) ? mb_rng_range(&g->rng, 1, 0x20000) : 0;
-		if (t == big && mb_rng_percent(&g->rng, 30))
-			size -= mb_rng_range(&g->rng, 0, 0xfff);
+		unsigned long size = 0;
+		if (t == big) {
+			size = tops[mb_rng_below(&g->rng, sizeof(tops) / sizeof(tops[0]))];
+			if (mb_rng_percent(&g->rng, 30))
+				size -= mb_rng_range(&g->rng, 0, 0xfff);
+		} else if (mb_rng_below(&g->rng, CORPUS_MODULES) < corpus[t].nonempty) {
+			size = (unsigned long)mb_rng_quantile_size(&g->rng, &corpus[t].q);
+		}
 		word(&e, size);
 	}
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
@@ -406,8 +410,13 @@ static void load(struct gen *g)
 	long slot = free_slot(g);
 	if (slot < 0)
 		return;
-	unsigned st = g->sc->huge_sizes && mb_rng_percent(&g->rng, 15) ? emit_huge_sizes(g, (unsigned long)slot)
-									 : emit_layout(g, (unsigned long)slot);
+	unsigned st;
+	if (g->sc->huge_sizes && mb_rng_percent(&g->rng, 15))
+		st = emit_sizes(g, (unsigned long)slot, true);
+	else if (mb_rng_percent(&g->rng, 5))
+		st = emit_sizes(g, (unsigned long)slot, false);
+	else
+		st = emit_layout(g, (unsigned long)slot);
 	if (st != MB_OPS_OK || g->failed)
 		return;
 	if (run_simple(g, MB_OP_PLACE, (unsigned long)slot) != MB_OPS_OK || g->failed)
@@ -626,5 +635,48 @@ int mb_coregen(const struct mb_corescenario *sc, uint64_t seed, size_t nops, str
 		mb_corestream_free(out);
 		return -1;
 	}
+	return 0;
+}
+
+int mb_corestream_from_buffer(const uint8_t *ops, size_t len, struct mb_corestream *out, struct mb_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < MB_OPSTREAM_HDR_BYTES || !mb_ophdr_get(ops, &out->fmt) || !mb_opfmt_usable(out->fmt))
+		return mb_fail(err, NULL, "core-diff", "not an operation buffer");
+	struct mb_ops_state *st = calloc(1, sizeof(*st));
+	size_t n = 0;
+	for (size_t at = MB_OPSTREAM_HDR_BYTES; at + out->fmt.width <= len; n++) {
+		bool wide = false;
+		struct mb_oprec h = mb_op_header(mb_opword_get(ops + at, out->fmt, &wide));
+		at += (1 + (size_t)h.nwords) * out->fmt.width;
+	}
+	out->ops = malloc(len);
+	out->op_off = calloc(n + 1, sizeof(size_t));
+	out->res_off = calloc(n + 1, sizeof(size_t));
+	out->res_cap = MB_OPSTREAM_HDR_BYTES + (n + 1) * (size_t)MB_OPS_MAX_RESULT_WORDS * out->fmt.width;
+	out->res = malloc(out->res_cap);
+	if (!st || !out->ops || !out->op_off || !out->res_off || !out->res) {
+		free(st);
+		mb_corestream_free(out);
+		return mb_fail(err, NULL, "core-diff", "out of memory");
+	}
+	memcpy(out->ops, ops, len);
+	out->ops_len = out->ops_cap = len;
+	out->off_cap = n + 1;
+	mb_ophdr_put(out->res, out->fmt);
+	size_t in = MB_OPSTREAM_HDR_BYTES, res = MB_OPSTREAM_HDR_BYTES;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long used, written;
+		mb_ops_step(st, out->fmt, out->ops + in, len - in, out->res + res, out->res_cap - res, &used, &written);
+		out->op_off[i] = in;
+		out->res_off[i] = res;
+		res += written;
+		out->nops++;
+		if (used == 0)
+			break;
+		in += used;
+	}
+	out->res_len = res;
+	free(st);
 	return 0;
 }

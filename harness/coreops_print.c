@@ -291,3 +291,41 @@ void mb_coreops_compare(const struct mb_corestream *s, const uint8_t *res, size_
 		d->nops++;
 	}
 }
+
+void mb_coreops_report(FILE *f, const struct mb_corestream *s, const uint8_t *res, size_t len,
+		       const struct mb_corediff *d, size_t max_listed)
+{
+	if (d->ndiff == 0)
+		return;
+	static char op[16384], host[4096], guest[4096];
+	size_t av = 0;
+	mb_coreops_format_op(s, d->first, true, op, sizeof(op));
+	mb_coreops_format_result(s->fmt, s->res + s->res_off[d->first], s->res_len - s->res_off[d->first], host,
+				 sizeof(host));
+	const uint8_t *g = mb_coreops_result_at(s->fmt, res, len, d->first, &av);
+	if (g)
+		mb_coreops_format_result(s->fmt, g, av, guest, sizeof(guest));
+	else
+		snprintf(guest, sizeof(guest), "(no result: the guest's results end before this operation)");
+	fprintf(f, "  first difference: operation %zu: %s\n    host:  %s\n    guest: %s\n", d->first, op, host, guest);
+	if (d->truncated)
+		fprintf(f, "  the guest's results stop there: %zu operation(s) have none\n", d->ndiff);
+	size_t listed = 0;
+	size_t at = MB_OPSTREAM_HDR_BYTES;
+	for (size_t i = 0; i < s->nops && listed < max_listed && !d->truncated; i++) {
+		size_t hn = record_bytes(s->fmt, s->res + s->res_off[i], s->res_len - s->res_off[i]);
+		size_t gn = at <= len ? record_bytes(s->fmt, res + at, len - at) : 0;
+		if (gn == 0)
+			break;
+		if (i > d->first && (gn != hn || memcmp(res + at, s->res + s->res_off[i], hn) != 0)) {
+			mb_coreops_format_op(s, i, false, op, sizeof(op));
+			mb_coreops_format_result(s->fmt, s->res + s->res_off[i], hn, host, sizeof(host));
+			mb_coreops_format_result(s->fmt, res + at, gn, guest, sizeof(guest));
+			fprintf(f, "  operation %zu: %s\n    host:  %s\n    guest: %s\n", i, op, host, guest);
+			listed++;
+		}
+		at += gn;
+	}
+	if (d->ndiff > 1 + listed && !d->truncated)
+		fprintf(f, "  ... %zu more differing operation(s)\n", d->ndiff - 1 - listed);
+}

@@ -91,7 +91,8 @@ int mb_corescenario_edge32(struct mb_corescenario *sc, const struct mb_arch *arc
 	sc->layout_flags = MB_OPS_LAYOUT_UNLOAD | MB_OPS_LAYOUT_STRICT_RWX;
 	sc->page_size = 0x1000;
 	sc->large_page_size = 0x400000;
-	sc->guard_size = 0x1000;
+	/* No guard pages, so allocations can end exactly at 0xffffffff. */
+	sc->guard_size = 0;
 	sc->ntext = 2;
 	sc->text[0][0] = 0xfe000000;
 	sc->text[0][1] = 0xffffffff;

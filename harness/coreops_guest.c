@@ -1,0 +1,198 @@
+/* The guest core: the coreguest driver module loaded by modbed's own loader
+ * into an emulated machine (it is just another module), fed the stream in
+ * batches through two buffers in the guest heap. */
+#include "harness/coreops.h"
+
+#include "arch/arch.h"
+#include "arch/map.h"
+#include "core/opstream.h"
+#include "harness/runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef MODBED_COREGUEST_DIR
+#define MODBED_COREGUEST_DIR ""
+#endif
+
+/* A batch: bounded in operations (so the result buffer, sized for the worst
+ * case, stays small) and in bytes. */
+#define BATCH_OPS 2048u
+#define BATCH_OPS_BYTES (256u * 1024u)
+/* Generous: a batch is a few million guest instructions. */
+#define BATCH_BUDGET 2000000000ull
+#define BATCH_TIMEOUT_MS 120000ull
+
+struct mb_coreguest {
+	struct mb_runtime rt;
+	bool open;
+	const struct mb_arch *arch;
+	uint64_t run_addr;
+	uint64_t ops_buf, res_buf;
+	size_t res_cap;
+	mb_coreguest_tamper_fn tamper;
+	void *tamper_ctx;
+};
+
+void mb_coreguest_set_tamper(struct mb_coreguest *g, mb_coreguest_tamper_fn fn, void *ctx)
+{
+	g->tamper = fn;
+	g->tamper_ctx = ctx;
+}
+
+const char *mb_coreguest_default_path(const struct mb_arch *arch, char *buf, size_t len)
+{
+	const char *dir = getenv("MODBED_COREGUEST_DIR");
+	if (!dir || !*dir)
+		dir = MODBED_COREGUEST_DIR;
+	snprintf(buf, len, "%s/%s/coreguest.ko", dir, arch->name);
+	return buf;
+}
+
+int mb_coreguest_open(struct mb_coreguest **out, const struct mb_arch *arch, const struct mb_map *map,
+		      const char *driver_path, struct mb_err *err)
+{
+	*out = NULL;
+	struct mb_coreguest *g = calloc(1, sizeof(*g));
+	if (!g)
+		return mb_fail(err, NULL, "core-diff", "out of memory");
+	g->arch = arch;
+	struct mb_cli cli;
+	memset(&cli, 0, sizeof(cli));
+	cli.cmd = "core-diff";
+	cli.arch = arch->name;
+	cli.map = map->name;
+	cli.no_init = true;
+	cli.paths[0] = driver_path;   /* the session wants the files it will load */
+	cli.npaths = 1;
+	cli.budget = BATCH_BUDGET;
+	cli.timeout_ms = BATCH_TIMEOUT_MS;
+	if (mb_runtime_open(&g->rt, &cli) != MB_EXIT_OK) {
+		free(g);
+		return mb_fail(err, NULL, map->name, "cannot set up the emulated machine for the guest core");
+	}
+	g->open = true;
+	struct mb_loaded_module *mod;
+	uint64_t res_bytes = (uint64_t)BATCH_OPS * MB_OPS_MAX_RESULT_WORDS * arch->ptr_bytes + MB_OPSTREAM_HDR_BYTES;
+	if (mb_runtime_load(&g->rt, driver_path, &mod, NULL, err) != 0 ||
+	    mb_runtime_resolve(&g->rt, "coreguest_run", &g->run_addr, err) != 0 ||
+	    mb_machine_alloc(g->rt.m, BATCH_OPS_BYTES + (uint64_t)MB_OPS_MAX_OP_WORDS * 8 + MB_OPSTREAM_HDR_BYTES,
+			     &g->ops_buf, err) != 0 ||
+	    mb_machine_alloc(g->rt.m, res_bytes, &g->res_buf, err) != 0) {
+		mb_coreguest_close(g);
+		return -1;
+	}
+	g->res_cap = (size_t)res_bytes;
+	*out = g;
+	return 0;
+}
+
+void mb_coreguest_close(struct mb_coreguest *g)
+{
+	if (!g)
+		return;
+	if (g->open)
+		mb_runtime_close(&g->rt);
+	free(g);
+}
+
+/* The driver's return value: a C long of the target's width. */
+static int64_t target_long(const struct mb_arch *arch, uint64_t ret)
+{
+	return arch->ptr_bytes == 4 ? (int64_t)(int32_t)(uint32_t)ret : (int64_t)ret;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int mb_coreguest_run(struct mb_coreguest *g, const struct mb_corestream *s, uint8_t **res_out, size_t *res_len,
+		     struct mb_coreguest_stats *stats, struct mb_err *err)
+{
+	memset(stats, 0, sizeof(*stats));
+	*res_out = NULL;
+	*res_len = 0;
+	if (s->fmt.width != g->arch->ptr_bytes || s->fmt.big_endian != g->arch->big_endian)
+		return mb_fail(err, NULL, "core-diff", "the stream's format (%u-byte %s-endian words) is not %s's",
+			       s->fmt.width, s->fmt.big_endian ? "big" : "little", g->arch->name);
+	/* The guest's results: at most as many bytes per operation as the worst case. */
+	size_t cap = MB_OPSTREAM_HDR_BYTES + s->nops * (size_t)MB_OPS_MAX_RESULT_WORDS * s->fmt.width;
+	uint8_t *res = malloc(cap);
+	uint8_t *batch = malloc(BATCH_OPS_BYTES + (size_t)MB_OPS_MAX_OP_WORDS * 8 + MB_OPSTREAM_HDR_BYTES);
+	uint8_t *out = malloc(g->res_cap);
+	if (!res || !batch || !out) {
+		free(res);
+		free(batch);
+		free(out);
+		return mb_fail(err, NULL, "core-diff", "out of memory");
+	}
+	memcpy(res, s->ops, MB_OPSTREAM_HDR_BYTES); /* the same header for results */
+	size_t len = MB_OPSTREAM_HDR_BYTES;
+	int rc = 0;
+	for (size_t first = 0; first < s->nops && rc == 0;) {
+		/* Whole records from op `first` on, within the batch limits. */
+		size_t last = first;
+		size_t from = s->op_off[first];
+		while (last < s->nops && last - first < BATCH_OPS) {
+			size_t end = last + 1 < s->nops ? s->op_off[last + 1] : s->ops_len;
+			if (end - from > BATCH_OPS_BYTES && last > first)
+				break;
+			last++;
+		}
+		size_t to = last < s->nops ? s->op_off[last] : s->ops_len;
+		memcpy(batch, s->ops, MB_OPSTREAM_HDR_BYTES);
+		memcpy(batch + MB_OPSTREAM_HDR_BYTES, s->ops + from, to - from);
+		size_t blen = MB_OPSTREAM_HDR_BYTES + (to - from);
+		if (mb_machine_write(g->rt.m, g->ops_buf, batch, blen, err) != 0) {
+			rc = -1;
+			break;
+		}
+		uint64_t args[4] = { g->ops_buf, blen, g->res_buf, g->res_cap };
+		struct mb_call_result cr;
+		double t0 = now();
+		if (mb_machine_call(g->rt.m, g->run_addr, args, 4, &g->rt.lim, &cr, err) != 0) {
+			rc = -1;
+			break;
+		}
+		stats->seconds += now() - t0;
+		stats->calls++;
+		stats->insns += cr.insns;
+		if (cr.faulted) {
+			rc = mb_fail(err, NULL, "core-diff", "guest fault (%s) at %s running operations %zu..%zu: %s",
+				     mb_fault_kind_name(cr.fault.kind), cr.fault.pc_sym, first, last - 1,
+				     cr.fault.detail);
+			break;
+		}
+		int64_t n = target_long(g->arch, cr.ret);
+		if (n < (int64_t)MB_OPSTREAM_HDR_BYTES || (uint64_t)n > g->res_cap) {
+			rc = mb_fail(err, NULL, "core-diff", "the guest driver refused operations %zu..%zu (error %lld)",
+				     first, last - 1, (long long)n);
+			break;
+		}
+		if (g->tamper)
+			g->tamper(g->tamper_ctx, g->rt.m, g->res_buf, (size_t)n, first);
+		size_t body = (size_t)n - MB_OPSTREAM_HDR_BYTES;
+		if (len + body > cap || mb_machine_read(g->rt.m, g->res_buf, out, (size_t)n, err) != 0) {
+			if (len + body > cap)
+				mb_fail(err, NULL, "core-diff", "the guest wrote more results than possible");
+			rc = -1;
+			break;
+		}
+		memcpy(res + len, out + MB_OPSTREAM_HDR_BYTES, body);
+		len += body;
+		first = last;
+	}
+	free(batch);
+	free(out);
+	if (rc != 0) {
+		free(res);
+		return -1;
+	}
+	*res_out = res;
+	*res_len = len;
+	return 0;
+}
