@@ -41,6 +41,12 @@ struct mb_trace {
 	size_t nframes, cap;
 	uint64_t lines;
 	int pad_sym;
+
+	/* Per-address line prefixes (see cached_prefix). */
+	struct line_slot *slots;
+	size_t nslots, nlines;
+	char *arena;
+	size_t arena_len, arena_cap;
 };
 
 static int digits(const struct mb_trace *t)
@@ -120,14 +126,53 @@ static bool sym_matches(const struct mb_trace *t, const char *sym, bool entry_on
 	return f[fl] == '\0' || (!entry_only && f[fl] == '+');
 }
 
-static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool have_after)
+/* The part of an instruction's line that never changes (address, symbol,
+ * bytes, text; in JSON up to the opening of "regs"), formatted on first
+ * use and kept per address: a trace line then costs one lookup, a copy and
+ * the register changes, not a printf of every field. */
+struct line_slot {
+	uint64_t pc;
+	uint32_t off, len;  /* in the arena; len 0: empty slot */
+};
+
+static const char *cached_prefix(struct mb_trace *t, const struct mb_insn *in, size_t *len)
 {
-	FILE *f = t->o.out;
+	if ((t->nlines + 1) * 2 > t->nslots) {
+		size_t n = t->nslots ? t->nslots * 2 : 4096;
+		struct line_slot *ns = calloc(n, sizeof(*ns));
+		if (ns == NULL)
+			return NULL;
+		for (size_t i = 0; i < t->nslots; i++) {
+			if (t->slots[i].len == 0)
+				continue;
+			size_t k = (size_t)(t->slots[i].pc * 0x9e3779b97f4a7c15ull >> 20) & (n - 1);
+			while (ns[k].len)
+				k = (k + 1) & (n - 1);
+			ns[k] = t->slots[i];
+		}
+		free(t->slots);
+		t->slots = ns;
+		t->nslots = n;
+	}
+	size_t mask = t->nslots - 1;
+	size_t k = (size_t)(in->addr * 0x9e3779b97f4a7c15ull >> 20) & mask;
+	for (; t->slots[k].len; k = (k + 1) & mask)
+		if (t->slots[k].pc == in->addr) {
+			*len = t->slots[k].len;
+			return t->arena + t->slots[k].off;
+		}
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *m = open_memstream(&buf, &blen);
+	if (m == NULL)
+		return NULL;
 	char hex[64];
 	mb_insn_hex(in, hex, sizeof(hex));
 	if (t->o.jsonl) {
+		/* Written whole by the JSON writer (one place for escaping), then
+		 * cut after `"regs":{`. */
 		struct mb_json j;
-		mb_json_init(&j, f, false);
+		mb_json_init(&j, m, false);
 		mb_json_object(&j, NULL);
 		mb_json_hex(&j, "pc", in->addr);
 		mb_json_str(&j, "sym", in->sym);
@@ -136,22 +181,97 @@ static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool h
 		if (in->note)
 			mb_json_str(&j, "note", in->note);
 		mb_json_object(&j, "regs");
-		for (size_t i = 0; have_after && i < t->ntraced; i++)
-			if (t->now[i] != t->before[i])
-				mb_json_hex(&j, t->dbg->regs[t->idx[i]].name, t->now[i]);
 		mb_json_end(&j);
 		mb_json_end(&j);
 		mb_json_finish(&j);
 	} else {
-		fprintf(f, "%0*" PRIx64 "  %-*s %-*s %-32s", digits(t), in->addr, t->pad_sym, in->sym,
+		fprintf(m, "%0*" PRIx64 "  %-*s %-*s %-32s", digits(t), in->addr, t->pad_sym, in->sym,
 			t->dbg->insn_max > 4 ? 21 : 11, hex, in->text);
-		for (size_t i = 0; have_after && i < t->ntraced; i++)
-			if (t->now[i] != t->before[i])
-				fprintf(f, " %s=0x%" PRIx64, t->dbg->regs[t->idx[i]].name, t->now[i]);
-		if (in->note)
-			fprintf(f, "  ; %s", in->note);
-		fputc('\n', f);
 	}
+	fclose(m);
+	if (t->o.jsonl) {
+		if (blen < 4 || strcmp(buf + blen - 4, "{}}\n") != 0) {
+			free(buf);
+			return NULL;
+		}
+		blen -= 3;
+	}
+	if (t->arena_len + blen > t->arena_cap) {
+		size_t cap = (t->arena_cap ? t->arena_cap * 2 : 1 << 16) + blen;
+		char *a = realloc(t->arena, cap);
+		if (a == NULL) {
+			free(buf);
+			return NULL;
+		}
+		t->arena = a;
+		t->arena_cap = cap;
+	}
+	memcpy(t->arena + t->arena_len, buf, blen);
+	free(buf);
+	t->slots[k] = (struct line_slot){ in->addr, (uint32_t)t->arena_len, (uint32_t)blen };
+	t->arena_len += blen;
+	t->nlines++;
+	*len = blen;
+	return t->arena + t->slots[k].off;
+}
+
+static char *put_hex(char *p, uint64_t v)
+{
+	static const char hx[] = "0123456789abcdef";
+	char tmp[16];
+	int n = 0;
+	do {
+		tmp[n++] = hx[v & 15];
+		v >>= 4;
+	} while (v);
+	*p++ = '0';
+	*p++ = 'x';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool have_after)
+{
+	FILE *f = t->o.out;
+	size_t plen;
+	const char *prefix = cached_prefix(t, in, &plen);
+	if (prefix == NULL)
+		return;
+	/* Changes: at most MAX_TRACED of " name=0x" + 16 digits (JSON: quoted). */
+	char buf[MAX_TRACED * 40 + 128], *p = buf;
+	bool first = true;
+	for (size_t i = 0; have_after && i < t->ntraced; i++) {
+		if (t->now[i] == t->before[i])
+			continue;
+		const char *name = t->dbg->regs[t->idx[i]].name;
+		size_t nl = strlen(name);
+		if (t->o.jsonl) {
+			if (!first)
+				*p++ = ',';
+			*p++ = '"';
+			memcpy(p, name, nl);
+			p += nl;
+			memcpy(p, "\":\"", 3);
+			p = put_hex(p + 3, t->now[i]);
+			*p++ = '"';
+		} else {
+			*p++ = ' ';
+			memcpy(p, name, nl);
+			p += nl;
+			*p++ = '=';
+			p = put_hex(p, t->now[i]);
+		}
+		first = false;
+	}
+	fwrite(prefix, 1, plen, f);
+	fwrite(buf, 1, (size_t)(p - buf), f);
+	if (t->o.jsonl)
+		fputs("}}\n", f);
+	else if (in->note)
+		fprintf(f, "  ; %s\n", in->note);
+	else
+		fputc('\n', f);
 	t->lines++;
 }
 
@@ -380,5 +500,7 @@ void mb_trace_close(struct mb_trace *t)
 	mb_machine_remove_observer(t->m, observe, t);
 	free(t->frames);
 	free(t->ret_addrs);
+	free(t->slots);
+	free(t->arena);
 	free(t);
 }

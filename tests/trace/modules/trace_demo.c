@@ -28,11 +28,29 @@
 			 "\t.org 2b + 12\n"                                     \
 			 "\t.popsection\n")
 
+/* A register loop (the empty asm keeps clang from using the closed form). */
 noinline long tr_sum(long n)
 {
 	long s = 0;
-	for (long i = 1; i <= n; i++)
+	for (long i = 1; i <= n; i++) {
 		s += i * 3;
+		__asm__ volatile("" : "+r"(s));
+	}
+	return s;
+}
+
+noinline long tr_leaf(long x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x ^ (x >> 3);
+}
+
+/* A call and a return per iteration. */
+noinline long tr_calls(long n)
+{
+	long s = 0;
+	for (long i = 0; i < n; i++)
+		s += tr_leaf(i);
 	return s;
 }
 
