@@ -5,49 +5,72 @@
 #include "harness/json.h"
 #include "harness/load_cli.h"
 #include "harness/load_report.h"
+#include "harness/runtime.h"
 
 #include <stdio.h>
+
+/* --dump takes each module's bytes as soon as it is relocated, before its
+ * init runs (init memory is gone afterwards). */
+struct dump_ctx {
+	const char *dir;
+	int failed;
+	struct mb_err err;
+};
+
+static void dump_loaded(void *ctx, struct mb_loader *l, struct mb_loaded_module *mod)
+{
+	struct dump_ctx *d = ctx;
+	if (!d->failed && mb_dump_module(l, mod, d->dir, &d->err) != 0)
+		d->failed = 1;
+}
 
 int cmd_load(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
-				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_PATHS) != 0)
+				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_PATHS |
+				       MB_OPT_BUDGET | MB_OPT_TIMEOUT) != 0)
 		return MB_EXIT_USAGE;
-	struct mb_load_session s;
-	int rc = mb_session_open(&s, cli, NULL);
+	/* The emulator's runtime: each module is loaded, protected and its init
+	 * run (unless --no-init) before the next one loads, as the kernel does,
+	 * so `load` places modules exactly where `call` does. */
+	struct mb_runtime rt;
+	int rc = mb_runtime_open(&rt, cli);
 	if (rc != MB_EXIT_OK)
 		return rc;
-	rc = mb_session_load_all(&s, cli);
+	const struct mb_load_session *s = &rt.s;
+	struct dump_ctx dump = { .dir = cli->dump };
+	if (cli->dump) {
+		rt.s.loader.loaded_hook = dump_loaded;
+		rt.s.loader.loaded_ctx = &dump;
+	}
+	rc = mb_runtime_load_all(&rt, cli);
 	if (rc == MB_EXIT_OK && cli->dump) {
-		/* After relocation, before any code runs. */
-		struct mb_err err;
-		if (mb_dump_layout(&s.loader, cli->dump, &err) != 0) {
-			mb_report(&err);
+		if (!dump.failed && mb_dump_layout_json(&s->loader, cli->dump, &dump.err) != 0)
+			dump.failed = 1;
+		if (dump.failed) {
+			mb_report(&dump.err);
 			rc = MB_EXIT_ERROR;
 		}
 	}
-	/* Seam for the emulator: permissions (mb_module_protect), init unless
-	 * --no-init, ro_after_init and free init (mb_module_free_init) go here,
-	 * module by module in load order. */
 	if (rc == MB_EXIT_OK) {
 		if (cli->json) {
 			struct mb_json j;
 			mb_json_init(&j, stdout, true);
 			mb_json_object(&j, NULL);
-			mb_json_str(&j, "arch", s.arch->name);
-			mb_json_str(&j, "map", s.map->name);
+			mb_json_str(&j, "arch", s->arch->name);
+			mb_json_str(&j, "map", s->map->name);
 			mb_json_str(&j, "policy", cli->policy ? cli->policy : "kernel");
 			mb_json_array(&j, "modules");
-			for (const struct mb_loaded_module *m = s.loader.modules; m; m = m->next)
+			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_json(&j, m);
 			mb_json_finish(&j);
 		} else {
-			printf("arch %s, map %s, policy %s\n", s.arch->name, s.map->name,
+			printf("arch %s, map %s, policy %s\n", s->arch->name, s->map->name,
 			       cli->policy ? cli->policy : "kernel");
-			for (const struct mb_loaded_module *m = s.loader.modules; m; m = m->next)
+			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_text(stdout, m);
 		}
 	}
-	mb_session_close(&s);
+	mb_runtime_close(&rt);
 	return rc;
 }

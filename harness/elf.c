@@ -102,6 +102,39 @@ static int match_arch(const char *path, const uint8_t *b, uint16_t machine, cons
 	return 0;
 }
 
+static uint64_t rd_raw(const uint8_t *p, int size, bool be)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < size; i++)
+		v = v << 8 | p[be ? i : size - 1 - i];
+	return v;
+}
+
+/* The section header table's place in the file, checked on the raw header
+ * before libelf sees it (libelf refuses such files with a vaguer message). */
+static int check_shdr_table(struct mb_elf *obj, const uint8_t *b, size_t len, struct mb_err *err)
+{
+	bool is64 = b[EI_CLASS] == ELFCLASS64, be = b[EI_DATA] == ELFDATA2MSB;
+	uint64_t shoff = is64 ? rd_raw(b + 40, 8, be) : rd_raw(b + 32, 4, be);
+	uint64_t entsize = rd_raw(b + (is64 ? 58 : 46), 2, be);
+	uint64_t shnum = rd_raw(b + (is64 ? 60 : 48), 2, be);
+	size_t want = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	if (shoff == 0)
+		return FAIL(NULL, "ELF header: no section header table");
+	if (entsize != want)
+		return FAIL(NULL, "ELF header: section header size %" PRIu64 ", %s needs %zu", entsize,
+			    class_name(b[EI_CLASS]), want);
+	if (!inside(shoff, want, len))
+		return FAIL(NULL, "ELF header: section header table at 0x%" PRIx64 " past end of file (0x%zx)", shoff,
+			    len);
+	if (shnum == 0) /* extended numbering: the count is section 0's size */
+		shnum = is64 ? rd_raw(b + shoff + 32, 8, be) : rd_raw(b + shoff + 20, 4, be);
+	if (shnum > (len - shoff) / want)
+		return FAIL(NULL, "ELF header: section header table of %" PRIu64 " entries at 0x%" PRIx64
+			    " past end of file (0x%zx)", shnum, shoff, len);
+	return 0;
+}
+
 int mb_elf_probe_arch(const char *path, const struct mb_arch **arch, struct mb_err *err)
 {
 	uint8_t b[sizeof(Elf64_Ehdr)];
@@ -393,6 +426,10 @@ int mb_elf_open_mem(struct mb_elf *obj, const char *name, const void *buf, size_
 	obj->machine = machine;
 
 	int rc = -1;
+	if (check_shdr_table(obj, buf, len, err) != 0) {
+		mb_elf_close(obj);
+		return -1;
+	}
 	Elf *e = elf_memory((char *)obj->lib_image, len);
 	obj->elf = e;
 	GElf_Ehdr eh;

@@ -159,12 +159,12 @@ static int write_file(const char *path, const void *buf, size_t len, struct mb_e
 	return 0;
 }
 
-static int dump_sections(const struct mb_loader *l, const struct mb_loaded_module *mod, const char *dir,
-			 struct mb_err *err)
+int mb_dump_module(const struct mb_loader *l, const struct mb_loaded_module *mod, const char *dir,
+		   struct mb_err *err)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, mod->name);
-	if (make_dir(path, err) != 0)
+	if (make_dir(dir, err) != 0 || make_dir(path, err) != 0)
 		return -1;
 	for (size_t i = 0; i < mod->nsections; i++) {
 		const struct mb_placed_section *s = &mod->sections[i];
@@ -182,11 +182,16 @@ static int dump_sections(const struct mb_loader *l, const struct mb_loaded_modul
 
 int mb_dump_layout(const struct mb_loader *l, const char *dir, struct mb_err *err)
 {
+	for (const struct mb_loaded_module *m = l->modules; m; m = m->next)
+		if (mb_dump_module(l, m, dir, err) != 0)
+			return -1;
+	return mb_dump_layout_json(l, dir, err);
+}
+
+int mb_dump_layout_json(const struct mb_loader *l, const char *dir, struct mb_err *err)
+{
 	if (make_dir(dir, err) != 0)
 		return -1;
-	for (const struct mb_loaded_module *m = l->modules; m; m = m->next)
-		if (dump_sections(l, m, dir, err) != 0)
-			return -1;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/layout.json", dir);
 	FILE *f = fopen(path, "w");

@@ -13,8 +13,14 @@ void mb_report_module_text(FILE *f, const struct mb_loaded_module *mod);
 /* One module as a JSON object (inside an array). */
 void mb_report_module_json(struct mb_json *j, const struct mb_loaded_module *mod);
 
-/* Writes DIR/layout.json and DIR/<module>/<section>.bin for every placed
- * section of every loaded module (the bytes as placed and relocated). */
+/* --dump DIR in two steps, so the bytes can be taken right after each
+ * module's relocation (before its init runs and init memory is freed):
+ * mb_dump_module() writes DIR/<module>/<section>.bin for every placed
+ * section; mb_dump_layout_json() writes DIR/layout.json from the module
+ * records. mb_dump_layout() does both for every loaded module. */
+int mb_dump_module(const struct mb_loader *l, const struct mb_loaded_module *mod, const char *dir,
+		   struct mb_err *err);
+int mb_dump_layout_json(const struct mb_loader *l, const char *dir, struct mb_err *err);
 int mb_dump_layout(const struct mb_loader *l, const char *dir, struct mb_err *err);
 
 #endif

@@ -633,6 +633,8 @@ int mb_load_object(struct mb_loader *l, struct mb_elf *obj_in, struct mb_loaded_
 	rc = 0;
 	if (out)
 		*out = mod;
+	if (l->loaded_hook)
+		l->loaded_hook(l->loaded_ctx, l, mod);
 out:
 	if (rc != 0) {
 		if (placed)

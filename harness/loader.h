@@ -150,6 +150,10 @@ struct mb_loader {
 	size_t nmodules;
 	struct mb_place place;
 	struct mb_lookup lookup;
+	/* Called after each successful load, after relocation and before any
+	 * of the module's code can run (e.g. --dump). Cannot fail the load. */
+	void (*loaded_hook)(void *ctx, struct mb_loader *l, struct mb_loaded_module *mod);
+	void *loaded_ctx;
 	void *priv;                  /* storage behind place/lookup, providers */
 };
 
