@@ -161,7 +161,8 @@ void mb_oops_print(FILE *out, const struct mb_fault *f, const struct mb_fault_co
 		fprintf(out, "Registers:\n");
 		unsigned col = 0;
 		for (unsigned i = 0; i < ctx->nregs; i++) {
-			if (dbg->regs[i].uc_reg < 0 || i == dbg->pc_index)
+			/* The registers a trace follows (GPRs, sp, flags); pc is above. */
+			if (!dbg->regs[i].traced)
 				continue;
 			fprintf(out, "%s%6s: %0*" PRIx64, col ? " " : "", dbg->regs[i].name, (dbg->regs[i].bits + 3) / 4,
 				ctx->regs[i]);

@@ -2,6 +2,7 @@
  * Loads the modules (running init unless --no-init), then calls each FUNC in
  * order on the arch's CPU. Stops at the first guest fault (exit 3). */
 #include "harness/commands.h"
+#include "harness/debugrun.h"
 #include "harness/diag.h"
 #include "harness/guestcall.h"
 #include "harness/json.h"
@@ -109,9 +110,16 @@ static void print_text(const struct mb_callplan *p, const struct call_out *outs,
 
 int cmd_call(struct mb_cli *cli)
 {
+	return mb_calls_run(cli, false);
+}
+
+/* Shared with `modbed trace` (cmd_trace.c): the same calls, traced. */
+int mb_calls_run(struct mb_cli *cli, bool tracing)
+{
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
 				       MB_OPT_SEED | MB_OPT_NO_INIT | MB_OPT_STRICT | MB_OPT_BUDGET |
-				       MB_OPT_TIMEOUT | MB_OPT_PATHS | MB_OPT_REST) != 0)
+				       MB_OPT_TIMEOUT | MB_OPT_PATHS | MB_OPT_REST | MB_OPT_GDB |
+				       (tracing ? MB_OPT_TRACE : 0)) != 0)
 		return MB_EXIT_USAGE;
 	struct mb_err err;
 	struct mb_callplan plan;
@@ -130,6 +138,9 @@ int cmd_call(struct mb_cli *cli)
 		mb_report(&err);
 		rc = MB_EXIT_ERROR;
 	}
+	struct mb_debugrun dbg = { 0 };
+	if (rc == MB_EXIT_OK)
+		rc = mb_debugrun_open(&dbg, cli, &rt, &plan, tracing);
 	struct call_out *outs = calloc(plan.ncalls, sizeof(*outs));
 	for (size_t i = 0; rc == MB_EXIT_OK && outs && i < plan.ncalls; i++) {
 		uint64_t fn, args[MB_CALL_MAX_ARGS];
@@ -139,14 +150,17 @@ int cmd_call(struct mb_cli *cli)
 			break;
 		}
 		mb_callplan_args(&plan, i, args);
+		mb_debugrun_before(&dbg, i, fn, args, plan.calls[i].nargs);
 		if (mb_machine_call(rt.m, fn, args, plan.calls[i].nargs, &rt.lim, &outs[i].res, &err) != 0) {
 			mb_report(&err);
 			rc = MB_EXIT_ERROR;
 			break;
 		}
+		mb_debugrun_after(&dbg, &outs[i].res);
 		outs[i].ran = true;
 		if (outs[i].res.faulted) {
 			mb_fault_print(stderr, &outs[i].res.fault);
+			mb_debugrun_report(&dbg, stderr, &outs[i].res);
 			rc = MB_EXIT_FAULT;
 		}
 	}
@@ -162,6 +176,7 @@ int cmd_call(struct mb_cli *cli)
 	if (loglen)
 		fputs(log, stderr);
 	free(outs);
+	mb_debugrun_close(&dbg);
 	mb_runtime_close(&rt);
 	mb_callplan_free(&plan);
 	return rc;

@@ -12,8 +12,10 @@ const struct mb_command mb_commands[] = {
 	{ "lookup", cmd_lookup, "lookup FILE... -- ADDR...                 address -> module, type, symbol+offset" },
 	{ "info", cmd_info, "info FILE... [--json]                     .modinfo, __versions, signature of modules" },
 	{ "corpus", cmd_corpus, "corpus DIR... [--arch A] [--policy P] [--json]   load a module tree, providers first; report" },
-	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init]\n"
+	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init] [--gdb 127.0.0.1:PORT]\n"
 	  "                                           run module functions on the arch's CPU (ARG: 42, buf:@PATH, hex:, str:, out:N, NAME=ARG, @NAME)" },
+	{ "trace", cmd_trace, "trace FILE... -- FUNC ARG... [--calls] [--filter MODULE[:FUNC]] [--start ADDR] [--stop ADDR]\n"
+	  "                                           [--output FILE] [--jsonl] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace" },
 	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--ops N] [--seed S] [--json]\n"
 	  "                                           one seeded stream through the host core and the core on the emulated CPU; every result compared" },
 	{ NULL, NULL, NULL },
