@@ -42,7 +42,7 @@ timeout 120 "$GDB" -nx -batch \
 	-ex "$addsym" \
 	-ex "target remote 127.0.0.1:$port" \
 	-ex 'printf "START %lx\n", $pc' \
-	-ex 'printf "SYM %lx\n", (long)&tr_rec' \
+	-ex 'printf "SYM %lx\n", (unsigned long)&tr_rec' \
 	-ex 'break tr_rec' \
 	-ex 'info breakpoints' \
 	-ex 'delete' \
