@@ -1,0 +1,288 @@
+/* Differential: every relocation of a module, applied by modbed at chosen
+ * addresses, must give the same bytes as ld.lld linking the same object at
+ * the same addresses. Relocations routed through a PLT are left out (lld
+ * uses its own thunks there); the near layouts need none, the far ones
+ * route only calls to kernel symbols.
+ *
+ *   test_reloc_lld ARCH                  the test modules, fixed and seeded layouts
+ *   test_reloc_lld --corpus DIR ARCH     every .ko under DIR/ARCH (exit 77 if none)
+ */
+#include "tests/reloc/layouts.h"
+
+#include <check.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool is_plt_section(const char *name)
+{
+	return strcmp(name, ".plt") == 0 || strcmp(name, ".init.plt") == 0 ||
+	       strstr(name, "ftrace_trampoline") != NULL;
+}
+
+static bool masked(const struct rf_image *im, uint32_t sec, uint64_t off)
+{
+	for (size_t i = 0; i < im->nsites; i++) {
+		const struct rf_site *s = &im->sites[i];
+		if (s->target == sec && s->res.via_plt && off >= s->rela.offset && off < s->rela.offset + 4)
+			return true;
+	}
+	return false;
+}
+
+/* The relocation covering byte `off` of `sec`, for the failure message. */
+static const struct rf_site *covering(const struct rf_image *im, uint32_t sec, uint64_t off)
+{
+	for (uint64_t back = 0; back < 8 && back <= off; back++) {
+		const struct rf_site *s = rf_site_at(im, sec, off - back);
+		if (s)
+			return s;
+	}
+	return NULL;
+}
+
+static bool failf(char *msg, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+struct diff_stats {
+	size_t relocs, bytes, via_plt;
+};
+
+/* Compares modbed's and lld's bytes of every placed PROGBITS section. */
+static bool compare_with_lld(const struct rf_image *im, const char *out, char *msg, size_t n,
+			     struct diff_stats *st)
+{
+	const char *mod = im->elf.path;
+	for (uint32_t i = 1; i < im->obj.nsections; i++) {
+		const struct mb_obj_section *sec = &im->obj.sections[i];
+		if (!im->placed[i] || sec->type == MB_SHT_NOBITS || is_plt_section(sec->name))
+			continue;
+		uint64_t size = 0, addr = 0;
+		uint8_t *ref = rf_linked_section(out, i, &size, &addr);
+		if (!ref) {
+			/* lld drops some input sections it makes itself (e.g.
+			 * .note.gnu.build-id); that is only a difference if a
+			 * relocation patches the section. */
+			bool patched = false;
+			for (size_t k = 0; k < im->nsites; k++)
+				patched |= im->sites[k].target == i;
+			if (!patched)
+				continue;
+			return failf(msg, n, "%s: %s missing from the lld output", mod, sec->name);
+		}
+		bool ok = true;
+		/* lld appends its range-extension thunks to the section of a
+		 * branch it could not reach directly: only there may it be
+		 * longer than modbed's. */
+		bool thunks = false;
+		for (size_t k = 0; k < im->nsites; k++)
+			thunks |= im->sites[k].target == i && im->sites[k].res.via_plt;
+		if (addr != im->addr[i] || size < sec->size || (size > sec->size && !thunks))
+			ok = failf(msg, n, "%s: %s: lld placed it at 0x%" PRIx64 " (size 0x%" PRIx64
+				  "), modbed at 0x%" PRIx64 " (0x%" PRIx64 ")", mod, sec->name, addr,
+				  size, im->addr[i], sec->size);
+		for (uint64_t b = 0; ok && b < sec->size; b++) {
+			if (ref[b] == im->bytes[i][b] || masked(im, i, b))
+				continue;
+			const struct rf_site *s = covering(im, i, b);
+			ok = failf(msg, n, "%s: %s+0x%" PRIx64 ": modbed 0x%02x, ld.lld 0x%02x (%s at +0x%" PRIx64 ")",
+				  mod, sec->name, b, im->bytes[i][b], ref[b],
+				  s ? im->arch->reloc->type_name(s->rela.type) : "no relocation",
+				  s ? s->rela.offset : 0);
+		}
+		free(ref);
+		if (!ok)
+			return false;
+		st->bytes += sec->size;
+	}
+	return true;
+}
+
+static bool diff_one(const char *arch, const char *path, const struct rf_layout *lay, bool allow_plt,
+		     char *msg, size_t n, struct diff_stats *st)
+{
+	struct rf_image im;
+	if (!rf_try_open(&im, arch, path, NULL, msg, n))
+		return false;
+	bool ok = true;
+	if (im.sizing != MB_RELOC_OK)
+		ok = failf(msg, n, "%s: PLT sizing: %s", path, mb_reloc_status_str(im.sizing));
+	if (ok) {
+		rf_place(&im, lay);
+		rf_apply(&im);
+	}
+	for (size_t i = 0; ok && i < im.nsites; i++) {
+		const struct rf_site *s = &im.sites[i];
+		const char *tn = im.arch->reloc->type_name(s->rela.type);
+		if (s->res.status != MB_RELOC_OK)
+			ok = failf(msg, n, "%s: %s at %s+0x%" PRIx64 ": %s", path, tn ? tn : "?",
+				  im.obj.sections[s->target].name, s->rela.offset,
+				  mb_reloc_status_str(s->res.status));
+		else if (s->res.via_plt && !allow_plt)
+			ok = failf(msg, n, "%s: near layout used a PLT at %s+0x%" PRIx64, path,
+				  im.obj.sections[s->target].name, s->rela.offset);
+		st->via_plt += s->res.via_plt;
+	}
+	st->relocs += im.nsites;
+
+	char out[256], log[300], script[300];
+	snprintf(out, sizeof(out), "lld-%s-%d.elf", arch, (int)getpid());
+	snprintf(log, sizeof(log), "%s.log", out);
+	snprintf(script, sizeof(script), "%s.lds", out);
+	if (ok && !rf_link_lld(&im, out, log))
+		ok = failf(msg, n, "%s: ld.lld failed, see %s", path, log);
+	if (ok)
+		ok = compare_with_lld(&im, out, msg, n, st);
+	if (ok) {
+		unlink(log);
+		unlink(script);
+	}
+	unlink(out);
+	rf_close(&im);
+	return ok;
+}
+
+static void diff_module(const char *arch, const char *module, const struct rf_layout *lay,
+			bool allow_plt)
+{
+	char msg[1024];
+	struct diff_stats st = { 0 };
+	ck_assert_msg(diff_one(arch, rf_module_path(arch, module), lay, allow_plt, msg, sizeof(msg), &st),
+		      "%s", msg);
+	ck_assert_uint_gt(st.relocs, 0);
+	ck_assert_uint_gt(st.bytes, 0);
+	if (allow_plt)
+		ck_assert_uint_gt(st.via_plt, 0);
+}
+
+/* The near layout moved by a seeded amount per group (keeping each group's
+ * alignment to 64 KiB and every range constraint of the near layout, which
+ * leaves megabytes of slack), with a seeded gap between sections. */
+static struct rf_layout jitter(const struct rf_layout *base, unsigned seed)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
+	struct rf_layout l = *base;
+	uint64_t *f[] = { &l.text, &l.rodata, &l.data, &l.init_text, &l.init_rodata, &l.init_data };
+	for (size_t i = 0; i < 6; i++) {
+		x ^= x >> 33;
+		x *= 0xff51afd7ed558ccdull;
+		x ^= x >> 29;
+		*f[i] += (x % 16) * 0x10000 + (x >> 8) % 0x1000;
+	}
+	l.gap = 0x10 + (x >> 20) % 0x400;
+	return l;
+}
+
+static const struct rf_layout *near_of(const char *arch)
+{
+	if (strcmp(arch, "x86_64") == 0)
+		return &x86_64_near;
+	return strcmp(arch, "arm64") == 0 ? &arm64_near : &powerpc32_near;
+}
+
+static const struct rf_layout *far_of(const char *arch)
+{
+	if (strcmp(arch, "arm64") == 0)
+		return &arm64_far;
+	return strcmp(arch, "powerpc32") == 0 ? &powerpc32_far : NULL;
+}
+
+static const char *test_arch;
+
+START_TEST(near_reloc_all) { diff_module(test_arch, "reloc_all", near_of(test_arch), false); }
+END_TEST
+START_TEST(near_plt_calls) { diff_module(test_arch, "plt_calls", near_of(test_arch), false); }
+END_TEST
+START_TEST(far_plt_calls)
+{
+	if (far_of(test_arch))
+		diff_module(test_arch, "plt_calls", far_of(test_arch), true);
+}
+END_TEST
+START_TEST(seeded_layouts)
+{
+	for (unsigned seed = 0; seed < 8; seed++) {
+		struct rf_layout l = jitter(near_of(test_arch), seed);
+		diff_module(test_arch, "reloc_all", &l, false);
+	}
+}
+END_TEST
+
+/* ---- Corpus mode ----------------------------------------------------------- */
+
+static struct {
+	const char *arch;
+	size_t pass, fail;
+	struct diff_stats st;
+} corpus;
+
+static int corpus_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	size_t len = strlen(path);
+	if (flag != FTW_F || len < 3 || strcmp(path + len - 3, ".ko") != 0)
+		return 0;
+	char msg[1024];
+	if (diff_one(corpus.arch, path, near_of(corpus.arch), false, msg, sizeof(msg), &corpus.st)) {
+		corpus.pass++;
+	} else {
+		corpus.fail++;
+		printf("FAIL %s\n", msg);
+	}
+	return 0;
+}
+
+static int run_corpus(const char *dir, const char *arch)
+{
+	char root[4096];
+	snprintf(root, sizeof(root), "%s/%s", dir, arch);
+	if (access(root, R_OK) != 0) {
+		printf("corpus: %s not present: skipped\n", root);
+		return 77;
+	}
+	corpus.arch = arch;
+	nftw(root, corpus_one, 16, FTW_PHYS);
+	if (corpus.pass + corpus.fail == 0) {
+		printf("corpus: no .ko under %s: skipped\n", root);
+		return 77;
+	}
+	printf("%s corpus: %zu relocations, %zu bytes compared with ld.lld\n", arch, corpus.st.relocs,
+	       corpus.st.bytes);
+	printf("%zu passed, %zu failed\n", corpus.pass, corpus.fail);
+	return corpus.fail ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[1], "--corpus") == 0)
+		return run_corpus(argv[2], argv[3]);
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s ARCH | --corpus DIR ARCH\n", argv[0]);
+		return 2;
+	}
+	test_arch = argv[1];
+	Suite *s = suite_create("reloc_lld");
+	TCase *tc = tcase_create(test_arch);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, near_reloc_all);
+	tcase_add_test(tc, near_plt_calls);
+	tcase_add_test(tc, far_plt_calls);
+	tcase_add_test(tc, seeded_layouts);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
