@@ -185,6 +185,62 @@ START_TEST(test_math64)
 }
 END_TEST
 
+/* The libgcc 64-bit helpers the kernel stub implements, called directly with
+ * the arch's argument convention (register pairs on ppc32) against host C. */
+static unsigned push64(uint64_t *regs, unsigned n, uint64_t v)
+{
+	const struct mb_cpu_ops *c = img.arch->cpu;
+	if (c->reg_bytes == 8) {
+		regs[n] = v;
+		return n + 1;
+	}
+	n += n & 1;
+	regs[n] = c->pair_hi_first ? v >> 32 : v & 0xffffffffu;
+	regs[n + 1] = c->pair_hi_first ? v & 0xffffffffu : v >> 32;
+	return n + 2;
+}
+
+static uint64_t helper(const char *name, uint64_t a, uint64_t b, bool b_is_int)
+{
+	const struct mb_cpu_ops *c = img.arch->cpu;
+	uint64_t regs[8] = { 0 }, fn;
+	unsigned n = push64(regs, 0, a);
+	if (b_is_int)
+		regs[n++] = b;
+	else
+		n = push64(regs, n, b);
+	struct mb_err err;
+	ck_assert_int_eq(mb_kstub_resolve(img.m, name, &fn, NULL, &err), 0);
+	struct mb_call_result r;
+	ck_assert_int_eq(mb_machine_call(img.m, fn, regs, n, NULL, &r, &err), 0);
+	ck_assert_msg(!r.faulted, "%s: %s", name, r.fault.detail);
+	if (c->reg_bytes == 8)
+		return r.ret;
+	uint64_t second;
+	mb_cpu_reg_read(mb_machine_uc(img.m), c, c->reg_ret2, &second);
+	return c->pair_hi_first ? (r.ret << 32 | second) : (second << 32 | r.ret);
+}
+
+START_TEST(test_helpers64)
+{
+	const uint64_t v[][2] = { { 0xfedcba9876543210ull, 0x1234567ull }, { 0x8000000000000001ull, 0xfffffffffffffffdull },
+				  { 12345, 0x100000000ull }, { 0x7fffffffffffffffull, 7 } };
+	for (size_t i = 0; i < 4; i++) {
+		uint64_t a = v[i][0], b = v[i][1];
+		int64_t sa = (int64_t)a, sb = (int64_t)b;
+		unsigned sh = (unsigned)(b % 64);
+		ck_assert_uint_eq(helper("__udivdi3", a, b, false), a / b);
+		ck_assert_uint_eq(helper("__umoddi3", a, b, false), a % b);
+		ck_assert_uint_eq(helper("__divdi3", a, b, false), (uint64_t)(sa / sb));
+		ck_assert_uint_eq(helper("__moddi3", a, b, false), (uint64_t)(sa % sb));
+		ck_assert_uint_eq(helper("__muldi3", a, b, false), a * b);
+		ck_assert_uint_eq(helper("__ashldi3", a, sh, true), a << sh);
+		ck_assert_uint_eq(helper("__lshrdi3", a, sh, true), a >> sh);
+		ck_assert_uint_eq(helper("__ashrdi3", a, sh, true), (uint64_t)(sa >> sh));
+	}
+}
+END_TEST
+
 /* ---- faults ---- */
 
 static struct mb_fault fault_of(const char *fn, const uint64_t *args, unsigned n, enum mb_fault_kind kind)
@@ -409,6 +465,7 @@ int main(int argc, char **argv)
 	tcase_add_test(t, test_strings);
 	tcase_add_test(t, test_alloc_printk);
 	tcase_add_test(t, test_math64);
+	tcase_add_test(t, test_helpers64);
 	tcase_add_test(t, test_write_text);
 	tcase_add_test(t, test_write_rodata);
 	tcase_add_test(t, test_exec_data);
