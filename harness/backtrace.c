@@ -137,9 +137,9 @@ static void insn_line(FILE *out, struct mb_machine *m, struct mb_disasm *d, uint
 		arch->debug->insn_max > 4 ? 21 : 11, hex, in->text, in->note ? "  ; " : "", in->note ? in->note : "");
 }
 
-void mb_oops_print(FILE *out, const struct mb_fault *f, const struct mb_fault_context *ctx,
-		    struct mb_machine *m, struct mb_disasm *d)
+void mb_oops_print(FILE *out, const struct mb_fault *f, struct mb_machine *m, struct mb_disasm *d)
 {
+	const struct mb_fault_context *ctx = &f->ctx;
 	const struct mb_arch *arch = mb_machine_arch(m);
 	const struct mb_debug_ops *dbg = arch->debug;
 	struct mb_disasm *owned;
@@ -198,9 +198,9 @@ void mb_oops_print(FILE *out, const struct mb_fault *f, const struct mb_fault_co
 	mb_disasm_close(owned);
 }
 
-void mb_oops_json(struct mb_json *j, const struct mb_fault *f, const struct mb_fault_context *ctx,
-		   struct mb_machine *m, struct mb_disasm *d)
+void mb_oops_json(struct mb_json *j, const struct mb_fault *f, struct mb_machine *m, struct mb_disasm *d)
 {
+	const struct mb_fault_context *ctx = &f->ctx;
 	const struct mb_arch *arch = mb_machine_arch(m);
 	const struct mb_debug_ops *dbg = arch->debug;
 	struct mb_disasm *owned;

@@ -45,7 +45,8 @@ struct mb_fault_context {
 
 #define BUGFLAG_WARNING 1u
 
-/* Fills ctx right after the faulting mb_machine_call returned (the CPU is
+/* The context of a fault, kept in the fault record itself (emu.h,
+ * struct mb_fault: ctx). Fills ctx right after the faulting mb_machine_call returned (the CPU is
  * still as the fault left it). t and l may be NULL. */
 void mb_fault_context_fill(struct mb_fault_context *ctx, const struct mb_fault *f, struct mb_machine *m,
 			   const struct mb_trace *t, const struct mb_loader *l);
@@ -57,11 +58,9 @@ bool mb_bug_find(struct mb_machine *m, const struct mb_loader *l, uint64_t pc, c
 
 /* The report for people (after the emulator's one-line error). d may be NULL
  * (a private cache is used). */
-void mb_oops_print(FILE *out, const struct mb_fault *f, const struct mb_fault_context *ctx,
-		    struct mb_machine *m, struct mb_disasm *d);
+void mb_oops_print(FILE *out, const struct mb_fault *f, struct mb_machine *m, struct mb_disasm *d);
 /* The same as JSON members of the current object: "bug", "regs",
  * "backtrace", "last_insns". */
-void mb_oops_json(struct mb_json *j, const struct mb_fault *f, const struct mb_fault_context *ctx,
-		   struct mb_machine *m, struct mb_disasm *d);
+void mb_oops_json(struct mb_json *j, const struct mb_fault *f, struct mb_machine *m, struct mb_disasm *d);
 
 #endif

@@ -102,7 +102,6 @@ int mb_debugrun_open(struct mb_debugrun *r, const struct mb_cli *cli, struct mb_
 void mb_debugrun_before(struct mb_debugrun *r, size_t i, uint64_t fn, const uint64_t *args, unsigned nargs)
 {
 	r->call = i;
-	memset(&r->ctx, 0, sizeof(r->ctx));
 	if (r->t)
 		mb_trace_call_begin(r->t, fn, args, nargs);
 	if (r->gdb)
@@ -111,7 +110,7 @@ void mb_debugrun_before(struct mb_debugrun *r, size_t i, uint64_t fn, const uint
 
 /* Runs the session again up to call `upto`, that one under a call-stack
  * tracer, and takes its backtrace if it faults where the original did. */
-static void replay_backtrace(struct mb_debugrun *r, const struct mb_fault *orig)
+static void replay_backtrace(struct mb_debugrun *r, struct mb_fault *orig)
 {
 	struct mb_cli cli = *r->cli;
 	cli.gdb = NULL;
@@ -144,12 +143,13 @@ static void replay_backtrace(struct mb_debugrun *r, const struct mb_fault *orig)
 			continue;
 		if (res.faulted && res.fault.pc == orig->pc && res.fault.kind == orig->kind) {
 			struct mb_fault_context c;
+			struct mb_fault_context *oc = &orig->ctx;
 			mb_fault_context_fill(&c, &res.fault, rt.m, t, NULL);
-			memcpy(r->ctx.frame_func, c.frame_func, sizeof(c.frame_func));
-			memcpy(r->ctx.frame_site, c.frame_site, sizeof(c.frame_site));
-			r->ctx.nframes = c.nframes;
-			r->ctx.frames_truncated = c.frames_truncated;
-			r->ctx.has_backtrace = true;
+			memcpy(oc->frame_func, c.frame_func, sizeof(c.frame_func));
+			memcpy(oc->frame_site, c.frame_site, sizeof(c.frame_site));
+			oc->nframes = c.nframes;
+			oc->frames_truncated = c.frames_truncated;
+			oc->has_backtrace = true;
 		}
 		mb_trace_call_end(t, &res);
 	}
@@ -165,19 +165,19 @@ out:
 void mb_debugrun_after(struct mb_debugrun *r, struct mb_call_result *res)
 {
 	if (res->faulted)
-		mb_fault_context_fill(&r->ctx, &res->fault, r->rt->m, r->t, &r->rt->s.loader);
+		mb_fault_context_fill(&res->fault.ctx, &res->fault, r->rt->m, r->t, &r->rt->s.loader);
 	if (r->t)
 		mb_trace_call_end(r->t, res);
 	if (r->gdb)
 		mb_gdb_call_end(r->gdb, res, res->faulted || r->call + 1 == r->plan->ncalls);
-	if (res->faulted && !r->ctx.has_backtrace)
+	if (res->faulted && !res->fault.ctx.has_backtrace)
 		replay_backtrace(r, &res->fault);
 }
 
 void mb_debugrun_report(struct mb_debugrun *r, FILE *f, const struct mb_call_result *res)
 {
 	if (res->faulted)
-		mb_oops_print(f, &res->fault, &r->ctx, r->rt->m, r->d);
+		mb_oops_print(f, &res->fault, r->rt->m, r->d);
 }
 
 void mb_debugrun_close(struct mb_debugrun *r)

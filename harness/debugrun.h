@@ -38,15 +38,15 @@ struct mb_debugrun {
 	char filter[256];
 	struct mb_gdb *gdb;
 	size_t call;              /* index of the current call */
-	struct mb_fault_context ctx;
 };
 
 /* tracing: the trace command. Returns an exit status (after printing). */
 int mb_debugrun_open(struct mb_debugrun *r, const struct mb_cli *cli, struct mb_runtime *rt,
 		     const struct mb_callplan *plan, bool tracing);
 void mb_debugrun_before(struct mb_debugrun *r, size_t i, uint64_t fn, const uint64_t *args, unsigned nargs);
+/* Fills res->fault.ctx on a fault (registers, backtrace, BUG/WARN line). */
 void mb_debugrun_after(struct mb_debugrun *r, struct mb_call_result *res);
-/* The oops report of the last call's fault (after the one-line error). */
+/* The oops report of a call's fault (after the one-line error). */
 void mb_debugrun_report(struct mb_debugrun *r, FILE *f, const struct mb_call_result *res);
 void mb_debugrun_close(struct mb_debugrun *r);
 

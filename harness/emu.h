@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
+#include "harness/backtrace.h"
 #include "harness/diag.h"
 
 struct uc_struct;
@@ -143,6 +144,10 @@ struct mb_fault {
 	/* Last pcs executed, oldest first, ending with pc. */
 	uint64_t history[MB_FAULT_HISTORY];
 	unsigned nhistory;
+	/* Registers, the observed backtrace and a BUG/WARN's file:line
+	 * (harness/backtrace.h). The machine leaves it zeroed; the caller of
+	 * mb_machine_call fills it (harness/debugrun.c). */
+	struct mb_fault_context ctx;
 };
 
 struct mb_call_limits {

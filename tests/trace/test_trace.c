@@ -66,8 +66,7 @@ static uint64_t text_base(void)
 }
 
 /* Runs fn(args) under a tracer with opts; returns the result. */
-static struct mb_call_result traced(const char *fn, const uint64_t *args, unsigned n, struct mb_trace_opts *o,
-				   struct mb_fault_context *ctx)
+static struct mb_call_result traced(const char *fn, const uint64_t *args, unsigned n, struct mb_trace_opts *o)
 {
 	struct mb_trace *t;
 	struct mb_err err;
@@ -76,8 +75,8 @@ static struct mb_call_result traced(const char *fn, const uint64_t *args, unsign
 	uint64_t f = sym(fn);
 	mb_trace_call_begin(t, f, args, n);
 	ck_assert_msg(mb_machine_call(rt.m, f, args, n, &rt.lim, &res, &err) == 0, "%s", err.msg);
-	if (res.faulted && ctx)
-		mb_fault_context_fill(ctx, &res.fault, rt.m, t, &rt.s.loader);
+	if (res.faulted)
+		mb_fault_context_fill(&res.fault.ctx, &res.fault, rt.m, t, &rt.s.loader);
 	mb_trace_call_end(t, &res);
 	mb_trace_close(t);
 	return res;
@@ -214,7 +213,7 @@ START_TEST(trace_lines_match_objdump)
 	FILE *f = open_memstream(&buf, &blen);
 	struct mb_trace_opts o = { .out = f };
 	uint64_t args[] = { 3 };
-	struct mb_call_result res = traced("tr_sum", args, 1, &o, NULL);
+	struct mb_call_result res = traced("tr_sum", args, 1, &o);
 	fclose(f);
 	ck_assert(!res.faulted);
 	ck_assert_uint_eq(res.ret, 3 * (1 + 2 + 3)); /* the host's arithmetic */
@@ -264,7 +263,7 @@ START_TEST(trace_lines_match_objdump)
 	/* Trace again to a buffer and look for " RET=0x12" */
 	f = open_memstream(&buf, &blen);
 	o.out = f;
-	traced("tr_sum", args, 1, &o, NULL);
+	traced("tr_sum", args, 1, &o);
 	fclose(f);
 	char want[32];
 	snprintf(want, sizeof(want), " %s=0x12", retname);
@@ -285,7 +284,7 @@ START_TEST(calls_show_depth_args_and_returns)
 	FILE *f = open_memstream(&buf, &blen);
 	struct mb_trace_opts o = { .out = f, .calls_only = true };
 	uint64_t args[] = { 5 };
-	struct mb_call_result res = traced("tr_rec", args, 1, &o, NULL);
+	struct mb_call_result res = traced("tr_rec", args, 1, &o);
 	fclose(f);
 	ck_assert(!res.faulted);
 	ck_assert_uint_eq(res.ret, (uint64_t)host_rec(5));
@@ -342,9 +341,9 @@ static uint64_t call_site(const char *caller, const char *callee)
 START_TEST(fault_backtrace_from_observed_calls)
 {
 	struct mb_trace_opts o = { 0 };
-	struct mb_fault_context ctx;
 	uint64_t args[] = { 1 };
-	struct mb_call_result res = traced("tr_fault_outer", args, 1, &o, &ctx);
+	struct mb_call_result res = traced("tr_fault_outer", args, 1, &o);
+	const struct mb_fault_context ctx = res.fault.ctx;
 	ck_assert(res.faulted);
 	ck_assert_int_eq(res.fault.kind, MB_FAULT_WRITE_PROTECT);
 	ck_assert_msg(strncmp(res.fault.pc_sym, "trace_demo:tr_fault_inner+", 26) == 0, "%s", res.fault.pc_sym);
@@ -363,7 +362,7 @@ START_TEST(fault_backtrace_from_observed_calls)
 	char *buf = NULL;
 	size_t blen = 0;
 	FILE *f = open_memstream(&buf, &blen);
-	mb_oops_print(f, &res.fault, &ctx, rt.m, dis);
+	mb_oops_print(f, &res.fault, rt.m, dis);
 	fclose(f);
 	const char *ct = strstr(buf, "Call Trace:");
 	ck_assert_ptr_nonnull(ct);
@@ -393,9 +392,9 @@ static unsigned marker_line(const char *marker)
 static void check_bug(long arg, const char *marker, bool warning)
 {
 	struct mb_trace_opts o = { 0 };
-	struct mb_fault_context ctx;
 	uint64_t args[] = { (uint64_t)arg };
-	struct mb_call_result res = traced("tr_bug_outer", args, 1, &o, &ctx);
+	struct mb_call_result res = traced("tr_bug_outer", args, 1, &o);
+	const struct mb_fault_context ctx = res.fault.ctx;
 	ck_assert(res.faulted);
 	ck_assert_int_eq(res.fault.kind, MB_FAULT_TRAP);
 	ck_assert_msg(ctx.has_bug, "no __bug_table entry found for pc %s", res.fault.pc_sym);
@@ -408,7 +407,7 @@ static void check_bug(long arg, const char *marker, bool warning)
 	char *buf = NULL;
 	size_t blen = 0;
 	FILE *f = open_memstream(&buf, &blen);
-	mb_oops_print(f, &res.fault, &ctx, rt.m, dis);
+	mb_oops_print(f, &res.fault, rt.m, dis);
 	fclose(f);
 	char want[64];
 	snprintf(want, sizeof(want), "trace_demo.c:%u", ctx.bug_line);
@@ -437,7 +436,7 @@ START_TEST(filter_and_start_stop)
 	FILE *f = open_memstream(&buf, &blen);
 	struct mb_trace_opts o = { .out = f, .module = "trace_demo", .func = "tr_rec" };
 	uint64_t args[] = { 2 };
-	traced("tr_rec", args, 1, &o, NULL);
+	traced("tr_rec", args, 1, &o);
 	fclose(f);
 	size_t n = 0;
 	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"), n++)
@@ -452,7 +451,7 @@ START_TEST(filter_and_start_stop)
 	f = open_memstream(&buf, &blen);
 	struct mb_trace_opts o2 = { .out = f, .has_start = true, .start = a1, .has_stop = true, .stop = a2 };
 	uint64_t sargs[] = { 2 };
-	traced("tr_sum", sargs, 1, &o2, NULL);
+	traced("tr_sum", sargs, 1, &o2);
 	fclose(f);
 	char *l1 = strtok(buf, "\n"), *l2 = strtok(NULL, "\n"), *l3 = strtok(NULL, "\n");
 	ck_assert_ptr_nonnull(l2);
