@@ -206,6 +206,8 @@ static int op_reset(struct mb_ops_state *st, struct args *a, struct results *r)
 	cfg->page_size = arg(a);
 	cfg->large_page_size = arg(a);
 	cfg->guard_size = arg(a);
+	/* A 32-bit stream describes a 32-bit target, wherever it is run. */
+	cfg->addr_last = a->f.width == 4 ? 0xffffffffUL : 0;
 	cfg->ntext = arg(a);
 	if (cfg->ntext > MB_MAX_WINDOWS)
 		return MB_OPS_TOO_MANY;

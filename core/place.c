@@ -90,6 +90,13 @@ static const struct mb_window *windows_of(const struct mb_place *pl, int type, s
 	return pl->cfg.data;
 }
 
+/* Rounds a size up to a; false if the result is not a size the target's
+ * unsigned long can hold (cfg.addr_last), as the rounding wraps there. */
+static bool round_size(const struct mb_place *pl, unsigned long size, unsigned long a, unsigned long *out)
+{
+	return mb_align_up(size, a, out) && *out <= pl->cfg.addr_last;
+}
+
 /* Reserves size bytes (+ guard) at align in the type's windows, primary
  * first, as execmem_alloc's retry on the fallback range. */
 static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned long align,
@@ -153,6 +160,7 @@ int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_pl
 	pl->cfg.page_size = cfg->page_size;
 	pl->cfg.large_page_size = cfg->large_page_size;
 	pl->cfg.guard_size = cfg->guard_size;
+	pl->cfg.addr_last = cfg->addr_last ? cfg->addr_last : ~0UL;
 	pl->cfg.ntext = cfg->ntext;
 	pl->cfg.ndata = cfg->ndata;
 	for (size_t i = 0; i < cfg->ntext; i++)
@@ -183,7 +191,7 @@ static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 	/* execmem aligns to MODULE_ALIGN (a page); a section asking for more
 	 * is honoured rather than silently misplaced */
 	unsigned long al = umax(pl->cfg.page_size, align);
-	if (!mb_align_up(size, pl->cfg.page_size, &psize))
+	if (!round_size(pl, size, pl->cfg.page_size, &psize))
 		return fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
 	if (!reserve(pl, type, psize, al, &a->own.range))
 		return fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
@@ -261,7 +269,7 @@ static struct mb_arena *new_chunk(struct mb_place *pl, int type, unsigned long s
 	}
 	/* execmem_cache_populate: round_up(size, PMD_SIZE), PMD aligned */
 	unsigned long csize, cal = umax(pl->cfg.large_page_size, align);
-	if (!mb_align_up(size, pl->cfg.large_page_size, &csize)) {
+	if (!round_size(pl, size, pl->cfg.large_page_size, &csize)) {
 		fail(err, pl, MB_PLACE_TOO_BIG, type, size, align);
 		return NULL;
 	}
@@ -300,7 +308,7 @@ static int packed_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 			struct mb_alloc *a, struct mb_place_err *err)
 {
 	unsigned long g = granule_of(pl, type), al = umax(align, g), rsize;
-	if (!mb_align_up(size, g, &rsize))
+	if (!round_size(pl, size, g, &rsize))
 		return fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
 	struct mb_arena *c;
 	unsigned long addr = 0;

@@ -59,6 +59,12 @@ struct mb_place_config {
 	size_t ntext;
 	struct mb_window data[MB_MAX_WINDOWS];
 	size_t ndata;
+	/* The target's last address, when it is below this host's ~0UL: a
+	 * 32-bit target's space ends at 0xffffffff even when a 64-bit host
+	 * places for it, and a size that rounds past it must be refused as
+	 * TOO_BIG there too (core-diff found the host saying NOSPACE where
+	 * ppc32 says TOO_BIG). 0 means ~0UL. */
+	unsigned long addr_last;
 };
 
 enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED };

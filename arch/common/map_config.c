@@ -51,6 +51,7 @@ int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
 	out->page_size = (unsigned long)map->page_size;
 	out->large_page_size = (unsigned long)map->large_page_size;
 	out->guard_size = (unsigned long)map->page_size; /* vmalloc's guard page */
+	out->addr_last = 0; /* this host's ~0UL */
 	out->ntext = map->ntext;
 	out->ndata = map->ndata;
 	if (convert(map->text, map->ntext, map->random_base, off, out->text) != 0 ||
