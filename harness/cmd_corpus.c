@@ -149,7 +149,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 		if (mb_loader_find_module(&l, name))
 			continue;  /* already loaded as a provider */
 		struct mb_err e = { "" };
-		if (mb_modpath_load(mp, &l, mp->mods[i].path, NULL, NULL, &e) != 0) {
+		if (mb_modpath_load(mp, &l, mp->mods[i].path, NULL, NULL, NULL, &e) != 0) {
 			struct failure *nf = realloc(*fails, (*nfails + 1) * sizeof(**fails));
 			if (nf == NULL)
 				continue;

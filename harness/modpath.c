@@ -263,6 +263,7 @@ const struct mb_modpath_module *mb_modpath_provider(const struct mb_modpath *mp,
 struct load_state {
 	struct mb_modpath *mp;
 	struct mb_loader *l;
+	const struct mb_modpath_loader *how;
 	const char *stack[MAX_DEPTH];   /* paths being loaded, outermost first */
 	size_t depth;
 	struct mb_loaded_module **loaded;  /* by this call, in load order */
@@ -332,8 +333,14 @@ static int load_rec(struct load_state *st, const char *path, struct mb_loaded_mo
 			mb_fail(err, path, "modpath", "dependency chain deeper than %d modules", MAX_DEPTH);
 			goto fail;
 		}
-		if (load_rec(st, m.provider->path, NULL, err) != 0)
+		if (load_rec(st, m.provider->path, NULL, err) != 0) {
+			/* Keep the provider's reason, say who needed it for what. */
+			char inner[sizeof(err->msg)];
+			memcpy(inner, err->msg, sizeof(inner));
+			mb_fail(err, path, "modpath", "needs %s from %s, which failed: %s", m.sym,
+				m.provider->name, inner);
 			goto fail;
+		}
 	}
 	if (st->nloaded == st->cap) {
 		size_t cap = st->cap ? 2 * st->cap : 8;
@@ -347,7 +354,14 @@ static int load_rec(struct load_state *st, const char *path, struct mb_loaded_mo
 	}
 	struct mb_loaded_module *mod;
 	st->depth--;
-	if (mb_load_object(st->l, &obj, &mod, err) != 0)  /* takes obj either way */
+	int rc;
+	if (st->how) {
+		mb_elf_close(&obj);
+		rc = st->how->load(st->how->ctx, path, &mod, err);
+	} else {
+		rc = mb_load_object(st->l, &obj, &mod, err);  /* takes obj either way */
+	}
+	if (rc != 0)
 		return -1;
 	st->loaded[st->nloaded++] = mod;
 	if (out)
@@ -360,16 +374,20 @@ fail:
 }
 
 int mb_modpath_load(struct mb_modpath *mp, struct mb_loader *l, const char *path,
-		    struct mb_loaded_module **out, size_t *nloaded, struct mb_err *err)
+		    const struct mb_modpath_loader *how, struct mb_loaded_module **out, size_t *nloaded,
+		    struct mb_err *err)
 {
-	struct load_state st = { .mp = mp, .l = l };
+	struct load_state st = { .mp = mp, .l = l, .how = how };
 	struct mb_loaded_module *mod = NULL;
 	int rc = load_rec(&st, path, &mod, err);
 	if (rc != 0) {
 		/* Undo in reverse: later modules use earlier ones' exports. */
 		for (size_t i = st.nloaded; i-- > 0;) {
 			struct mb_err ignored;
-			mb_unload_module(l, st.loaded[i], &ignored);
+			if (how)
+				how->unload(how->ctx, st.loaded[i]);
+			else
+				mb_unload_module(l, st.loaded[i], &ignored);
 		}
 		st.nloaded = 0;
 	}

@@ -61,11 +61,24 @@ const struct mb_modpath_module *mb_modpath_provider(const struct mb_modpath *mp,
  * (Shared with the corpus report.) */
 void mb_modpath_exports_of(const struct mb_elf *obj, void (*fn)(void *ctx, const char *name), void *ctx);
 
+/* How one module is loaded. The plain loader (NULL) only places and
+ * relocates; the emulator's runtime passes its own, so that every provider
+ * also gets permissions and runs its init before the module that needs it,
+ * as modprobe does. `unload` undoes `load` when a later step fails. */
+struct mb_modpath_loader {
+	void *ctx;
+	int (*load)(void *ctx, const char *path, struct mb_loaded_module **out, struct mb_err *err);
+	void (*unload)(void *ctx, struct mb_loaded_module *mod);
+};
+
 /* Loads `path` into l, its providers from mp (may be NULL: no modpath)
  * first. *out (may be NULL) is the module of `path`. On failure every module
- * this call loaded is unloaded again, so l is as before. *nloaded (may be
- * NULL) counts the modules this call loaded, `path`'s own included. */
+ * this call loaded is unloaded again, so l is as before, and the message
+ * names the chain (which module needed which symbol from which provider).
+ * *nloaded (may be NULL) counts the modules this call loaded, `path`'s own
+ * included. */
 int mb_modpath_load(struct mb_modpath *mp, struct mb_loader *l, const char *path,
-		    struct mb_loaded_module **out, size_t *nloaded, struct mb_err *err);
+		    const struct mb_modpath_loader *how, struct mb_loaded_module **out, size_t *nloaded,
+		    struct mb_err *err);
 
 #endif

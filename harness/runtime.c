@@ -4,9 +4,11 @@
 #include "arch/map.h"
 #include "core/modmem.h"
 #include "harness/diag.h"
+#include "harness/modpath.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- the kernel symbol provider, backed by the kernel stub ---------------- */
@@ -65,6 +67,11 @@ void mb_runtime_close(struct mb_runtime *rt)
 	if (!rt->s.ready)
 		return;
 	mb_loader_fini(&rt->s.loader);
+	if (rt->modpath) {
+		mb_modpath_close(rt->modpath);
+		free(rt->modpath);
+		rt->modpath = NULL;
+	}
 	mb_machine_destroy(rt->m);
 	rt->m = NULL;
 	mb_space_fini(&rt->s.space);
@@ -146,12 +153,49 @@ int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_mo
 	return 0;
 }
 
+struct modpath_ctx {
+	struct mb_runtime *rt;
+	struct mb_run_report rep;   /* of the last load: an init fault is exit 3 */
+};
+
+static int modpath_load_one(void *ctx, const char *path, struct mb_loaded_module **out, struct mb_err *err)
+{
+	struct modpath_ctx *mc = ctx;
+	return mb_runtime_load(mc->rt, path, out, &mc->rep, err);
+}
+
+static void modpath_unload_one(void *ctx, struct mb_loaded_module *mod)
+{
+	struct modpath_ctx *mc = ctx;
+	struct mb_err ignored;
+	mb_runtime_unload(mc->rt, mod, NULL, &ignored);
+}
+
 int mb_runtime_load_all(struct mb_runtime *rt, const struct mb_cli *cli)
 {
+	/* --modpath: providers of missing exports are loaded first, each
+	 * through the whole lifecycle (harness/modpath.h). */
+	struct modpath_ctx mc = { .rt = rt };
+	const struct mb_modpath_loader how = { &mc, modpath_load_one, modpath_unload_one };
+	if (cli->nmodpath && rt->modpath == NULL) {
+		struct mb_err err = { "" };
+		rt->modpath = malloc(sizeof(*rt->modpath));
+		if (rt->modpath == NULL ||
+		    mb_modpath_open(rt->modpath, cli->modpath, cli->nmodpath, rt->s.arch, &err) != 0) {
+			free(rt->modpath);
+			rt->modpath = NULL;
+			mb_report(&err);
+			return MB_EXIT_ERROR;
+		}
+	}
 	for (size_t i = 0; i < cli->npaths; i++) {
 		struct mb_err err;
 		struct mb_run_report rep;
-		if (mb_runtime_load(rt, cli->paths[i], NULL, &rep, &err) != 0) {
+		int rc = cli->nmodpath ? mb_modpath_load(rt->modpath, &rt->s.loader, cli->paths[i], &how, NULL, NULL, &err)
+				       : mb_runtime_load(rt, cli->paths[i], NULL, &rep, &err);
+		if (cli->nmodpath)
+			rep = mc.rep;
+		if (rc != 0) {
 			mb_report(&err);
 			if (rep.faulted) {
 				mb_fault_print(stderr, &rep.fault);

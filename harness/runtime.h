@@ -23,12 +23,15 @@
 
 #include <stdio.h>
 
+struct mb_modpath;
+
 struct mb_runtime {
 	struct mb_load_session s;
 	struct mb_machine *m;
 	struct mb_symbol_provider kernel;   /* backed by the kernel stub */
 	bool run_init;                      /* false with --no-init */
 	struct mb_call_limits lim;          /* --budget, --timeout */
+	struct mb_modpath *modpath;         /* --modpath index; loaded modules' paths point into it */
 };
 
 /* What running init (or exit) gave. */
