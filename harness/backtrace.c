@@ -134,7 +134,7 @@ static void insn_line(FILE *out, struct mb_machine *m, struct mb_disasm *d, uint
 	char hex[64];
 	mb_insn_hex(in, hex, sizeof(hex));
 	fprintf(out, " %s %0*" PRIx64 "  %-34s %-*s %s%s%s\n", mark ? "=>" : "  ", arch->ptr_bytes * 2, pc, in->sym,
-		arch->debug->insn_max > 4 ? 21 : 11, hex, in->text, in->note ? "  ; " : "", in->note ? in->note : "");
+		arch->debug->insn_max > 4 ? 21 : 12, hex, in->text, in->note ? "  ; " : "", in->note ? in->note : "");
 }
 
 void mb_oops_print(FILE *out, const struct mb_fault *f, struct mb_machine *m, struct mb_disasm *d)

@@ -186,7 +186,7 @@ static const char *cached_prefix(struct mb_trace *t, const struct mb_insn *in, s
 		mb_json_finish(&j);
 	} else {
 		fprintf(m, "%0*" PRIx64 "  %-*s %-*s %-32s", digits(t), in->addr, t->pad_sym, in->sym,
-			t->dbg->insn_max > 4 ? 21 : 11, hex, in->text);
+			t->dbg->insn_max > 4 ? 21 : 12, hex, in->text);
 	}
 	fclose(m);
 	if (t->o.jsonl) {
