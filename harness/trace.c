@@ -302,19 +302,32 @@ static void arg_values(struct mb_trace *t, uint64_t *v, unsigned n)
 		mb_cpu_reg_read(t->uc, c, c->arg_regs[i], &v[i]);
 }
 
+/* The symbol of a code address, from the decode cache (one symbolization
+ * per address, not one per call event). */
+static void code_sym(struct mb_trace *t, uint64_t addr, char *buf, size_t len, bool strip_zero)
+{
+	const struct mb_insn *in = mb_disasm_machine(t->d, t->m, addr, 0);
+	if (in)
+		snprintf(buf, len, "%s", in->sym);
+	else
+		mb_machine_symbolize(t->m, addr, buf, len);
+	char *plus = strip_zero ? strstr(buf, "+0x0") : NULL;
+	if (plus && plus[4] == '\0')
+		*plus = '\0';
+}
+
 static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const uint64_t *args, unsigned nargs)
 {
 	char sym[MB_SYM_LEN], from[MB_SYM_LEN];
-	mb_machine_symbolize(t->m, func, sym, sizeof(sym));
-	char *plus = strstr(sym, "+0x0");
-	if (plus && plus[4] == '\0')
-		*plus = '\0';
-	if (!sym_matches(t, sym, true) || !t->active)
+	if (!t->active)
+		return;
+	code_sym(t, func, sym, sizeof(sym), true);
+	if (!sym_matches(t, sym, true))
 		return;
 	FILE *f = t->o.out;
 	int depth = (int)t->nframes - 1;
 	if (site)
-		mb_machine_symbolize(t->m, site, from, sizeof(from));
+		code_sym(t, site, from, sizeof(from), false);
 	if (t->o.jsonl) {
 		struct mb_json j;
 		mb_json_init(&j, f, false);
@@ -346,11 +359,10 @@ static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const u
 static void write_ret(struct mb_trace *t, uint64_t func, uint64_t value)
 {
 	char sym[MB_SYM_LEN];
-	mb_machine_symbolize(t->m, func, sym, sizeof(sym));
-	char *plus = strstr(sym, "+0x0");
-	if (plus && plus[4] == '\0')
-		*plus = '\0';
-	if (!sym_matches(t, sym, true) || !t->active)
+	if (!t->active)
+		return;
+	code_sym(t, func, sym, sizeof(sym), true);
+	if (!sym_matches(t, sym, true))
 		return;
 	FILE *f = t->o.out;
 	int depth = (int)t->nframes - 1;
