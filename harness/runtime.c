@@ -28,12 +28,40 @@ static int ksym_trap(void *ctx, const char *sym, uint64_t *addr, struct mb_err *
 
 /* "module:symbol+0xoff" through the core lookup (so lookups are counted as
  * the kernel's would be), "module:type+0xoff" between symbols. */
+/* Freed init memory is out of the lookup tree (as in the kernel), but a
+ * fault report should still say what used to be there. */
+static bool symbolize_freed_init(struct mb_runtime *rt, uint64_t addr, char *buf, size_t len)
+{
+	for (const struct mb_loaded_module *mod = rt->s.loader.modules; mod; mod = mod->next) {
+		if (!mod->init_freed)
+			continue;
+		for (size_t i = 0; i < mod->nsections; i++) {
+			const struct mb_placed_section *sec = &mod->sections[i];
+			if (!mod_mem_type_is_init(sec->type) || addr - sec->addr >= sec->size)
+				continue;
+			const struct mb_module_symbol *best = NULL;
+			for (size_t k = 0; k < mod->nsymbols; k++) {
+				const struct mb_module_symbol *sy = &mod->symbols[k];
+				/* arm64 mapping symbols ($x, $d) name no object. */
+				if (sy->name[0] != '$' && sy->addr <= addr && sy->addr >= sec->addr && (!best || sy->addr > best->addr))
+					best = sy;
+			}
+			if (best)
+				snprintf(buf, len, "%s:%s+0x%" PRIx64 " (freed init)", mod->name, best->name, addr - best->addr);
+			else
+				snprintf(buf, len, "%s:%s+0x%" PRIx64 " (freed init)", mod->name, sec->name, addr - sec->addr);
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool symbolize(void *ctx, uint64_t addr, char *buf, size_t len)
 {
 	struct mb_runtime *rt = ctx;
 	struct mb_where w;
 	if (!mb_loader_where(&rt->s.loader, addr, &w))
-		return false;
+		return symbolize_freed_init(rt, addr, buf, len);
 	if (w.sym)
 		snprintf(buf, len, "%s:%s+0x%" PRIx64, w.mod->name, w.sym->name, w.offset);
 	else

@@ -170,6 +170,12 @@ START_TEST(test_life_ro_after_init_and_free_init)
 	ck_assert_int_eq(ok32("life_get_config", call("life_get_config", NULL, 0)), 4243);
 	f = fault("life_touch_init", call("life_touch_init", NULL, 0), MB_FAULT_FREED_INIT);
 	ck_assert_str_eq(f.access, "read");
+	ck_assert_str_eq(f.addr_sym, "run_life:life_boot_value+0x0 (freed init)");
+	/* Calling init again: a fetch from freed init text, at its entry. */
+	f = fault("init_module", call("init_module", NULL, 0), MB_FAULT_FREED_INIT);
+	ck_assert_str_eq(f.access, "fetch");
+	ck_assert_uint_eq(f.pc, sym("init_module"));
+	ck_assert_msg(strstr(f.pc_sym, "(freed init)"), "%s", f.pc_sym);
 }
 END_TEST
 
