@@ -1,0 +1,410 @@
+/* Loads of the real test modules on every arch and map variant, checked
+ * against facts read independently (raw section headers via rawelf.h, the
+ * map's windows, brute force over the module records):
+ *   - every allocated section is placed, inside its type's block, aligned as
+ *     the file asks, without overlap; every block inside a window of the map;
+ *   - an export of one module resolves in another, at the address its own
+ *     symbol table gives; unload is refused while in use;
+ *   - a relocation failing at the 3rd entry leaves allocator, tree and space
+ *     exactly as before, and the next load lands where it would have;
+ *   - unload and free-init give back exactly what they took;
+ *   - address lookup agrees with a brute-force scan.
+ * argv[1]: the test-module directory (build/tests/modules). */
+#include "arch/arch.h"
+#include "arch/map.h"
+#include "harness/elf.h"
+#include "harness/loader.h"
+#include "harness/space.h"
+#include "tests/elf/rawelf.h"
+
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *moddir;
+static const char *const arches[] = { "x86_64", "arm64", "powerpc32" };
+static const char *const policies[] = { "kernel", "packed" };
+
+struct file {
+	uint8_t *b;
+	size_t n;
+};
+
+static struct file module_file(const char *arch, const char *name)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s/%s.ko", moddir, arch, name);
+	struct file f = { 0 };
+	FILE *fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	fseek(fp, 0, SEEK_END);
+	f.n = (size_t)ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	f.b = malloc(f.n);
+	ck_assert(f.b && fread(f.b, 1, f.n, fp) == f.n);
+	fclose(fp);
+	return f;
+}
+
+struct fixture {
+	const struct mb_arch *arch;
+	const struct mb_map *map;
+	struct mb_space space;
+	struct mb_loader l;
+};
+
+static void open_fx_bounds(struct fixture *fx, const char *arch, const struct mb_map *map, const char *policy,
+			   const char *bounds)
+{
+	fx->arch = mb_arch_by_name(arch);
+	ck_assert(fx->arch != NULL);
+	fx->map = map ? map : mb_arch_map(fx->arch, NULL);
+	mb_space_init(&fx->space, fx->map->page_size);
+	struct mb_loader_config cfg = { .arch = fx->arch, .map = fx->map, .policy = policy, .bounds = bounds };
+	struct mb_err err;
+	ck_assert_msg(mb_loader_init(&fx->l, &cfg, &fx->space, &err) == 0, "%s", err.msg);
+}
+
+static void open_fx(struct fixture *fx, const char *arch, const struct mb_map *map, const char *policy)
+{
+	open_fx_bounds(fx, arch, map, policy, NULL);
+}
+
+static void close_fx(struct fixture *fx)
+{
+	mb_loader_fini(&fx->l);
+	mb_space_fini(&fx->space);
+}
+
+static struct mb_loaded_module *load(struct fixture *fx, const char *name)
+{
+	struct file f = module_file(fx->arch->name, name);
+	struct mb_loaded_module *m = NULL;
+	struct mb_err err;
+	char label[64];
+	snprintf(label, sizeof(label), "%s.ko", name);
+	ck_assert_msg(mb_load_buffer(&fx->l, label, f.b, f.n, &m, &err) == 0, "%s: %s", fx->arch->name, err.msg);
+	free(f.b);
+	return m;
+}
+
+static const char *const loadable[] = { "reloc_all", "plt_calls", "run_life", "run_user" };
+
+/* ---- placement and layout ---------------------------------------------- */
+
+static bool in_window(const struct mb_map *map, int type, uint64_t base, uint64_t size)
+{
+	size_t n;
+	const struct mb_map_window *w = mb_map_windows_for(map, type, &n);
+	for (size_t i = 0; i < n; i++)
+		if (base >= w[i].start && base + (size - 1) <= w[i].last)
+			return true;
+	return false;
+}
+
+/* Names the kernel takes out of module memory before layout. */
+static bool dropped(const char *name)
+{
+	return !strcmp(name, ".modinfo") || !strcmp(name, "__versions") || !strcmp(name, ".data..percpu");
+}
+
+static void check_module_layout(const struct fixture *fx, const struct mb_loaded_module *m, const struct file *f)
+{
+	struct raw r;
+	raw_init(&r, f->b, f->n);
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		if (!m->alloc[t].size)
+			continue;
+		ck_assert_msg(m->alloc[t].base % fx->map->page_size == 0 || fx->l.place.policy == MB_POLICY_PACKED,
+			      "%s %s base not page aligned", m->name, mod_mem_type_name(t));
+		ck_assert_msg(in_window(fx->map, t, m->alloc[t].base, m->alloc[t].size), "%s %s at 0x%lx outside %s windows",
+			      m->name, mod_mem_type_name(t), m->alloc[t].base, fx->map->name);
+		ck_assert_uint_ge(m->alloc[t].size, m->used[t]);
+		/* The bytes are backed by guest memory. */
+		ck_assert(mb_space_host(&fx->space, m->alloc[t].base, m->alloc[t].size) != NULL);
+	}
+	/* Every SHF_ALLOC section of the file is placed, and only those. */
+	size_t nalloc = 0;
+	for (size_t i = 1; i < raw_eh(&r, EH_SHNUM); i++) {
+		const char *name = raw_secname(&r, i);
+		if (!(raw_sh(&r, i, SH_FLAGS) & 2) || dropped(name))
+			continue;
+		nalloc++;
+		const struct mb_placed_section *p = NULL;
+		for (size_t k = 0; k < m->nsections; k++)
+			if (m->sections[k].shndx == i)
+				p = &m->sections[k];
+		ck_assert_msg(p != NULL, "%s: %s not placed", m->name, name);
+		ck_assert_str_eq(p->name, name);
+		uint64_t align = raw_sh(&r, i, SH_ALIGN);
+		ck_assert_msg(align <= 1 || p->addr % align == 0, "%s: %s at 0x%" PRIx64 " not %" PRIu64 "-aligned", m->name,
+			      name, p->addr, align);
+		const struct mb_alloc *a = &m->alloc[p->type];
+		ck_assert_msg(p->addr >= a->base && p->addr + p->size <= a->base + m->used[p->type],
+			      "%s: %s outside its %s block", m->name, name, mod_mem_type_name(p->type));
+		/* Executable sections in text types, writable ones never in read-only types. */
+		uint64_t fl = raw_sh(&r, i, SH_FLAGS);
+		if (fl & 4)
+			ck_assert(mod_mem_type_is_text(p->type));
+		if ((fl & 1) && strcmp(name, ".data..ro_after_init") && strcmp(name, "__jump_table"))
+			ck_assert(p->type == MOD_DATA || p->type == MOD_INIT_DATA);
+		/* Contents as in the file where nothing relocates them: first byte of
+		 * a non-relocated PROGBITS section is a weak but independent probe. */
+		for (size_t k = 0; k < m->nsections; k++) {
+			const struct mb_placed_section *q = &m->sections[k];
+			if (q == p || !q->size || !p->size)
+				continue;
+			ck_assert_msg(q->addr + q->size <= p->addr || p->addr + p->size <= q->addr,
+				      "%s: %s overlaps %s", m->name, name, q->name);
+		}
+	}
+	/* Sizing may add PLT sections the file only has as placeholders. */
+	ck_assert_uint_ge(m->nsections, nalloc);
+}
+
+static void layout_all(const char *arch, const struct mb_map *map, const char *policy)
+{
+	struct fixture fx;
+	open_fx(&fx, arch, map, policy);
+	for (size_t i = 0; i < sizeof(loadable) / sizeof(loadable[0]); i++) {
+		struct mb_loaded_module *m = load(&fx, loadable[i]);
+		struct file f = module_file(arch, loadable[i]);
+		check_module_layout(&fx, m, &f);
+		free(f.b);
+	}
+	/* Blocks of different modules never overlap. */
+	for (struct mb_loaded_module *a = fx.l.modules; a; a = a->next)
+		for (struct mb_loaded_module *b = a->next; b; b = b->next)
+			for (int s = 0; s < MOD_MEM_NUM_TYPES; s++)
+				for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+					if (!a->alloc[s].size || !b->alloc[t].size)
+						continue;
+					ck_assert(a->alloc[s].base + a->alloc[s].size <= b->alloc[t].base ||
+						  b->alloc[t].base + b->alloc[t].size <= a->alloc[s].base);
+				}
+	close_fx(&fx);
+}
+
+START_TEST(test_layout_every_map)
+{
+	const struct mb_arch *a = mb_arch_by_name(arches[_i]);
+	for (size_t m = 0; m < a->nmaps; m++)
+		for (size_t p = 0; p < 2; p++)
+			layout_all(arches[_i], a->maps[m], policies[p]);
+}
+END_TEST
+
+/* ---- exports between modules -------------------------------------------- */
+
+START_TEST(test_exports_resolve)
+{
+	struct fixture fx;
+	open_fx(&fx, arches[_i], NULL, NULL);
+	struct mb_loaded_module *life = load(&fx, "run_life");
+	struct mb_loaded_module *user = load(&fx, "run_user");
+	ck_assert_uint_ge(life->nexports, 1);
+	size_t matched = 0;
+	for (size_t i = 0; i < user->nundefs; i++) {
+		const struct mb_module_undef *u = &user->undefs[i];
+		uint64_t own;
+		if (mb_loader_find_symbol(&fx.l, life, u->name, &own) != 0)
+			continue;
+		/* The address decoded from the exporter's __ksymtab (PREL32) is
+		 * the address its symbol table gives. */
+		ck_assert_int_eq(u->kind, MB_UNDEF_MODULE);
+		ck_assert_ptr_eq(u->from, life);
+		ck_assert_str_eq(u->provider, "run_life");
+		ck_assert_uint_eq(u->addr, own);
+		matched++;
+	}
+	ck_assert_uint_ge(matched, 1);
+	ck_assert_uint_eq(life->refcount, 1);
+	struct mb_err err;
+	ck_assert_int_eq(mb_unload_module(&fx.l, life, &err), -1);
+	ck_assert_msg(strstr(err.msg, "module run_life is in use by run_user"), "%s", err.msg);
+	ck_assert_int_eq(mb_unload_module(&fx.l, user, &err), 0);
+	ck_assert_uint_eq(life->refcount, 0);
+	ck_assert_int_eq(mb_unload_module(&fx.l, life, &err), 0);
+	ck_assert_uint_eq(fx.l.nmodules, 0);
+	ck_assert_uint_eq(fx.space.narenas, 0);
+	close_fx(&fx);
+}
+END_TEST
+
+/* ---- a failure at the 3rd relocation ------------------------------------- */
+
+static void break_third(struct raw *r, const struct mb_arch *arch, char *want, size_t wn)
+{
+	size_t s = raw_find(r, ".rela.text");
+	ck_assert(s && raw_nrelas(r, s) >= 3);
+	uint32_t sym = raw_rela_sym(r, s, 2);
+	if (arch->elf_machine == 62) { /* R_X86_64_32S with a value far outside 32 bits */
+		raw_set_rela_info(r, s, 2, sym, 11);
+		raw_set_rela_addend(r, s, 2, 0x40000000000ll);
+		snprintf(want, wn, ".rela.text: entry 2: R_X86_64_32S against");
+	} else if (arch->elf_machine == 183) { /* R_AARCH64_ABS16 of a 64-bit address */
+		raw_set_rela_info(r, s, 2, sym, 259);
+		snprintf(want, wn, ".rela.text: entry 2: R_AARCH64_ABS16 against");
+	} else { /* powerpc32 checks no value: a type the kernel refuses */
+		raw_set_rela_info(r, s, 2, sym, 249);
+		snprintf(want, wn, ".rela.text: entry 2: unsupported relocation type 249");
+	}
+}
+
+START_TEST(test_third_reloc_rolls_back)
+{
+	for (size_t p = 0; p < 2; p++) {
+		struct fixture fx, ref;
+		open_fx(&fx, arches[_i], NULL, policies[p]);
+		open_fx(&ref, arches[_i], NULL, policies[p]);
+		load(&fx, "run_life");
+		load(&ref, "run_life");
+		uint64_t before = mb_loader_fingerprint(&fx.l);
+		struct mb_lookup lk_before = fx.l.lookup;
+		struct file f = module_file(arches[_i], "reloc_all");
+		struct raw r;
+		raw_init(&r, f.b, f.n);
+		char want[128];
+		break_third(&r, fx.arch, want, sizeof(want));
+		struct mb_err err;
+		ck_assert_int_eq(mb_load_buffer(&fx.l, "reloc_all.ko", r.b, r.n, NULL, &err), -1);
+		ck_assert_msg(strstr(err.msg, want), "%s lacks %s", err.msg, want);
+		ck_assert_uint_eq(mb_loader_fingerprint(&fx.l), before);
+		ck_assert_uint_eq(fx.l.lookup.addr_min, lk_before.addr_min);
+		ck_assert_uint_eq(fx.l.lookup.addr_max, lk_before.addr_max);
+		ck_assert_uint_eq(fx.l.lookup.nnodes, lk_before.nnodes);
+		ck_assert_uint_eq(fx.l.nmodules, 1);
+		/* The next load lands exactly where it lands without the failure. */
+		struct mb_loaded_module *a = load(&fx, "plt_calls");
+		struct mb_loaded_module *b = load(&ref, "plt_calls");
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			ck_assert_uint_eq(a->alloc[t].base, b->alloc[t].base);
+			ck_assert_uint_eq(a->alloc[t].size, b->alloc[t].size);
+		}
+		ck_assert_uint_eq(fx.space.narenas, ref.space.narenas);
+		free(f.b);
+		close_fx(&fx);
+		close_fx(&ref);
+	}
+}
+END_TEST
+
+/* ---- unload, free init ------------------------------------------------------ */
+
+START_TEST(test_unload_restores)
+{
+	for (size_t p = 0; p < 2; p++) {
+		/* split bounds shrink on removal, so the whole state can return; the
+		 * kernel's bounds never shrink (tests/core checks that quirk). */
+		struct fixture fx;
+		open_fx_bounds(&fx, arches[_i], NULL, policies[p], "split");
+		load(&fx, "run_life");
+		uint64_t before = mb_loader_fingerprint(&fx.l);
+		struct mb_loaded_module *m = load(&fx, "reloc_all");
+		uint64_t base[MOD_MEM_NUM_TYPES];
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			base[t] = m->alloc[t].base;
+		struct mb_err err;
+		ck_assert_int_eq(mb_unload_module(&fx.l, m, &err), 0);
+		ck_assert_uint_eq(mb_loader_fingerprint(&fx.l), before);
+		m = load(&fx, "reloc_all");
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			ck_assert_uint_eq(m->alloc[t].base, base[t]);
+		/* Free init: the init blocks leave the tree and the space. */
+		uint64_t init_text = m->alloc[MOD_INIT_TEXT].base;
+		ck_assert(init_text != 0);
+		struct mb_where w;
+		ck_assert(mb_loader_where(&fx.l, init_text, &w) && w.mod == m && w.type == MOD_INIT_TEXT);
+		mb_module_free_init(&fx.l, m);
+		ck_assert(!mb_loader_where(&fx.l, init_text, &w));
+		if (fx.l.place.policy == MB_POLICY_KERNEL)
+			ck_assert(mb_space_host(&fx.space, init_text, 1) == NULL);
+		ck_assert_int_eq(mb_unload_module(&fx.l, m, &err), 0);
+		ck_assert_uint_eq(mb_loader_fingerprint(&fx.l), before);
+		close_fx(&fx);
+	}
+}
+END_TEST
+
+/* ---- lookup against a brute-force scan ------------------------------------ */
+
+static void check_where(struct fixture *fx, uint64_t a)
+{
+	struct mb_loaded_module *owner = NULL;
+	int type = -1;
+	for (struct mb_loaded_module *m = fx->l.modules; m; m = m->next)
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			if (m->alloc[t].size && a - m->alloc[t].base < m->alloc[t].size) {
+				owner = m;
+				type = t;
+			}
+	struct mb_where w;
+	bool hit = mb_loader_where(&fx->l, a, &w);
+	ck_assert_msg(hit == (owner != NULL), "0x%" PRIx64, a);
+	if (!hit)
+		return;
+	ck_assert_ptr_eq(w.mod, owner);
+	ck_assert_int_eq(w.type, type);
+	if (w.sym) {
+		ck_assert_uint_le(w.sym->addr, a);
+		ck_assert_uint_eq(w.offset, a - w.sym->addr);
+	}
+}
+
+START_TEST(test_where_brute_force)
+{
+	struct fixture fx;
+	open_fx(&fx, arches[_i], NULL, NULL);
+	for (size_t i = 0; i < sizeof(loadable) / sizeof(loadable[0]); i++)
+		load(&fx, loadable[i]);
+	/* Every 61st byte from a page below to a page above each block (blocks
+	 * may be a whole window apart, as text and data on powerpc32). */
+	for (struct mb_loaded_module *bm = fx.l.modules; bm; bm = bm->next)
+		for (int bt = 0; bt < MOD_MEM_NUM_TYPES; bt++) {
+			if (!bm->alloc[bt].size)
+				continue;
+			uint64_t lo = bm->alloc[bt].base - 4096, hi = bm->alloc[bt].base + bm->alloc[bt].size + 4096;
+			for (uint64_t a = lo; a < hi; a += 61)
+				check_where(&fx, a);
+		}
+	/* A function's own address names it (or an alias at that address). */
+	for (struct mb_loaded_module *m = fx.l.modules; m; m = m->next)
+		for (size_t i = 0; i < m->nsymbols; i++) {
+			if (m->symbols[i].type != 2 /* STT_FUNC */)
+				continue;
+			struct mb_where w;
+			ck_assert(mb_loader_where(&fx.l, m->symbols[i].addr, &w));
+			ck_assert_ptr_eq(w.mod, m);
+			ck_assert(w.sym && w.sym->addr == m->symbols[i].addr && w.offset == 0);
+		}
+	struct mb_lookup_counters c;
+	mb_loader_counters(&fx.l, &c);
+	ck_assert_uint_eq(c.fast_rejects + c.tree_searches, c.lookups);
+	close_fx(&fx);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s MODULE_DIR\n", argv[0]);
+		return 2;
+	}
+	moddir = argv[1];
+	Suite *s = suite_create("load");
+	TCase *tc = tcase_create("load");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_layout_every_map, 0, 3);
+	tcase_add_loop_test(tc, test_exports_resolve, 0, 3);
+	tcase_add_loop_test(tc, test_third_reloc_rolls_back, 0, 3);
+	tcase_add_loop_test(tc, test_unload_restores, 0, 3);
+	tcase_add_loop_test(tc, test_where_brute_force, 0, 3);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
