@@ -451,6 +451,95 @@ START_TEST(sizing_errors)
 }
 END_TEST
 
+/* Synthetic objects for the counting rules, worked out by hand from the
+ * kernel's module_frob_arch_sections(). Symbols: 1 = A, 2 = B (undefined),
+ * 3 = L (defined in .text itself). */
+static struct mb_obj_symbol sizing_syms[4] = {
+	{ .name = "" }, { .name = "A" }, { .name = "B" }, { .name = "L", .shndx = 1 },
+};
+
+static uint32_t arm64_core_count(struct mb_obj_rela *r, size_t n)
+{
+	struct mb_obj_section secs[4] = {
+		{ .name = "" }, { .name = ".text", .flags = 6, .size = 64 },
+		{ .name = ".plt", .size = 1 }, { .name = ".init.plt", .size = 1 },
+	};
+	struct mb_obj_relsec rs = { .index = 0, .target = 1, .relas = r, .nrelas = n };
+	struct mb_object obj = { .sections = secs, .nsections = 4, .symbols = sizing_syms,
+				 .nsymbols = 4, .relsecs = &rs, .nrelsecs = 1 };
+	struct mb_plt_plan plan = { 0 };
+	ck_assert_int_eq(ops_of("arm64")->size_plts(&obj, NULL, &plan), MB_RELOC_OK);
+	ck_assert_uint_eq(plan.init_max, 0);
+	ck_assert_uint_eq(secs[2].size, (plan.core_max + 1) * 12);
+	ck_assert_uint_eq(secs[2].addralign, 64);
+	ck_assert_uint_eq(secs[3].size, 12);
+	return plan.core_max;
+}
+
+START_TEST(arm64_sizing)
+{
+	enum { CALL26 = 283, JUMP26 = 282, ABS64 = 257 };
+	/* A, A (sorted together: shared), B, and L (same section: never) */
+	struct mb_obj_rela r1[] = { { 0, CALL26, 1, 0 }, { 4, CALL26, 3, 0 }, { 8, CALL26, 2, 0 },
+				    { 12, CALL26, 1, 0 }, { 16, ABS64, 1, 0 } };
+	ck_assert_uint_eq(arm64_core_count(r1, 5), 2);
+	/* CALL26 and JUMP26 to A are different keys: 2 */
+	struct mb_obj_rela r2[] = { { 0, CALL26, 1, 0 }, { 4, JUMP26, 1, 0 }, { 8, ABS64, 1, 0 } };
+	ck_assert_uint_eq(arm64_core_count(r2, 3), 2);
+	/* A non-zero addend always counts */
+	struct mb_obj_rela r3[] = { { 0, CALL26, 1, 8 }, { 4, CALL26, 1, 8 }, { 8, ABS64, 1, 0 } };
+	ck_assert_uint_eq(arm64_core_count(r3, 3), 2);
+	/* Every relocation a PLT candidate: partition_branch_plt_relas stops
+	 * with i == j and returns n - 1, so the last one stays out of the
+	 * sort: [A, B, A] is counted as three runs, not two. */
+	struct mb_obj_rela r4[] = { { 0, CALL26, 1, 0 }, { 4, CALL26, 2, 0 }, { 8, CALL26, 1, 0 } };
+	ck_assert_uint_eq(arm64_core_count(r4, 3), 3);
+	/* ...while one non-candidate at the end lets all three be sorted. */
+	struct mb_obj_rela r5[] = { { 0, CALL26, 1, 0 }, { 4, CALL26, 2, 0 }, { 8, CALL26, 1, 0 },
+				    { 12, CALL26, 3, 0 } };
+	ck_assert_uint_eq(arm64_core_count(r5, 4), 2);
+	/* The candidates are moved to the front, sorted by (sym, type, addend). */
+	ck_assert_uint_eq(r5[0].sym, 1);
+	ck_assert_uint_eq(r5[1].sym, 1);
+	ck_assert_uint_eq(r5[2].sym, 2);
+	ck_assert_uint_eq(r5[3].sym, 3);
+}
+END_TEST
+
+START_TEST(powerpc32_sizing)
+{
+	enum { REL24 = 10, ADDR16_LO = 4 };
+	struct mb_obj_section secs[8] = {
+		{ .name = "" }, { .name = ".text", .flags = 6 }, { .name = ".init.text", .flags = 6 },
+		{ .name = ".plt", .type = 8, .flags = 6 }, { .name = ".init.plt", .type = 8, .flags = 6 },
+		{ .name = ".rela.text", .type = 4 }, { .name = ".rela.init.text", .type = 4 },
+		{ .name = ".rela.debug_info", .type = 4 },
+	};
+	struct mb_obj_rela text[] = { { 0, REL24, 1, 0 }, { 4, REL24, 2, 0 }, { 8, REL24, 1, 0 },
+				      { 14, ADDR16_LO, 1, 0 }, { 16, REL24, 3, 0 }, { 20, REL24, 1, 4 } };
+	struct mb_obj_rela init[] = { { 0, REL24, 1, 0 }, { 4, REL24, 1, 0 } };
+	struct mb_obj_rela debug[] = { { 0, REL24, 2, 0 } };
+	struct mb_obj_relsec rs[3] = { { 5, 1, text, 6 }, { 6, 2, init, 2 }, { 7, 1, debug, 1 } };
+	struct mb_object obj = { .sections = secs, .nsections = 8, .symbols = sizing_syms,
+				 .nsymbols = 4, .relsecs = rs, .nrelsecs = 3 };
+	struct mb_plt_plan plan = { 0 };
+	/* core: distinct (sym, addend) REL24 in .rela.text, same-section L
+	 * included: A, B, L, A+4 = 4; init: A = 1; debug sections skipped. */
+	ck_assert_int_eq(ops_of("powerpc32")->size_plts(&obj, NULL, &plan), MB_RELOC_OK);
+	ck_assert_uint_eq(plan.core_max, 4);
+	ck_assert_uint_eq(plan.init_max, 1);
+	ck_assert_uint_eq(secs[3].size, 64);
+	ck_assert_uint_eq(secs[4].size, 16);
+	ck_assert_uint_eq(plan.core_shndx, 3);
+	ck_assert_uint_eq(plan.init_shndx, 4);
+	/* CONFIG_DYNAMIC_FTRACE: one more per RELA section counted */
+	struct mb_reloc_config cfg = { .ppc32_ftrace_slot = true };
+	ck_assert_int_eq(ops_of("powerpc32")->size_plts(&obj, &cfg, &plan), MB_RELOC_OK);
+	ck_assert_uint_eq(plan.core_max, 5);
+	ck_assert_uint_eq(plan.init_max, 2);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
@@ -465,11 +554,13 @@ int main(int argc, char **argv)
 		tcase_add_test(tc, arm64_refused);
 		tcase_add_test(tc, arm64_plt_entry);
 		tcase_add_test(tc, sizing_errors);
+		tcase_add_test(tc, arm64_sizing);
 	}
 	if (!only || strcmp(only, "powerpc32") == 0) {
 		tcase_add_test(tc, powerpc32_values);
 		tcase_add_test(tc, powerpc32_refused);
 		tcase_add_test(tc, powerpc32_trampoline);
+		tcase_add_test(tc, powerpc32_sizing);
 	}
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -224,7 +224,35 @@ static struct {
 	const char *arch;
 	size_t pass, fail;
 	struct diff_stats st;
+	uint64_t reserved[2], used[2];
 } corpus;
+
+/* With kernel symbols beyond branch range, the PLTs the sizing pass
+ * reserved must be enough for every branch that needs one. */
+static bool far_fits(const char *arch, const char *path, char *msg, size_t n)
+{
+	const struct rf_layout *far = far_of(arch);
+	if (!far)
+		return true;
+	struct rf_image im;
+	if (!rf_try_open(&im, arch, path, NULL, msg, n))
+		return false;
+	rf_place(&im, far);
+	rf_apply(&im);
+	bool ok = true;
+	for (size_t i = 0; ok && i < im.nsites; i++)
+		if (im.sites[i].res.status != MB_RELOC_OK)
+			ok = failf(msg, n, "%s: far layout: %s at %s+0x%" PRIx64 ": %s", path,
+				   im.arch->reloc->type_name(im.sites[i].rela.type),
+				   im.obj.sections[im.sites[i].target].name, im.sites[i].rela.offset,
+				   mb_reloc_status_str(im.sites[i].res.status));
+	corpus.reserved[0] += im.plan.core_max;
+	corpus.reserved[1] += im.plan.init_max;
+	corpus.used[0] += im.plt.core.used;
+	corpus.used[1] += im.plt.init.used;
+	rf_close(&im);
+	return ok;
+}
 
 static int corpus_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -234,7 +262,8 @@ static int corpus_one(const char *path, const struct stat *sb, int flag, struct 
 	if (flag != FTW_F || len < 3 || strcmp(path + len - 3, ".ko") != 0)
 		return 0;
 	char msg[1024];
-	if (diff_one(corpus.arch, path, near_of(corpus.arch), false, msg, sizeof(msg), &corpus.st)) {
+	if (diff_one(corpus.arch, path, near_of(corpus.arch), false, msg, sizeof(msg), &corpus.st) &&
+	    far_fits(corpus.arch, path, msg, sizeof(msg))) {
 		corpus.pass++;
 	} else {
 		corpus.fail++;
@@ -259,6 +288,10 @@ static int run_corpus(const char *dir, const char *arch)
 	}
 	printf("%s corpus: %zu relocations, %zu bytes compared with ld.lld\n", arch, corpus.st.relocs,
 	       corpus.st.bytes);
+	if (far_of(arch))
+		printf("%s corpus, kernel out of branch range: PLT entries reserved %" PRIu64 " core + %" PRIu64
+		       " init, used %" PRIu64 " + %" PRIu64 "\n", arch, corpus.reserved[0], corpus.reserved[1],
+		       corpus.used[0], corpus.used[1]);
 	printf("%zu passed, %zu failed\n", corpus.pass, corpus.fail);
 	return corpus.fail ? 1 : 0;
 }
