@@ -131,14 +131,14 @@ void mb_lookup_init(struct mb_lookup *lk, enum mb_bounds bounds, enum mb_tree_ki
 	lk->nnodes = 0;
 	lk->rb_root = NULL;
 	lk->slots = slots;
-	lk->cap = slots && nslots ? (nslots - 1) / 2 : 0;
+	lk->cap = slots && nslots >= 2 ? (nslots - 2) / 4 : 0;
 	lk->nsorted = lk->nfree = lk->nadded = 0;
 	lk->dirty = false;
 }
 
 int mb_lookup_set_slots(struct mb_lookup *lk, struct mb_slot *slots, size_t nslots)
 {
-	size_t cap = slots && nslots ? (nslots - 1) / 2 : 0;
+	size_t cap = slots && nslots >= 2 ? (nslots - 2) / 4 : 0;
 	if (lk->tree != MB_TREE_FAST) {
 		lk->slots = slots;
 		lk->cap = cap;
@@ -147,13 +147,7 @@ int mb_lookup_set_slots(struct mb_lookup *lk, struct mb_slot *slots, size_t nslo
 	if (cap < lk->nnodes)
 		return -1;
 	mb_fast_rebuild(lk); /* compacts into the sorted prefix */
-	struct mb_slot *old = lk->slots;
-	if (slots != old)
-		for (size_t i = 0; i < lk->nsorted; i++)
-			slots[i] = old[i];
-	lk->slots = slots;
-	lk->cap = cap;
-	lk->nadded = 0;
+	mb_fast_move(lk, slots, cap);
 	mb_fast_rebuild(lk); /* the Eytzinger copy in the new storage */
 	return 0;
 }

@@ -96,13 +96,14 @@ struct mb_lookup_stats {
 	uint64_t tree_misses;   /* tree searches that found no range */
 };
 
-/* Storage of the fast tree: 2 * nodes + 1 slots for up to `nodes` ranges
- * (use MB_LOOKUP_SLOTS). */
+/* Storage of the fast tree, owned by the caller: MB_LOOKUP_SLOTS(n) words
+ * hold up to n ranges (sorted starts and nodes, then the search copy:
+ * starts and nodes in Eytzinger order, keys apart from nodes so that the
+ * descent reads a dense array). Treat it as opaque. */
 struct mb_slot {
-	unsigned long key;
-	struct mb_mem_node *node;
+	unsigned long w;
 };
-#define MB_LOOKUP_SLOTS(nodes) (2 * (size_t)(nodes) + 1)
+#define MB_LOOKUP_SLOTS(nodes) (4 * (size_t)(nodes) + 2)
 
 /* An inclusive address pair; empty when min > last. */
 struct mb_bound {

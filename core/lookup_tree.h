@@ -22,6 +22,8 @@ bool mb_fast_room(struct mb_lookup *lk, size_t n);
 void mb_fast_insert(struct mb_lookup *lk, struct mb_mem_node *n);
 void mb_fast_erase(struct mb_lookup *lk, struct mb_mem_node *n);
 struct mb_mem_node *mb_fast_find(struct mb_lookup *lk, unsigned long addr);
+/* Moves the (rebuilt, compact) sorted ranges to new storage of cap ranges. */
+void mb_fast_move(struct mb_lookup *lk, struct mb_slot *slots, size_t cap);
 /* Rebuilds the search order now (also done lazily by mb_fast_find). */
 void mb_fast_rebuild(struct mb_lookup *lk);
 

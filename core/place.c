@@ -21,63 +21,139 @@ enum mb_pclass mb_pclass_of(int t)
 
 static unsigned long umax(unsigned long a, unsigned long b) { return a > b ? a : b; }
 
-/* ---- the address-sorted range list: lowest fit, as find_vmap_lowest_match ---- */
+/* ---- the address-sorted range list: lowest fit, as find_vmap_lowest_match ----
+ *
+ * Besides the list of all ranges, the ranges that have a hole right below
+ * them form a second list (the "gap list"). Allocations that climb a window
+ * leave no hole between them (the guard page is part of each span), so a
+ * search visits the few holes, not the thousands of ranges. */
 
-/* Lowest address a in w, aligned to align, with [a, a + span - 1] inside w
- * and clear of every range. On success *before gets the range that will
- * follow it (NULL: append). */
+static unsigned long range_last(const struct mb_range *r)
+{
+	return r->base + (r->span - 1);
+}
+
+static bool hole_below(const struct mb_range *r)
+{
+	return r->prev ? r->base - range_last(r->prev) > 1 : r->base > 0;
+}
+
+static void gap_sync(struct mb_place *pl, struct mb_range *r)
+{
+	bool want = hole_below(r);
+	if (want == r->in_gaps)
+		return;
+	if (want) {
+		struct mb_range *after = NULL;
+		for (struct mb_range *g = pl->gaps; g && g->base < r->base; g = g->gnext)
+			after = g;
+		r->gprev = after;
+		r->gnext = after ? after->gnext : pl->gaps;
+		if (r->gnext)
+			r->gnext->gprev = r;
+		if (after)
+			after->gnext = r;
+		else
+			pl->gaps = r;
+	} else {
+		if (r->gprev)
+			r->gprev->gnext = r->gnext;
+		else
+			pl->gaps = r->gnext;
+		if (r->gnext)
+			r->gnext->gprev = r->gprev;
+		r->gprev = r->gnext = NULL;
+	}
+	r->in_gaps = want;
+}
+
+/* Lowest aligned address a in [lo, hi] with [a, a + span - 1] inside it. */
+static bool fit_in(unsigned long lo, unsigned long hi, unsigned long span, unsigned long align,
+		   unsigned long *addr)
+{
+	unsigned long cand;
+	if (lo > hi || !mb_align_up(lo, align, &cand) || cand > hi || span - 1 > hi - cand)
+		return false;
+	*addr = cand;
+	return true;
+}
+
+/* Lowest address in w, aligned to align, with [a, a + span - 1] clear of
+ * every range. On success *before gets the range that will follow it (NULL:
+ * it becomes the highest). */
 static bool lowest_fit(const struct mb_place *pl, const struct mb_window *w, unsigned long span,
 		       unsigned long align, unsigned long *addr, struct mb_range **before)
 {
-	unsigned long cand;
-	if (span == 0 || !mb_align_up(w->start, align, &cand))
+	if (span == 0)
 		return false;
-	for (struct mb_range *r = pl->ranges;; r = r->next) {
-		if (cand > w->last || span - 1 > w->last - cand)
-			return false;
-		unsigned long cand_last = cand + (span - 1);
-		if (r == NULL || cand_last < r->base) {
-			*addr = cand;
-			*before = r;
+	for (struct mb_range *g = pl->gaps; g; g = g->gnext) {
+		unsigned long lo = g->prev ? range_last(g->prev) + 1 : 0, hi = g->base - 1;
+		if (lo > w->last)
+			return false; /* holes are in address order: none further can be in w */
+		if (fit_in(lo > w->start ? lo : w->start, hi < w->last ? hi : w->last, span, align, addr)) {
+			*before = g;
 			return true;
 		}
-		unsigned long r_last = r->base + (r->span - 1);
-		if (r_last < cand)
-			continue;
-		if (r_last == ~0UL || !mb_align_up(r_last + 1, align, &cand))
-			return false;
 	}
+	/* above the highest range */
+	unsigned long lo = 0;
+	if (pl->last) {
+		if (range_last(pl->last) == ~0UL)
+			return false;
+		lo = range_last(pl->last) + 1;
+	}
+	if (!fit_in(lo > w->start ? lo : w->start, w->last, span, align, addr))
+		return false;
+	*before = NULL;
+	return true;
 }
 
 static void range_insert(struct mb_place *pl, struct mb_range *r, struct mb_range *before)
 {
 	r->next = before;
-	if (before) {
-		r->prev = before->prev;
+	r->prev = before ? before->prev : pl->last;
+	if (before)
 		before->prev = r;
-	} else {
-		struct mb_range *last = pl->ranges;
-		while (last && last->next)
-			last = last->next;
-		r->prev = last;
-	}
+	else
+		pl->last = r;
 	if (r->prev)
 		r->prev->next = r;
 	else
 		pl->ranges = r;
 	pl->nranges++;
+	r->in_gaps = false;
+	r->gprev = r->gnext = NULL;
+	gap_sync(pl, r);
+	if (r->next)
+		gap_sync(pl, r->next);
 }
 
 static void range_remove(struct mb_place *pl, struct mb_range *r)
 {
+	if (r->in_gaps) {
+		/* force the unlink: hole_below(r) may still be true */
+		if (r->gprev)
+			r->gprev->gnext = r->gnext;
+		else
+			pl->gaps = r->gnext;
+		if (r->gnext)
+			r->gnext->gprev = r->gprev;
+		r->gprev = r->gnext = NULL;
+		r->in_gaps = false;
+	}
+	struct mb_range *next = r->next;
 	if (r->prev)
 		r->prev->next = r->next;
 	else
 		pl->ranges = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
+	else
+		pl->last = r->prev;
 	r->prev = r->next = NULL;
 	pl->nranges--;
+	if (next)
+		gap_sync(pl, next);
 }
 
 static const struct mb_window *windows_of(const struct mb_place *pl, int type, size_t *n)
@@ -169,6 +245,8 @@ int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_pl
 		copy_window(&pl->cfg.data[i], &cfg->data[i]);
 	pl->ranges = NULL;
 	pl->nranges = 0;
+	pl->last = NULL;
+	pl->gaps = NULL;
 	pl->chunks = chunks;
 	pl->nchunks = chunks ? nchunks : 0;
 	for (size_t i = 0; i < pl->nchunks; i++) {

@@ -79,6 +79,10 @@ struct mb_range {
 	unsigned long base;
 	unsigned long span;            /* bytes occupied, guard page included */
 	struct mb_range *prev, *next;
+	/* private: the ranges with free space right below them, in address
+	 * order, so a lowest-fit search visits holes instead of every range */
+	struct mb_range *gprev, *gnext;
+	bool in_gaps;
 };
 
 struct mb_alloc;
@@ -117,6 +121,8 @@ struct mb_place {
 	struct mb_place_config cfg;
 	struct mb_range *ranges;       /* address-sorted, all allocations and chunks */
 	size_t nranges;
+	struct mb_range *last;         /* private: the highest range */
+	struct mb_range *gaps;         /* private: ranges with a hole below them */
 	struct mb_arena *chunks;       /* caller's chunk descriptors (PACKED) */
 	size_t nchunks;
 	struct mb_arena *pool[MB_NPCLASS]; /* live chunks per class, address order */
