@@ -24,11 +24,11 @@ void math64(uint32_t ahi, uint32_t alo, uint32_t bhi, uint32_t blo, uint64_t *ou
 
 static const char *arch_name;
 static struct rawimg img;
-static const char *const objs[] = { "work", "faults", "canary" };
+static const char *const objs[] = { "work", "faults", "canary", "stubcode" };
 
 static void setup(void)
 {
-	ck_assert_int_eq(rawimg_open(&img, arch_name, objs, 3), 0);
+	ck_assert_int_eq(rawimg_open(&img, arch_name, objs, 4), 0);
 }
 
 static void teardown(void)
@@ -238,6 +238,14 @@ START_TEST(test_helpers64)
 		ck_assert_uint_eq(helper("__lshrdi3", a, sh, true), a >> sh);
 		ck_assert_uint_eq(helper("__ashrdi3", a, sh, true), (uint64_t)(sa >> sh));
 	}
+}
+END_TEST
+
+/* Thunks and ftrace entries run as guest code in the kernel stub. */
+START_TEST(test_stub_code)
+{
+	struct mb_call_result r = CALL("twice_inc", 5);
+	ck_assert_int_eq(ret32("twice_inc", r), 7);
 }
 END_TEST
 
@@ -466,6 +474,7 @@ int main(int argc, char **argv)
 	tcase_add_test(t, test_alloc_printk);
 	tcase_add_test(t, test_math64);
 	tcase_add_test(t, test_helpers64);
+	tcase_add_test(t, test_stub_code);
 	tcase_add_test(t, test_write_text);
 	tcase_add_test(t, test_write_rodata);
 	tcase_add_test(t, test_exec_data);
