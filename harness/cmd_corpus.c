@@ -131,7 +131,9 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	 * real addresses at the real distance, so range checks and PLTs are
 	 * exercised as the kernel would; nothing runs here. */
 	struct mb_list_provider kernel;
-	mb_list_provider_init(&kernel, NULL, NULL, 0, map->kernel_base, map->kernel_size, 16);
+	static const char *const names[] = { "__per_cpu_start" };
+	const uint64_t addrs[] = { map->kernel_base + map->kernel_size / 2 };  /* in the image, as the kernel's */
+	mb_list_provider_init(&kernel, names, addrs, 1, map->kernel_base, map->kernel_size / 2, 16);
 	struct mb_loader l;
 	struct mb_loader_config cfg = {
 		.arch = arch, .map = map, .policy = p->policy, .bounds = cli->bounds,

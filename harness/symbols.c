@@ -50,6 +50,13 @@ int mb_resolve_symbols(struct mb_load *ld, struct mb_err *err)
 		return mb_fail(err, obj->path, NULL, "out of memory");
 	char missing[360] = "";
 	size_t nmissing = 0;
+	/* Per-cpu symbols are addresses in the kernel's per-cpu area
+	 * (simplify_symbols: mod_percpu(mod) + st_value), which lies in the
+	 * kernel image's reach; the kernel provider says where, if it knows. */
+	uint32_t pcpu = mb_elf_find_section(obj, ".data..percpu");
+	uint64_t pcpu_base = 0;
+	if (pcpu && l->kernel->lookup(l->kernel->ctx, "__per_cpu_start", &pcpu_base) != 0)
+		pcpu_base = 0;
 	for (size_t i = 1; i < obj->nsyms; i++) {
 		const struct mb_elf_symbol *y = &obj->syms[i];
 		if (y->shndx == SHN_ABS) {
@@ -59,8 +66,9 @@ int mb_resolve_symbols(struct mb_load *ld, struct mb_err *err)
 		if (y->shndx != SHN_UNDEF) {
 			/* Sections the kernel does not load (.modinfo, per-cpu)
 			 * keep their section-relative value. */
-			ld->symval[i] = ld->sectype[y->shndx] == MOD_INVALID ? y->value
-									    : ld->secaddr[y->shndx] + y->value;
+			ld->symval[i] = y->shndx == pcpu ? pcpu_base + y->value
+					: ld->sectype[y->shndx] == MOD_INVALID ? y->value
+									       : ld->secaddr[y->shndx] + y->value;
 			continue;
 		}
 		if (!y->name[0])
