@@ -24,11 +24,11 @@ void math64(uint32_t ahi, uint32_t alo, uint32_t bhi, uint32_t blo, uint64_t *ou
 
 static const char *arch_name;
 static struct rawimg img;
-static const char *const objs[] = { "work", "faults", "canary", "stubcode" };
+static const char *const objs[] = { "work", "faults", "canary", "canary_k", "stubcode" };
 
 static void setup(void)
 {
-	ck_assert_int_eq(rawimg_open(&img, arch_name, objs, 4), 0);
+	ck_assert_int_eq(rawimg_open(&img, arch_name, objs, 5), 0);
 }
 
 static void teardown(void)
@@ -383,11 +383,17 @@ END_TEST
 
 START_TEST(test_canary)
 {
-	ck_assert_int_eq(ret32("smash", CALL("smash", 8, 0x41)), 0x41);
-	struct mb_fault f = fault_of("smash", (const uint64_t[]){ 40, 0x41 }, 2, MB_FAULT_STACK_PROTECTOR);
-	uint64_t fn = rawimg_sym(&img, "smash");
-	ck_assert_msg(f.pc >= fn && f.pc < fn + 0x100, "pc 0x%" PRIx64 " not in smash (0x%" PRIx64 ")", f.pc, fn);
-	ck_assert_msg(strstr(f.detail, "image:smash+0x"), "%s", f.detail);
+	static const char *const fns[] = { "smash", "smash_k" };
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(ret32(fns[i], callv(fns[i], (const uint64_t[]){ 8, 0x41 }, 2, 0, 0)), 0x41);
+		struct mb_fault f = fault_of(fns[i], (const uint64_t[]){ 40, 0x41 }, 2, MB_FAULT_STACK_PROTECTOR);
+		uint64_t fn = rawimg_sym(&img, fns[i]);
+		ck_assert_msg(f.pc >= fn && f.pc < fn + 0x100, "pc 0x%" PRIx64 " not in %s (0x%" PRIx64 ")", f.pc,
+			      fns[i], fn);
+		char want[32];
+		snprintf(want, sizeof(want), "image:%s+0x", fns[i]);
+		ck_assert_msg(strstr(f.detail, want), "%s", f.detail);
+	}
 }
 END_TEST
 
