@@ -18,7 +18,7 @@ struct call_out {
 	struct mb_call_result res;
 };
 
-static void json_fault(struct mb_json *j, const struct mb_fault *f)
+static void json_fault(struct mb_json *j, const struct mb_fault *f, struct mb_machine *m, struct mb_disasm *d)
 {
 	mb_json_object(j, "fault");
 	mb_json_str(j, "kind", mb_fault_kind_name(f->kind));
@@ -34,6 +34,7 @@ static void json_fault(struct mb_json *j, const struct mb_fault *f)
 		mb_json_null(j, "access");
 	}
 	mb_json_str(j, "detail", f->detail);
+	mb_oops_json(j, f, m, d); /* bug, regs, backtrace, last_insns */
 	mb_json_end(j);
 }
 
@@ -48,7 +49,8 @@ static char *hex_of(const uint8_t *b, size_t n)
 	return s;
 }
 
-static void print_json(const struct mb_callplan *p, const struct call_out *outs, struct mb_machine *m)
+static void print_json(const struct mb_callplan *p, const struct call_out *outs, struct mb_machine *m,
+		       struct mb_disasm *d)
 {
 	struct mb_json j;
 	mb_json_init(&j, stdout, false);
@@ -64,7 +66,7 @@ static void print_json(const struct mb_callplan *p, const struct call_out *outs,
 			mb_json_hex(&j, "ret", r->ret);
 		mb_json_u64(&j, "insns", r->insns);
 		if (r->faulted)
-			json_fault(&j, &r->fault);
+			json_fault(&j, &r->fault, m, d);
 		else
 			mb_json_null(&j, "fault");
 		mb_json_end(&j);
@@ -166,7 +168,7 @@ int mb_calls_run(struct mb_cli *cli, bool tracing)
 	}
 	if (outs && (rc == MB_EXIT_OK || rc == MB_EXIT_FAULT)) {
 		if (cli->json)
-			print_json(&plan, outs, rt.m);
+			print_json(&plan, outs, rt.m, dbg.d);
 		else
 			print_text(&plan, outs, rt.m);
 	}
