@@ -12,12 +12,13 @@
 static struct mb_ops_state coreguest_state;
 
 /* Runs ops[0..len) (header first) and writes results into res[0..cap).
- * Returns the result bytes written, or a negative enum mb_ops_run_error. */
+ * Returns the result bytes written, or a negative enum mb_ops_run_error.
+ * Not exported: the host calls it by its symbol, and exporting it would
+ * clash with the corrupt twin (coreguest_corrupt.c) in a shared kernel. */
 long coreguest_run(const unsigned char *ops, unsigned long len, unsigned char *res, unsigned long cap);
 long coreguest_run(const unsigned char *ops, unsigned long len, unsigned char *res, unsigned long cap)
 {
 	return mb_ops_run(&coreguest_state, ops, len, res, cap);
 }
-EXPORT_SYMBOL(coreguest_run);
 
 MODULE_LICENSE("GPL");

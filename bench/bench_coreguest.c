@@ -1,0 +1,102 @@
+/* The placement and lookup core on the emulated CPUs beside the host core:
+ * operations per second of the same seeded stream (realistic mix: loads,
+ * unloads, init frees, lookups) through the host's core and through the
+ * coreguest driver on each arch's emulated CPU. */
+#include "harness/coreops.h"
+
+#include "arch/arch.h"
+#include "arch/map.h"
+#include "core/opstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NOPS 10000
+#define SEED 1
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Host ops/s: the whole buffer through the host interpreter, best of a few
+ * runs (the generator's lockstep run is not timed: it also generates). */
+static double host_rate(const struct mb_corestream *s)
+{
+	struct mb_ops_state *st = malloc(sizeof(*st));
+	uint8_t *res = malloc(s->res_cap);
+	double best = 0;
+	for (int rep = 0; rep < 5 && st && res; rep++) {
+		memset(st, 0, sizeof(*st));
+		double t0 = now();
+		long n = mb_ops_run(st, s->ops, s->ops_len, res, s->res_cap);
+		double dt = now() - t0;
+		if (n < 0 || (size_t)n != s->res_len || memcmp(res, s->res, s->res_len) != 0) {
+			fprintf(stderr, "bench_coreguest: host rerun differs from the generator's run\n");
+			exit(1);
+		}
+		if (dt > 0 && (double)s->nops / dt > best)
+			best = (double)s->nops / dt;
+	}
+	free(st);
+	free(res);
+	return best;
+}
+
+static void bench_map(const struct mb_arch *arch, const struct mb_map *map, const char *bounds)
+{
+	struct mb_corescenario sc;
+	struct mb_err err;
+	if (mb_corescenario_from_map(&sc, arch, map, "kernel", bounds, NULL, &err) != 0) {
+		fprintf(stderr, "bench_coreguest: %s\n", err.msg);
+		exit(1);
+	}
+	struct mb_corestream s;
+	if (mb_coregen(&sc, SEED, NOPS, &s, &err) != 0) {
+		fprintf(stderr, "bench_coreguest: %s\n", err.msg);
+		exit(1);
+	}
+	double host = host_rate(&s);
+	char path[4096];
+	mb_coreguest_default_path(arch, path, sizeof(path));
+	struct mb_coreguest *g;
+	if (mb_coreguest_open(&g, arch, map, path, &err) != 0) {
+		printf("%-9s %-19s %-7s %12.0f   (guest not run: %s)\n", arch->name, map->name, bounds, host, err.msg);
+		mb_corestream_free(&s);
+		return;
+	}
+	uint8_t *res;
+	size_t len;
+	struct mb_coreguest_stats gs;
+	if (mb_coreguest_run(g, &s, &res, &len, &gs, &err) != 0) {
+		fprintf(stderr, "bench_coreguest: %s\n", err.msg);
+		exit(1);
+	}
+	struct mb_corediff d;
+	mb_coreops_compare(&s, res, len, &d);
+	double guest = gs.seconds > 0 ? (double)s.nops / gs.seconds : 0;
+	printf("%-9s %-19s %-7s %12.0f %12.0f %10.0fx %12.0f %10.1f %6zu\n", arch->name, map->name, bounds, host, guest,
+	       guest > 0 ? host / guest : 0, (double)gs.insns / (double)s.nops,
+	       gs.seconds > 0 ? (double)gs.insns / gs.seconds / 1e6 : 0, d.ndiff);
+	free(res);
+	mb_coreguest_close(g);
+	mb_corestream_free(&s);
+}
+
+int main(void)
+{
+	printf("core-diff streams: %d operations (seed %d, kmod-corpus module sizes; ~57%% lookups), placement policy kernel\n",
+	       NOPS, SEED);
+	printf("%-9s %-19s %-7s %12s %12s %11s %12s %10s %6s\n", "arch", "map", "bounds", "host ops/s", "guest ops/s",
+	       "host/guest", "guest ins/op", "guest MIPS", "diffs");
+	for (size_t a = 0; a < mb_narches; a++) {
+		const struct mb_arch *arch = mb_arches[a];
+		bench_map(arch, arch->maps[0], "kernel");
+		bench_map(arch, arch->maps[0], "split");
+	}
+	return 0;
+}
