@@ -64,6 +64,8 @@ struct run {
 	struct mb_slot slots[MB_LOOKUP_SLOTS(NSLOTS * MOD_MEM_NUM_TYPES)];
 	struct tmod mods[NSLOTS];
 	struct refk rk;
+	unsigned long hlo[MOD_MEM_NUM_TYPES], hhi[MOD_MEM_NUM_TYPES];
+	bool hany[MOD_MEM_NUM_TYPES];
 	struct mb_place_config cfg;
 	struct trng rng;
 	uint64_t lookups, inside, searches, rejects;
@@ -85,36 +87,56 @@ static void ref_widen(struct run *R, int t, unsigned long base, unsigned long si
 	}
 }
 
+/* The exact hull of the live ranges of each type, rescanned after every
+ * change (the exact policies must match it, however they maintain it). */
+static void ref_hulls(struct run *R)
+{
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		R->hlo[t] = ~0ul;
+		R->hhi[t] = 0;
+		R->hany[t] = false;
+	}
+	for (int i = 0; i < NSLOTS; i++) {
+		const struct tmod *m = &R->mods[i];
+		if (!m->live)
+			continue;
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			if (!m->size[t])
+				continue;
+			R->hany[t] = true;
+			if (m->base[t] < R->hlo[t])
+				R->hlo[t] = m->base[t];
+			if (m->base[t] + (m->size[t] - 1) > R->hhi[t])
+				R->hhi[t] = m->base[t] + (m->size[t] - 1);
+		}
+	}
+}
+
 /* Expected in-bounds answer for the run's policy, from the reference state. */
 static bool ref_in_bounds(const struct run *R, unsigned long addr)
 {
 	if (R->bounds == MB_BOUNDS_KERNEL)
 		return (addr >= R->rk.min && addr <= R->rk.max) ||
 		       (R->map->data_in_vmalloc && addr >= R->rk.dmin && addr <= R->rk.dmax);
-	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
-		/* the hull of the live ranges of the types this pair covers */
+	if (R->bounds == MB_BOUNDS_PERTYPE) {
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			if (R->hany[t] && addr >= R->hlo[t] && addr <= R->hhi[t])
+				return true;
+		return false;
+	}
+	/* split: the hull of the text types' hulls, and of the data types' */
+	for (int text = 0; text < 2; text++) {
 		unsigned long lo = ~0ul, hi = 0;
 		bool any = false;
-		for (int i = 0; i < NSLOTS; i++) {
-			const struct tmod *m = &R->mods[i];
-			if (!m->live)
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			if (mod_mem_type_is_text(t) != (bool)text || !R->hany[t])
 				continue;
-			for (int u = 0; u < MOD_MEM_NUM_TYPES; u++) {
-				bool member = R->bounds == MB_BOUNDS_PERTYPE ? u == t
-					      : (t == 0 ? mod_mem_type_is_text(u) : !mod_mem_type_is_text(u));
-				if (!member || !m->size[u])
-					continue;
-				any = true;
-				if (m->base[u] < lo)
-					lo = m->base[u];
-				if (m->base[u] + (m->size[u] - 1) > hi)
-					hi = m->base[u] + (m->size[u] - 1);
-			}
+			any = true;
+			lo = R->hlo[t] < lo ? R->hlo[t] : lo;
+			hi = R->hhi[t] > hi ? R->hhi[t] : hi;
 		}
 		if (any && addr >= lo && addr <= hi)
 			return true;
-		if (R->bounds == MB_BOUNDS_SPLIT && t == 1)
-			break;
 	}
 	return false;
 }
@@ -224,6 +246,7 @@ static void do_lookup(struct run *R, int op)
 	unsigned long addr = pick_addr(R);
 	int rtype = -1, type = -1;
 	int ri = ref_find(R, addr, &rtype);
+	bool any_range = ri >= 0;
 	bool inb = ref_in_bounds(R, addr);
 	REQUIRE(ri < 0 || inb, "op %d: %#lx is in module %d but outside the reference bounds", op, addr, ri);
 	struct mb_lookup_stats before = R->lk.stats;
@@ -252,8 +275,6 @@ static void do_lookup(struct run *R, int op)
 	}
 	/* counters: exactly one lookup, a reject iff out of bounds, a miss iff
 	 * searched and no live range holds it (UNFORMED ones still count as found) */
-	int dummy;
-	bool any_range = ref_find(R, addr, &dummy) >= 0;
 	const struct mb_lookup_stats *s = &R->lk.stats;
 	REQUIRE(s->lookups == before.lookups + 1, "lookups");
 	REQUIRE(s->fast_rejects == before.fast_rejects + !inb, "op %d: %#lx fast reject expected %d", op, addr, !inb);
@@ -298,6 +319,7 @@ static void run_stream(const struct mb_map *map, enum mb_bounds b, enum mb_tree_
 	for (int i = 0; i < NSLOTS; i++)
 		snprintf(R.mods[i].name, sizeof R.mods[i].name, "m%d", i);
 	trng_seed(&R.rng, seed);
+	ref_hulls(&R);
 	for (int op = 0; op < OPS; op++) {
 		int k = (int)trng_below(&R.rng, 100);
 		int i = (int)trng_below(&R.rng, NSLOTS);
@@ -312,6 +334,8 @@ static void run_stream(const struct mb_map *map, enum mb_bounds b, enum mb_tree_
 			do_remove_init(&R, i);
 		else
 			m->m.state = MB_MODULE_LIVE; /* an UNFORMED module finishes loading */
+		if (k >= 75)
+			ref_hulls(&R);
 		if (tr == MB_TREE_RBTREE && op % 4096 == 0) {
 			unsigned long prev = 0;
 			size_t count = 0;

@@ -98,7 +98,7 @@ START_TEST(kernel_policy_matches_page_bitmap)
 	struct trng rng;
 	trng_seed(&rng, 1234 + _i);
 	size_t nospace = 0, placed = 0;
-	for (int op = 0; op < 40000; op++) {
+	for (int op = 0; op < 15000; op++) {
 		int slot = (int)trng_below(&rng, 64);
 		if (live[slot]) {
 			ref_free(&ref, a[slot].base, a[slot].size / PAGE);
@@ -154,7 +154,7 @@ START_TEST(packed_policy_first_fit_in_pools)
 	static unsigned char owner[40][32 * PAGE]; /* per chunk descriptor: byte -> slot+1 */
 	memset(owner, 0, sizeof owner);
 	size_t created = 0, shared = 0, released = 0;
-	for (int op = 0; op < 20000; op++) {
+	for (int op = 0; op < 8000; op++) {
 		int slot = (int)trng_below(&rng, 96);
 		if (live[slot]) {
 			struct mb_arena *ch = a[slot].arena;
