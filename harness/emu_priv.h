@@ -22,6 +22,11 @@ struct mb_hostcall {
 /* hostcalls.c: the table, NULL-terminated. */
 extern const struct mb_hostcall mb_hostcalls[];
 const struct mb_hostcall *mb_hostcall_find(const char *name);
+/* kprintf.c */
+void mb_hc_printk(struct mb_machine *m);
+void mb_hc_snprintf(struct mb_machine *m);
+void mb_hc_scnprintf(struct mb_machine *m);
+void mb_hc_sprintf(struct mb_machine *m);
 
 /* ---- kernel stub image --------------------------------------------------- */
 
@@ -158,6 +163,16 @@ int mb_guest_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t 
 long mb_guest_strnlen(struct mb_machine *m, uint64_t addr, size_t max);
 
 void mb_log_append(struct mb_machine *m, const char *s, size_t len);
+
+/* emu_mem.c */
+void mb_mirror_observer(struct mb_machine *m, struct mb_space_observer *o);
+void mb_flush_code(struct mb_machine *m, uint64_t addr, uint64_t size);
+bool mb_machine_is_freed(const struct mb_machine *m, uint64_t addr);
+void mb_mapping_free_hazards(struct mb_mapping *mp);
+/* emu_run.c */
+int mb_run_install_hooks(struct mb_machine *m, struct mb_err *err);
+/* emu_hostabi.c: a register at the arch's width. */
+uint64_t mb_machine_reg(struct mb_machine *m, int r);
 
 /* The mapping holding addr, or NULL. */
 const struct mb_mapping *mb_machine_mapping(const struct mb_machine *m, uint64_t addr);

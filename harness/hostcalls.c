@@ -1,5 +1,5 @@
 /* Host implementations of the kernel functions modules call most (kmod-corpus
- * section 5): string and memory functions, the allocator, printk, the stack
+ * section 5): string and memory functions, the allocator, printk (kprintf.c), the stack
  * protector, 64-bit arithmetic helpers that 32-bit code calls, and lock /
  * RCU / list-debug calls that have nothing to do on one emulated CPU. Every
  * guest memory access goes through mb_guest_read/write, so a kernel function
@@ -85,6 +85,24 @@ static void hc_memcmp(struct mb_machine *m)
 		}
 	}
 	mb_hc_ret(m, (uint64_t)res);
+}
+
+/* get_random_bytes(buf, len): deterministic bytes (a fixed xorshift stream),
+ * so a run that consumed randomness can be repeated exactly. */
+static void hc_get_random_bytes(struct mb_machine *m)
+{
+	static uint64_t state = 0x9e3779b97f4a7c15ull;
+	uint64_t a[2];
+	mb_hc_args(m, "ww", a);
+	for (uint64_t i = 0; i < a[1] && !too_big(m, a[1], "get_random_bytes"); i++) {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		uint8_t b = (uint8_t)state;
+		if (mb_guest_write(m, a[0] + i, &b, 1))
+			return;
+	}
+	mb_hc_ret(m, 0);
 }
 
 static void hc_strlen(struct mb_machine *m)
@@ -219,218 +237,6 @@ static void hc_kfree(struct mb_machine *m)
 	if (mb_heap_free(&m->heap, a[0]) == 0)
 		mb_run_fault(m, MB_FAULT_TRAP, mb_run_caller_pc(m), true, a[0], NULL,
 			     "free of 0x%" PRIx64 ", which the allocator did not return (or was freed already)", a[0]);
-}
-
-/* ---- printk --------------------------------------------------------------- */
-
-struct varg { struct mb_machine *m; unsigned slot; };
-
-static uint64_t next_arg(struct varg *v, bool wide)
-{
-	const struct mb_cpu_ops *c = v->m->cpu;
-	if (!wide || c->reg_bytes == 8)
-		return mb_hc_word(v->m, v->slot++);
-	v->slot += v->slot & 1u;
-	uint64_t a = mb_hc_word(v->m, v->slot), b = mb_hc_word(v->m, v->slot + 1);
-	v->slot += 2;
-	return c->pair_hi_first ? (a << 32 | b) : (b << 32 | a);
-}
-
-struct outbuf { char *p; size_t len, cap; };
-
-static void put(struct outbuf *o, const char *s, size_t n)
-{
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		char *np = realloc(o->p, cap);
-		if (!np)
-			return;
-		o->p = np;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = 0;
-}
-
-/* The kernel's vsnprintf subset modules use: flags, width, precision, h/l/ll/z
- * lengths, d i u x X o c s p (%pS/%ps symbolized, other %p extensions as a raw
- * pointer) and %%. Returns -1 if a guest read faulted. */
-static int format(struct mb_machine *m, uint64_t fmt_addr, unsigned first_slot, struct outbuf *o)
-{
-	long flen = mb_guest_strnlen(m, fmt_addr, 4096);
-	if (flen < 0)
-		return -1;
-	char *fmt = malloc((size_t)flen + 1);
-	if (!fmt)
-		return -1;
-	mb_guest_read(m, fmt_addr, fmt, (size_t)flen);
-	fmt[flen] = 0;
-	struct varg v = { m, first_slot };
-	unsigned wb = m->cpu->reg_bytes;
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%') {
-			put(o, p, 1);
-			continue;
-		}
-		char spec[32] = "%";
-		size_t sl = 1;
-		p++;
-		while (*p && strchr("-+ #0", *p) && sl < 8)
-			spec[sl++] = *p++;
-		while (*p >= '0' && *p <= '9' && sl < 16)
-			spec[sl++] = *p++;
-		if (*p == '.') {
-			spec[sl++] = *p++;
-			while (*p >= '0' && *p <= '9' && sl < 24)
-				spec[sl++] = *p++;
-		}
-		int lng = 0;
-		while (*p == 'l' || *p == 'z' || *p == 'h' || *p == 't') {
-			if (*p == 'l' || *p == 'z' || *p == 't')
-				lng++;
-			p++;
-		}
-		char conv = *p;
-		char tmp[MB_SYM_LEN + 32];
-		bool wide = (lng >= 2) || (lng == 1 && wb == 8);
-		switch (conv) {
-		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': {
-			uint64_t raw = next_arg(&v, wide);
-			bool is_signed = conv == 'd' || conv == 'i';
-			if (!wide)
-				raw = is_signed ? (uint64_t)(int64_t)(int32_t)raw : (uint32_t)raw;
-			memcpy(spec + sl, "ll", 2);
-			spec[sl + 2] = conv == 'i' ? 'd' : conv;
-			spec[sl + 3] = 0;
-			if (is_signed)
-				snprintf(tmp, sizeof(tmp), spec, (long long)raw);
-			else
-				snprintf(tmp, sizeof(tmp), spec, (unsigned long long)raw);
-			put(o, tmp, strlen(tmp));
-			break;
-		}
-		case 'c': {
-			char ch = (char)next_arg(&v, false);
-			put(o, &ch, 1);
-			break;
-		}
-		case 's': {
-			uint64_t s = next_arg(&v, wb == 8);
-			if (!s) {
-				put(o, "(null)", 6);
-				break;
-			}
-			long n = mb_guest_strnlen(m, s, 4096);
-			if (n < 0) {
-				free(fmt);
-				return -1;
-			}
-			char *str = malloc((size_t)n + 1);
-			if (!str)
-				break;
-			mb_guest_read(m, s, str, (size_t)n);
-			str[n] = 0;
-			spec[sl] = 's';
-			spec[sl + 1] = 0;
-			char *out = NULL;
-			int w = snprintf(NULL, 0, spec, str);
-			if (w > 0 && (out = malloc((size_t)w + 1))) {
-				snprintf(out, (size_t)w + 1, spec, str);
-				put(o, out, (size_t)w);
-			}
-			free(out);
-			free(str);
-			break;
-		}
-		case 'p': {
-			uint64_t ptr = next_arg(&v, wb == 8);
-			if (p[1] == 'S' || p[1] == 's')
-				mb_machine_symbolize(m, ptr, tmp, sizeof(tmp));
-			else
-				snprintf(tmp, sizeof(tmp), "%0*" PRIx64, (int)(2 * wb), ptr);
-			while ((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z'))
-				p++;
-			put(o, tmp, strlen(tmp));
-			break;
-		}
-		case '%':
-			put(o, "%", 1);
-			break;
-		case 0:
-			p--;
-			break;
-		default:
-			put(o, "%", 1);
-			put(o, &conv, 1);
-			break;
-		}
-	}
-	free(fmt);
-	return 0;
-}
-
-/* _printk(fmt, ...): the KERN_<level> prefix (SOH + digit) becomes "<N>". */
-static void hc_printk(struct mb_machine *m)
-{
-	struct outbuf o = { 0 };
-	uint64_t fmt = mb_hc_word(m, 0);
-	if (format(m, fmt, 1, &o) != 0) {
-		free(o.p);
-		return;
-	}
-	const char *s = o.p ? o.p : "";
-	size_t n = o.len;
-	char lvl[4] = "";
-	if (n >= 2 && s[0] == '\001') {
-		snprintf(lvl, sizeof(lvl), "<%c>", s[1]);
-		s += 2;
-		n -= 2;
-	}
-	mb_log_append(m, lvl, strlen(lvl));
-	mb_log_append(m, s, n);
-	if (n == 0 || s[n - 1] != '\n')
-		mb_log_append(m, "\n", 1);
-	mb_hc_ret(m, n);
-	free(o.p);
-}
-
-/* snprintf(buf, size, fmt, ...) and scnprintf: the full length, or what was
- * written without the NUL. sprintf(buf, fmt, ...). */
-static void sprint(struct mb_machine *m, uint64_t buf, uint64_t size, unsigned fmt_slot, bool scn)
-{
-	struct outbuf o = { 0 };
-	if (format(m, mb_hc_word(m, fmt_slot), fmt_slot + 1, &o) != 0) {
-		free(o.p);
-		return;
-	}
-	size_t n = size ? (o.len < size - 1 ? o.len : (size_t)size - 1) : 0;
-	if (size) {
-		uint8_t nul = 0;
-		if ((n && mb_guest_write(m, buf, o.p, n) != 0) || mb_guest_write(m, buf + n, &nul, 1) != 0) {
-			free(o.p);
-			return;
-		}
-	}
-	mb_hc_ret(m, scn ? n : o.len);
-	free(o.p);
-}
-
-static void hc_snprintf(struct mb_machine *m)
-{
-	sprint(m, mb_hc_word(m, 0), mb_hc_word(m, 1), 2, false);
-}
-
-static void hc_scnprintf(struct mb_machine *m)
-{
-	sprint(m, mb_hc_word(m, 0), mb_hc_word(m, 1), 2, true);
-}
-
-static void hc_sprintf(struct mb_machine *m)
-{
-	sprint(m, mb_hc_word(m, 0), MAX_STR, 1, false);
 }
 
 /* ---- faults ---------------------------------------------------------------- */
@@ -589,6 +395,8 @@ static void hc_ret1(struct mb_machine *m)
 const struct mb_hostcall mb_hostcalls[] = {
 	{ "memcpy", hc_memcpy }, { "__memcpy", hc_memcpy }, { "memmove", hc_memmove },
 	{ "memset", hc_memset }, { "__memset", hc_memset }, { "memcmp", hc_memcmp },
+	{ "__crypto_memneq", hc_memcmp },  /* non-zero iff different: memcmp is one such */
+	{ "get_random_bytes", hc_get_random_bytes },
 	{ "strlen", hc_strlen }, { "strnlen", hc_strnlen }, { "strcmp", hc_strcmp },
 	{ "strncmp", hc_strncmp }, { "strscpy", hc_strscpy },
 	{ "kmalloc", hc_kmalloc }, { "__kmalloc", hc_kmalloc }, { "kmalloc_large", hc_kmalloc },
@@ -596,8 +404,8 @@ const struct mb_hostcall mb_hostcalls[] = {
 	{ "kmalloc_trace", hc_kmalloc_trace }, { "kfree", hc_kfree }, { "kvfree", hc_kfree },
 	{ "kfree_sensitive", hc_kfree }, { "vmalloc", hc_vmalloc }, { "vzalloc", hc_vzalloc },
 	{ "vfree", hc_kfree },
-	{ "_printk", hc_printk }, { "printk", hc_printk },
-	{ "snprintf", hc_snprintf }, { "scnprintf", hc_scnprintf }, { "sprintf", hc_sprintf },
+	{ "_printk", mb_hc_printk }, { "printk", mb_hc_printk },
+	{ "snprintf", mb_hc_snprintf }, { "scnprintf", mb_hc_scnprintf }, { "sprintf", mb_hc_sprintf },
 	{ "__stack_chk_fail", hc_stack_chk_fail }, { "panic", hc_bug }, { "BUG", hc_bug },
 	{ "__ashldi3", hc_ashldi3 }, { "__ashrdi3", hc_ashrdi3 }, { "__lshrdi3", hc_lshrdi3 },
 	{ "__muldi3", hc_muldi3 }, { "__divdi3", hc_divdi3 }, { "__udivdi3", hc_udivdi3 },
