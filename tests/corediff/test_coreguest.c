@@ -71,6 +71,35 @@ START_TEST(top_of_the_address_space_on_the_guest)
 }
 END_TEST
 
+/* The kernel-faithful red-black tree (the CLI runs the default fast index):
+ * every bounds policy, a 10,000-operation stream on the default map. */
+START_TEST(rbtree_streams_agree)
+{
+	static const char *const bounds[] = { "kernel", "split", "pertype" };
+	struct mb_coreguest *g = open_guest();
+	for (int b = 0; b < 3; b++) {
+		struct mb_corescenario sc;
+		struct mb_err err;
+		ck_assert(mb_corescenario_from_map(&sc, arch, arch->maps[0], "kernel", bounds[b], "rbtree", &err) == 0);
+		struct mb_corestream s;
+		ck_assert(mb_coregen(&sc, 40 + (uint64_t)b, 10000, &s, &err) == 0);
+		uint8_t *res;
+		size_t len;
+		struct mb_coreguest_stats st;
+		ck_assert_msg(mb_coreguest_run(g, &s, &res, &len, &st, &err) == 0, "%s", err.msg);
+		struct mb_corediff d;
+		mb_coreops_compare(&s, res, len, &d);
+		if (d.ndiff)
+			mb_coreops_report(stderr, &s, res, len, &d, 5);
+		ck_assert_msg(d.ndiff == 0, "rbtree, %s bounds: %zu differences", bounds[b], d.ndiff);
+		ck_assert_uint_eq(d.nops, 10000);
+		free(res);
+		mb_corestream_free(&s);
+	}
+	mb_coreguest_close(g);
+}
+END_TEST
+
 /* ---- a wrong guest is caught ---- */
 
 struct tamper {
@@ -176,6 +205,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, basic_stream_on_the_guest);
 	tcase_add_test(tc, top_of_the_address_space_on_the_guest);
+	tcase_add_test(tc, rbtree_streams_agree);
 	tcase_add_test(tc, corrupted_lookup_result_is_reported);
 	tcase_add_test(tc, corrupted_place_status_is_reported);
 	suite_add_tcase(s, tc);
