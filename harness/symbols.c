@@ -2,6 +2,7 @@
  * then loaded modules' exports, then the kernel provider, else a trap), the
  * per-module symbol records, and address -> symbol. */
 #include "arch/arch.h"
+#include "arch/map.h"
 #include "harness/loader_priv.h"
 
 #include <elf.h>
@@ -56,7 +57,9 @@ int mb_resolve_symbols(struct mb_load *ld, struct mb_err *err)
 	uint32_t pcpu = mb_elf_find_section(obj, ".data..percpu");
 	uint64_t pcpu_base = 0;
 	if (pcpu && l->kernel->lookup(l->kernel->ctx, "__per_cpu_start", &pcpu_base) != 0)
-		pcpu_base = 0;
+		/* A provider without one: a quarter into the kernel image, where
+		 * the per-cpu template would be (addresses only, no memory). */
+		pcpu_base = l->map->kernel_base + l->map->kernel_size / 4;
 	for (size_t i = 1; i < obj->nsyms; i++) {
 		const struct mb_elf_symbol *y = &obj->syms[i];
 		if (y->shndx == SHN_ABS) {
