@@ -26,7 +26,7 @@
  *            against the previous entry only, in the order the sizing pass
  *            left the relocations (partitioned and sorted as the kernel's
  *            partition_branch_plt_relas + sort). Erratum 843419 handling is
- *            off (the emulated CPUs do not have the erratum).
+ *            modelled but off by default (mb_reloc_config).
  *   powerpc32  ADDR32, ADDR16_LO/HI/HA (patch_location_16: the low halfword of
  *            the 4-byte word containing the location), REL24 (trampoline in
  *            .plt/.init.plt when out of +-32 MiB, opcode/AA/LK kept), REL32.
@@ -122,6 +122,13 @@ struct mb_reloc_config {
 	/* arm64: leave the ftrace trampoline placeholders alone instead of
 	 * sizing them (NR_FTRACE_PLTS entries) as CONFIG_DYNAMIC_FTRACE does. */
 	bool arm64_no_ftrace;
+	/* arm64: a CPU with Cortex-A53 erratum 843419 (ARM64_WORKAROUND_843419).
+	 * Sizing raises the alignment of sections with ADRPs or reserves veneer
+	 * slots; an ADRP at page offset 0xff8/0xffc becomes an ADR, or a branch
+	 * to a veneer in the PLT; PLT entries skip such offsets. Off by
+	 * default: the emulated CPUs do not have the erratum. Pass the same
+	 * config to size_plts and (through mb_reloc_site.cfg) to apply. */
+	bool arm64_erratum_843419;
 };
 
 /* ---- Status ------------------------------------------------------------ */
@@ -176,6 +183,7 @@ struct mb_reloc_site {
 	uint64_t sec_size;      /* its size */
 	uint64_t offset;        /* r_offset; P = sec_addr + offset */
 	bool in_init;           /* the location is in init memory (MOD_INIT_*) */
+	const struct mb_reloc_config *cfg; /* NULL: the defaults */
 };
 
 struct mb_reloc_result {
@@ -189,8 +197,9 @@ struct mb_reloc_result {
 	bool range_signed;
 	/* NONZERO: what was found at the location. */
 	uint64_t existing;
-	/* OK: whether the relocation was routed through a PLT entry, which
-	 * one, and whether this call created it (false: shared). */
+	/* OK: whether the relocation was routed through a PLT entry (or an
+	 * erratum 843419 veneer, also in the PLT), which one, and whether this
+	 * call created it (false: shared). */
 	bool via_plt;
 	bool plt_new;
 	uint64_t plt_addr;

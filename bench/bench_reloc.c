@@ -112,8 +112,11 @@ static size_t relocate(struct mod *m, const struct mb_arch *arch)
 		uint32_t t = rs->target;
 		for (size_t e = 0; e < rs->nrelas; e++) {
 			const struct mb_obj_rela *ra = &rs->relas[e];
-			struct mb_reloc_site s = { ra->type, m->symval[ra->sym], ra->addend, m->bytes[t],
-						   m->addr[t], m->obj.sections[t].size, ra->offset, m->init[t] };
+			struct mb_reloc_site s = { .type = ra->type, .S = m->symval[ra->sym],
+						   .A = ra->addend, .sec_bytes = m->bytes[t],
+						   .sec_addr = m->addr[t],
+						   .sec_size = m->obj.sections[t].size,
+						   .offset = ra->offset, .in_init = m->init[t] };
 			struct mb_reloc_result res;
 			arch->reloc->apply(&s, &plt, &res);
 			failed += res.status != MB_RELOC_OK;

@@ -64,6 +64,18 @@ static inline int64_t arm64_adrp_offset(uint32_t insn)
 	return mb_s64(imm << 12);
 }
 
+/* is_forbidden_offset_for_adrp: with erratum 843419, an ADRP must not sit
+ * at page offset 0xff8 or 0xffc. */
+static inline bool arm64_adrp_forbidden(bool erratum, uint64_t place)
+{
+	return erratum && (place & 0xfff) >= 0xff8;
+}
+
+static inline bool arm64_erratum(const struct mb_reloc_config *cfg)
+{
+	return cfg && cfg->arm64_erratum_843419;
+}
+
 /* One PLT entry chosen for a branch: computed first, written by commit. */
 struct arm64_plt_pick {
 	struct mb_plt *plt;
@@ -76,7 +88,13 @@ struct arm64_plt_pick {
 /* module_emit_plt_entry without the writes: picks the core or init PLT,
  * builds the entry for dst, shares the previous entry when equal. */
 enum mb_reloc_status arm64_plt_pick(struct mb_plt_state *plts, bool in_init, uint64_t dst,
-				    struct arm64_plt_pick *pick);
+				    bool erratum, struct arm64_plt_pick *pick);
+/* module_emit_veneer_for_adrp without the writes: `adrp Rd, page; add Rd,
+ * Rd, #0; b place + 4` for the ADRP `insn` at `place`. OVERFLOW when the
+ * veneer cannot branch back. */
+enum mb_reloc_status arm64_veneer_pick(struct mb_plt_state *plts, bool in_init, uint64_t place,
+				       uint32_t insn, uint64_t page, bool erratum,
+				       struct arm64_plt_pick *pick);
 void arm64_plt_commit(const struct arm64_plt_pick *pick);
 
 /* The sizing pass (module_frob_arch_sections), for the ops table. */

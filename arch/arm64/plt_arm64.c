@@ -5,12 +5,14 @@
  * The kernel shares an entry only with the one emitted just before it,
  * which is enough because the sizing pass sorted each section's branch
  * relocations by (symbol, type, addend) and they are applied in that order.
- * Erratum 843419 (ADRP at page offsets 0xff8/0xffc) is not modelled: the
- * emulated CPUs do not have it, and the kernel only acts on it when the
- * CPU does. */
+ * With erratum 843419 (mb_reloc_config; off by default), ADRPs change
+ * section alignment or reserve veneers here, and entries never start at
+ * page offsets 0xff8/0xffc. */
 #include "arch/arm64/arm64_insn.h"
 
 enum {
+	R_AARCH64_ADR_PREL_PG_HI21 = 275,
+	R_AARCH64_ADR_PREL_PG_HI21_NC = 276,
 	R_AARCH64_JUMP26 = 282,
 	R_AARCH64_CALL26 = 283,
 	PLT_ENTRY_SIZE = 12,
@@ -69,11 +71,34 @@ static int cmp_rela(const struct mb_obj_rela *a, const struct mb_obj_rela *b)
 	return 0;
 }
 
+/* 2 << ffz(offset | 7): the alignment at which an ADRP at this section
+ * offset cannot land on page offset 0xff8/0xffc. */
+static uint64_t adrp_min_align(uint64_t offset)
+{
+	uint64_t v = offset | 7;
+	unsigned zero = 0;
+	while (zero < 63 && (v >> zero) & 1)
+		zero++;
+	return (uint64_t)2 << zero;
+}
+
 static uint32_t count_plts(const struct mb_object *obj, const struct mb_obj_rela *r, size_t n,
-			   uint32_t dstidx)
+			   uint32_t dstidx, struct mb_obj_section *dst, bool erratum)
 {
 	uint32_t ret = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (r[i].type == R_AARCH64_ADR_PREL_PG_HI21 || r[i].type == R_AARCH64_ADR_PREL_PG_HI21_NC) {
+			if (!erratum)
+				continue;
+			/* A veneer slot if no section alignment can keep
+			 * this ADRP off the forbidden offsets. */
+			uint64_t min_align = adrp_min_align(r[i].offset);
+			if (min_align > 4096)
+				ret++;
+			else if (dst->addralign < min_align)
+				dst->addralign = min_align;
+			continue;
+		}
 		if (r[i].type != R_AARCH64_JUMP26 && r[i].type != R_AARCH64_CALL26)
 			continue;
 		/* A branch within its own section never needs a PLT. */
@@ -83,6 +108,9 @@ static uint32_t count_plts(const struct mb_object *obj, const struct mb_obj_rela
 		if (r[i].addend != 0 || !duplicate)
 			ret++;
 	}
+	/* Slack for PLT slots skipped at forbidden offsets. */
+	if (erratum)
+		ret += (ret + 4096 / PLT_ENTRY_SIZE - 1) / (4096 / PLT_ENTRY_SIZE);
 	return ret;
 }
 
@@ -123,12 +151,12 @@ enum mb_reloc_status arm64_size_plts(struct mb_object *obj, const struct mb_relo
 		struct mb_obj_relsec *rs = &obj->relsecs[i];
 		if (rs->target >= obj->nsections)
 			continue;
-		const struct mb_obj_section *dst = &obj->sections[rs->target];
+		struct mb_obj_section *dst = &obj->sections[rs->target];
 		if (!(dst->flags & MB_SHF_EXECINSTR))
 			continue;
 		size_t nents = partition_branch_plt_relas(obj, rs->relas, rs->nrelas, rs->target);
 		mb_rela_sort(rs->relas, nents, cmp_rela);
-		uint32_t n = count_plts(obj, rs->relas, rs->nrelas, rs->target);
+		uint32_t n = count_plts(obj, rs->relas, rs->nrelas, rs->target, dst, arm64_erratum(cfg));
 		if (mb_init_layout_section(dst->name))
 			init_plts += n;
 		else
@@ -172,32 +200,75 @@ static bool plt_entries_equal(const uint32_t a[3], uint64_t a_addr, const uint32
 	return p + (uint64_t)arm64_adrp_offset(a[0]) == q + (uint64_t)arm64_adrp_offset(b[0]);
 }
 
+static uint64_t slot_addr(const struct mb_plt *plt, uint32_t slot)
+{
+	return plt->addr + (uint64_t)slot * PLT_ENTRY_SIZE;
+}
+
+static bool slot_fits(const struct mb_plt *plt, uint32_t slot)
+{
+	return (uint64_t)(slot + 1) * PLT_ENTRY_SIZE <= plt->size;
+}
+
 enum mb_reloc_status arm64_plt_pick(struct mb_plt_state *plts, bool in_init, uint64_t dst,
-				    struct arm64_plt_pick *pick)
+				    bool erratum, struct arm64_plt_pick *pick)
 {
 	struct mb_plt *plt = in_init ? &plts->init : &plts->core;
-	uint32_t i = plt->used;
+	uint32_t used = plt->used, i = used;
 
+	if (arm64_adrp_forbidden(erratum, slot_addr(plt, i)))
+		i++;
 	pick->plt = plt;
-	get_plt_entry(dst, plt->addr + (uint64_t)i * PLT_ENTRY_SIZE, pick->words);
-	if (i > 0 && (uint64_t)i * PLT_ENTRY_SIZE <= plt->size) {
+	get_plt_entry(dst, slot_addr(plt, i), pick->words);
+	/* Shared with the previous entry (j = used - 1) when equal. */
+	if (used > 0 && slot_fits(plt, used - 1)) {
 		uint32_t prev[3];
-		const uint8_t *pb = plt->bytes + (uint64_t)(i - 1) * PLT_ENTRY_SIZE;
+		const uint8_t *pb = plt->bytes + (uint64_t)(used - 1) * PLT_ENTRY_SIZE;
 		for (int w = 0; w < 3; w++)
 			prev[w] = (uint32_t)mb_load(pb + 4 * w, 4, false);
-		uint64_t prev_addr = plt->addr + (uint64_t)(i - 1) * PLT_ENTRY_SIZE;
-		if (plt_entries_equal(pick->words, plt->addr + (uint64_t)i * PLT_ENTRY_SIZE, prev,
-				      prev_addr)) {
-			pick->slot = i - 1;
-			pick->addr = prev_addr;
+		if (plt_entries_equal(pick->words, slot_addr(plt, i), prev, slot_addr(plt, used - 1))) {
+			pick->slot = used - 1;
+			pick->addr = slot_addr(plt, used - 1);
 			pick->fresh = false;
 			return MB_RELOC_OK;
 		}
 	}
-	if (i >= plt->max || (uint64_t)(i + 1) * PLT_ENTRY_SIZE > plt->size)
+	if (i + 1 > plt->max || !slot_fits(plt, i))
 		return MB_RELOC_PLT_FULL;
 	pick->slot = i;
-	pick->addr = plt->addr + (uint64_t)i * PLT_ENTRY_SIZE;
+	pick->addr = slot_addr(plt, i);
+	pick->fresh = true;
+	return MB_RELOC_OK;
+}
+
+enum mb_reloc_status arm64_veneer_pick(struct mb_plt_state *plts, bool in_init, uint64_t place,
+				       uint32_t insn, uint64_t page, bool erratum,
+				       struct arm64_plt_pick *pick)
+{
+	struct mb_plt *plt = in_init ? &plts->init : &plts->core;
+	uint32_t i = plt->used;
+
+	if (i + 1 > plt->max)
+		return MB_RELOC_PLT_FULL;
+	/* The kernel checks the count before skipping a forbidden slot, and
+	 * relies on the slack after it. */
+	if (arm64_adrp_forbidden(erratum, slot_addr(plt, i)))
+		i++;
+	if (!slot_fits(plt, i))
+		return MB_RELOC_PLT_FULL;
+
+	uint32_t rd = insn & 31;
+	uint64_t at = slot_addr(plt, i);
+	int64_t back = mb_s64(place + 4 - (at + 8));
+	if (back < -(1 << 27) || back >= (1 << 27))
+		return MB_RELOC_OVERFLOW;
+	int64_t page_delta = mb_s64((page & ~(uint64_t)0xfff) - (at & ~(uint64_t)0xfff));
+	pick->words[0] = arm64_encode_imm(ARM64_IMM_ADR, 0x90000000u | rd, (uint64_t)mb_asr(page_delta, 12));
+	pick->words[1] = arm64_encode_imm(ARM64_IMM_12, 0x91000000u | rd << 5 | rd, page & 0xfff);
+	pick->words[2] = arm64_encode_imm(ARM64_IMM_26, 0x14000000u, (uint64_t)mb_asr(back, 2));
+	pick->plt = plt;
+	pick->slot = i;
+	pick->addr = at;
 	pick->fresh = true;
 	return MB_RELOC_OK;
 }

@@ -196,6 +196,41 @@ static bool insn_movw(const struct arm64_rule *r, uint32_t insn, int64_t sval, u
 	return imm <= 0xffff;
 }
 
+/* reloc_insn_adrp for an ADRP at a forbidden offset: an ADR to the page
+ * when within +-1 MiB, else a branch to a veneer that does the ADRP. */
+static void adrp_843419(const struct mb_reloc_site *s, struct mb_plt_state *plts, uint32_t insn,
+			uint64_t val, struct mb_reloc_result *res)
+{
+	static const struct arm64_rule adr = { .kind = K_INSN, .op = OP_PREL, .lsb = 0, .len = 21,
+					       .imm = ARM64_IMM_ADR, .check = true };
+	uint64_t place = mb_site_place(s), page = val & ~(uint64_t)0xfff;
+	uint8_t *loc = s->sec_bytes + s->offset;
+	struct mb_reloc_result range = { 0 };
+	uint32_t out;
+
+	if (insn_imm(&adr, insn, do_reloc(OP_PREL, place, page), &out, &range)) {
+		mb_store(loc, 4, out & ~(1u << 31), false);  /* ADRP -> ADR */
+		return;
+	}
+	struct arm64_plt_pick pick;
+	enum mb_reloc_status st = plts ? arm64_veneer_pick(plts, s->in_init, place, insn, page, true, &pick)
+				       : MB_RELOC_PLT_FULL;
+	int64_t to = st == MB_RELOC_OK ? mb_s64(pick.addr - place) : 0;
+	if (st == MB_RELOC_OK && (to < -(1 << 27) || to >= (1 << 27))) {
+		mb_result_overflow(res, to, -(1 << 27), (1 << 27) - 4, true);
+		return;
+	}
+	if (st != MB_RELOC_OK) {
+		mb_result_set(res, st);
+		return;
+	}
+	arm64_plt_commit(&pick);
+	mb_store(loc, 4, arm64_encode_imm(ARM64_IMM_26, 0x14000000u, (uint64_t)mb_asr(to, 2)), false);
+	res->via_plt = true;
+	res->plt_new = true;
+	res->plt_addr = pick.addr;
+}
+
 static void apply_arm64(const struct mb_reloc_site *s, struct mb_plt_state *plts,
 			struct mb_reloc_result *res)
 {
@@ -237,6 +272,11 @@ static void apply_arm64(const struct mb_reloc_site *s, struct mb_plt_state *plts
 	}
 	uint8_t *loc = s->sec_bytes + s->offset;
 	uint32_t insn = (uint32_t)mb_load(loc, 4, false), out;
+	bool erratum = arm64_erratum(s->cfg);
+	if (r.op == OP_PAGE && arm64_adrp_forbidden(erratum, place)) {
+		adrp_843419(s, plts, insn, val, res);
+		return;
+	}
 	int64_t sval = do_reloc(r.op, place, val);
 	bool fits = r.kind == K_MOVW ? insn_movw(&r, insn, sval, &out, &range)
 				     : insn_imm(&r, insn, sval, &out, &range);
@@ -244,7 +284,7 @@ static void apply_arm64(const struct mb_reloc_site *s, struct mb_plt_state *plts
 	if (r.kind == K_BRANCH && !fits) {
 		/* Out of +-128 MiB: branch to a PLT entry that reaches val. */
 		struct arm64_plt_pick pick;
-		enum mb_reloc_status st = plts ? arm64_plt_pick(plts, s->in_init, val, &pick)
+		enum mb_reloc_status st = plts ? arm64_plt_pick(plts, s->in_init, val, erratum, &pick)
 					       : MB_RELOC_PLT_FULL;
 		if (st != MB_RELOC_OK) {
 			mb_result_set(res, st);

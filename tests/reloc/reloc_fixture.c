@@ -45,6 +45,7 @@ bool rf_try_open(struct rf_image *im, const char *arch, const char *path,
 		return false;
 	}
 	const struct mb_reloc_ops *ops = im->arch->reloc;
+	im->cfg = cfg;
 	im->sizing = ops->size_plts ? ops->size_plts(&im->obj, cfg, &im->plan) : MB_RELOC_OK;
 
 	size_t ns = im->obj.nsections;
@@ -139,7 +140,7 @@ void rf_apply(struct rf_image *im)
 				.type = ra->type, .S = im->symval[ra->sym], .A = ra->addend,
 				.sec_bytes = im->bytes[t], .sec_addr = im->addr[t],
 				.sec_size = im->obj.sections[t].size, .offset = ra->offset,
-				.in_init = im->init[t],
+				.in_init = im->init[t], .cfg = im->cfg,
 			};
 			im->arch->reloc->apply(&in, &im->plt, &site->res);
 			if (site->res.status != MB_RELOC_OK)

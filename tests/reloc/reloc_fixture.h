@@ -35,6 +35,7 @@ struct rf_site {
 
 struct rf_image {
 	const struct mb_arch *arch;
+	const struct mb_reloc_config *cfg;  /* as given to rf_open; passed to apply */
 	struct mb_elf elf;
 	struct mb_object obj;
 	enum mb_reloc_status sizing;

@@ -319,6 +319,101 @@ START_TEST(arm64_plt_entry)
 }
 END_TEST
 
+/* Cortex-A53 erratum 843419 (config option): ADRP at page offset 0xff8. */
+START_TEST(arm64_erratum_843419)
+{
+	const struct mb_reloc_ops *ops = ops_of("arm64");
+	const struct mb_reloc_config cfg = { .arm64_erratum_843419 = true };
+	uint8_t pltmem[4 * 12] = { 0 };
+	struct mb_plt_state plt = { .core = { .addr = A64_P + 0x10000, .bytes = pltmem,
+					      .size = sizeof(pltmem), .max = 2 } };
+	struct one o;
+	memset(&o, 0, sizeof(o));
+	struct mb_reloc_site s = { .type = 275, .sec_bytes = o.sec, .sec_addr = A64_P + 0xff8 - 4,
+				   .sec_size = sizeof(o.sec), .offset = 4, .cfg = &cfg };
+
+	/* Page within +-1 MiB: adrp x3 becomes adr x3 to the page:
+	 * 0x5000 - 0xff8 = 0x4008 -> immlo 0, immhi 0x1002; bit 31 cleared */
+	put32(o.sec + 4, 0x90000003, false);
+	s.S = A64_P + 0x5123;
+	ops->apply(&s, &plt, &o.res);
+	ck_assert_int_eq(o.res.status, MB_RELOC_OK);
+	ck_assert(!o.res.via_plt);
+	ck_assert_uint_eq(get32(o.sec + 4, false), 0x10020043);
+
+	/* Page beyond ADR range: b to a veneer `adrp x3, page; add x3, x3, #0;
+	 * b P + 4` in the PLT.
+	 *   adrp at A64_P+0x10000 to A64_P+0x2345000: 0x2335 pages -> immlo 1, immhi 0x8cd
+	 *   b at A64_P+0x10008 to A64_P+0xffc: -0xf00c / 4 -> imm26 0x3ffc3fd
+	 *   b at A64_P+0xff8 to A64_P+0x10000: 0xf008 / 4 = 0x3c02 */
+	put32(o.sec + 4, 0x90000003, false);
+	s.S = A64_P + 0x2345678;
+	ops->apply(&s, &plt, &o.res);
+	ck_assert_int_eq(o.res.status, MB_RELOC_OK);
+	ck_assert(o.res.via_plt);
+	ck_assert_uint_eq(o.res.plt_addr, A64_P + 0x10000);
+	ck_assert_uint_eq(get32(o.sec + 4, false), 0x14003c02);
+	ck_assert_uint_eq(get32(pltmem + 0, false), 0xb00119a3);
+	ck_assert_uint_eq(get32(pltmem + 4, false), 0x91000063);
+	ck_assert_uint_eq(get32(pltmem + 8, false), 0x17ffc3fd);
+	ck_assert_uint_eq(plt.core.used, 1);
+
+	/* Not at a forbidden offset: a plain ADRP (0xff0). */
+	s.sec_addr = A64_P + 0xff0 - 4;
+	put32(o.sec + 4, 0x90000003, false);
+	s.S = A64_P + 0x2345678;
+	ops->apply(&s, &plt, &o.res);
+	ck_assert(!o.res.via_plt);
+	/* 0x2345 pages: immlo 1, immhi 0x8d1 */
+	ck_assert_uint_eq(get32(o.sec + 4, false), 0xb0011a23);
+
+	/* Without the erratum the same forbidden-offset ADRP stays an ADRP. */
+	s.cfg = NULL;
+	s.sec_addr = A64_P + 0xff8 - 4;
+	put32(o.sec + 4, 0x90000003, false);
+	ops->apply(&s, &plt, &o.res);
+	ck_assert(!o.res.via_plt);
+	ck_assert_uint_eq(get32(o.sec + 4, false), 0xb0011a23);
+
+	/* PLT entries skip slots at forbidden offsets: slot 10 of a PLT at
+	 * page offset 0xf80 sits at 0xff8, so the entry goes to slot 11. */
+	uint8_t big[16 * 12] = { 0 };
+	struct mb_plt_state p2 = { .core = { .addr = A64_P + 0xf80, .bytes = big, .size = sizeof(big),
+					     .max = 13, .used = 10 } };
+	struct mb_reloc_site b = { .type = 283, .S = A64_P + 0x40000000, .sec_bytes = o.sec,
+				   .sec_addr = A64_P, .sec_size = sizeof(o.sec), .offset = 0, .cfg = &cfg };
+	put32(o.sec, 0x94000000, false);
+	ops->apply(&b, &p2, &o.res);
+	ck_assert_int_eq(o.res.status, MB_RELOC_OK);
+	ck_assert_uint_eq(o.res.plt_addr, A64_P + 0xf80 + 11 * 12);
+	ck_assert_uint_eq(p2.core.used, 12);
+}
+END_TEST
+
+START_TEST(arm64_erratum_sizing)
+{
+	enum { ADRP = 275, CALL26 = 283 };
+	const struct mb_reloc_config cfg = { .arm64_erratum_843419 = true };
+	struct mb_obj_section secs[4] = {
+		{ .name = "" }, { .name = ".text", .flags = 6, .size = 0x2000, .addralign = 4 },
+		{ .name = ".plt", .size = 1 }, { .name = ".init.plt", .size = 1 },
+	};
+	struct mb_obj_symbol syms[3] = { { .name = "" }, { .name = "A" }, { .name = "B" } };
+	/* ADRP at 0x10: 2 << ffz(0x17) = 16; at 0x7f8: 2 << ffz(0x7ff) = 0x1000;
+	 * at 0xff8: 2 << ffz(0xfff) = 0x2000 > 4K -> one veneer slot. Plus two
+	 * calls; slack: 3 -> 3 + DIV_ROUND_UP(3, 341) = 4. */
+	struct mb_obj_rela r[] = { { 0x10, ADRP, 1, 0 }, { 0x7f8, ADRP, 1, 0 }, { 0xff8, ADRP, 1, 0 },
+				   { 0x20, CALL26, 1, 0 }, { 0x24, CALL26, 2, 0 } };
+	struct mb_obj_relsec rs = { .index = 0, .target = 1, .relas = r, .nrelas = 5 };
+	struct mb_object obj = { .sections = secs, .nsections = 4, .symbols = syms, .nsymbols = 3,
+				 .relsecs = &rs, .nrelsecs = 1 };
+	struct mb_plt_plan plan = { 0 };
+	ck_assert_int_eq(ops_of("arm64")->size_plts(&obj, &cfg, &plan), MB_RELOC_OK);
+	ck_assert_uint_eq(plan.core_max, 4);
+	ck_assert_uint_eq(secs[1].addralign, 0x1000);
+}
+END_TEST
+
 /* ---- powerpc32 ----------------------------------------------------------- */
 
 START_TEST(powerpc32_values)
@@ -555,6 +650,8 @@ int main(int argc, char **argv)
 		tcase_add_test(tc, arm64_plt_entry);
 		tcase_add_test(tc, sizing_errors);
 		tcase_add_test(tc, arm64_sizing);
+		tcase_add_test(tc, arm64_erratum_843419);
+		tcase_add_test(tc, arm64_erratum_sizing);
 	}
 	if (!only || strcmp(only, "powerpc32") == 0) {
 		tcase_add_test(tc, powerpc32_values);

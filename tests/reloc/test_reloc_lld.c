@@ -225,34 +225,98 @@ static struct {
 	size_t pass, fail;
 	struct diff_stats st;
 	uint64_t reserved[2], used[2];
+	size_t forbidden_adrp;
 } corpus;
 
+static bool failf(char *msg, size_t n, const char *fmt, ...);
+
+static int64_t sext(uint64_t v, unsigned bits)
+{
+	uint64_t m = (uint64_t)1 << (bits - 1);
+	v &= (m << 1) - 1;
+	return (int64_t)(v ^ m) - (int64_t)m;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ADR/ADRP immediate (immhi:immlo), sign-extended. */
+static int64_t adr_imm(uint32_t insn)
+{
+	return sext(((uint64_t)((insn >> 5) & 0x7ffff) << 2) | ((insn >> 29) & 3), 21);
+}
+
+/* Erratum 843419: an ADRP at page offset 0xff8/0xffc must have become an
+ * ADR of the same page, or a B to a veneer whose ADRP/ADD compute the page
+ * into the same register and whose B returns to the next instruction.
+ * Decoded here from the ARMv8-A encodings. */
+static bool check_adrp_site(const struct rf_image *im, const struct rf_site *s, char *msg, size_t n)
+{
+	uint64_t page = (im->symval[s->rela.sym] + (uint64_t)s->rela.addend) & ~(uint64_t)0xfff;
+	uint32_t insn = le32(im->bytes[s->target] + s->rela.offset);
+	uint32_t orig = le32(im->elf.secs[s->target].data + s->rela.offset);
+	if ((insn & 0x9f000000u) == 0x10000000u) {
+		if ((insn & 31) != (orig & 31) || s->place + (uint64_t)adr_imm(insn) != page)
+			return failf(msg, n, "ADR at 0x%" PRIx64 " does not compute the page", s->place);
+		return true;
+	}
+	if ((insn & 0xfc000000u) != 0x14000000u)
+		return failf(msg, n, "forbidden ADRP at 0x%" PRIx64 " left as 0x%08x", s->place, insn);
+	uint64_t veneer = s->place + (uint64_t)(sext(insn & 0x3ffffff, 26) * 4);
+	const struct mb_plt *plt = im->init[s->target] ? &im->plt.init : &im->plt.core;
+	if (veneer < plt->addr || veneer + 12 > plt->addr + plt->size)
+		return failf(msg, n, "B at 0x%" PRIx64 " goes outside the PLT", s->place);
+	const uint8_t *v = plt->bytes + (veneer - plt->addr);
+	uint32_t w0 = le32(v), w1 = le32(v + 4), w2 = le32(v + 8);
+	uint32_t rd = orig & 31;
+	bool ok = (w0 & 0x9f00001fu) == (0x90000000u | rd) &&
+		  (veneer & ~(uint64_t)0xfff) + (uint64_t)(adr_imm(w0) * 4096) == page &&
+		  w1 == (0x91000000u | rd << 5 | rd) && (w2 & 0xfc000000u) == 0x14000000u &&
+		  veneer + 8 + (uint64_t)(sext(w2 & 0x3ffffff, 26) * 4) == s->place + 4;
+	return ok ? true : failf(msg, n, "veneer at 0x%" PRIx64 " for 0x%" PRIx64 " is wrong", veneer, s->place);
+}
+
 /* With kernel symbols beyond branch range, the PLTs the sizing pass
- * reserved must be enough for every branch that needs one. */
-static bool far_fits(const char *arch, const char *path, char *msg, size_t n)
+ * reserved must be enough for every branch that needs one; with the
+ * erratum on as well, for every veneer. */
+static bool far_fits(const char *arch, const char *path, const struct mb_reloc_config *cfg,
+		     char *msg, size_t n)
 {
 	const struct rf_layout *far = far_of(arch);
 	if (!far)
 		return true;
 	struct rf_image im;
-	if (!rf_try_open(&im, arch, path, NULL, msg, n))
+	if (!rf_try_open(&im, arch, path, cfg, msg, n))
 		return false;
 	rf_place(&im, far);
 	rf_apply(&im);
 	bool ok = true;
+	for (size_t i = 0; ok && cfg && i < im.nsites; i++) {
+		const struct rf_site *s = &im.sites[i];
+		if ((s->rela.type == 275 || s->rela.type == 276) && (s->place & 0xfff) >= 0xff8) {
+			corpus.forbidden_adrp++;
+			ok = check_adrp_site(&im, s, msg, n);
+		}
+	}
 	for (size_t i = 0; ok && i < im.nsites; i++)
 		if (im.sites[i].res.status != MB_RELOC_OK)
 			ok = failf(msg, n, "%s: far layout: %s at %s+0x%" PRIx64 ": %s", path,
 				   im.arch->reloc->type_name(im.sites[i].rela.type),
 				   im.obj.sections[im.sites[i].target].name, im.sites[i].rela.offset,
 				   mb_reloc_status_str(im.sites[i].res.status));
-	corpus.reserved[0] += im.plan.core_max;
-	corpus.reserved[1] += im.plan.init_max;
-	corpus.used[0] += im.plt.core.used;
-	corpus.used[1] += im.plt.init.used;
+	if (!cfg) {
+		corpus.reserved[0] += im.plan.core_max;
+		corpus.reserved[1] += im.plan.init_max;
+		corpus.used[0] += im.plt.core.used;
+		corpus.used[1] += im.plt.init.used;
+	}
 	rf_close(&im);
 	return ok;
 }
+
+static const struct mb_reloc_config erratum = { .arm64_erratum_843419 = true };
 
 static int corpus_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -263,7 +327,8 @@ static int corpus_one(const char *path, const struct stat *sb, int flag, struct 
 		return 0;
 	char msg[1024];
 	if (diff_one(corpus.arch, path, near_of(corpus.arch), false, msg, sizeof(msg), &corpus.st) &&
-	    far_fits(corpus.arch, path, msg, sizeof(msg))) {
+	    far_fits(corpus.arch, path, NULL, msg, sizeof(msg)) &&
+	    far_fits(corpus.arch, path, &erratum, msg, sizeof(msg))) {
 		corpus.pass++;
 	} else {
 		corpus.fail++;
@@ -292,6 +357,9 @@ static int run_corpus(const char *dir, const char *arch)
 		printf("%s corpus, kernel out of branch range: PLT entries reserved %" PRIu64 " core + %" PRIu64
 		       " init, used %" PRIu64 " + %" PRIu64 "\n", arch, corpus.reserved[0], corpus.reserved[1],
 		       corpus.used[0], corpus.used[1]);
+	if (far_of(arch))
+		printf("%s corpus with erratum 843419: %zu ADRPs at page offset 0xff8/0xffc patched and checked\n",
+		       arch, corpus.forbidden_adrp);
 	printf("%zu passed, %zu failed\n", corpus.pass, corpus.fail);
 	return corpus.fail ? 1 : 0;
 }
