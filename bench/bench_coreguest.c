@@ -16,10 +16,12 @@
 #define NOPS 10000
 #define SEED 1
 
+/* Process CPU time: the emulator runs on this thread, and the machine is
+ * often shared, so wall time would measure the neighbours. */
 static double now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -72,10 +74,12 @@ static void bench_map(const struct mb_arch *arch, const struct mb_map *map, cons
 	uint8_t *res;
 	size_t len;
 	struct mb_coreguest_stats gs;
+	double t0 = now();
 	if (mb_coreguest_run(g, &s, &res, &len, &gs, &err) != 0) {
 		fprintf(stderr, "bench_coreguest: %s\n", err.msg);
 		exit(1);
 	}
+	gs.seconds = now() - t0; /* CPU time, batch copies included */
 	struct mb_corediff d;
 	mb_coreops_compare(&s, res, len, &d);
 	double guest = gs.seconds > 0 ? (double)s.nops / gs.seconds : 0;
@@ -89,7 +93,8 @@ static void bench_map(const struct mb_arch *arch, const struct mb_map *map, cons
 
 int main(void)
 {
-	printf("core-diff streams: %d operations (seed %d, kmod-corpus module sizes; ~57%% lookups), placement policy kernel\n",
+	printf("core-diff streams: %d operations (seed %d, kmod-corpus module sizes; ~57%% lookups), placement policy kernel;\n"
+	       "ops/s from process CPU time\n",
 	       NOPS, SEED);
 	printf("%-9s %-19s %-7s %12s %12s %11s %12s %10s %6s\n", "arch", "map", "bounds", "host ops/s", "guest ops/s",
 	       "host/guest", "guest ins/op", "guest MIPS", "diffs");
