@@ -15,14 +15,28 @@
 /* How long the stub waits for GDB to connect. */
 #define GDB_ACCEPT_MS 120000u
 
-/* --start/--stop take an address or a symbol ("FUNC", "MODULE:FUNC"). */
+/* --start/--stop take an address or a symbol with an optional offset
+ * ("FUNC", "MODULE:FUNC", "FUNC+0x10"), as trace lines print them. */
 static int trace_addr(struct mb_runtime *rt, const char *opt, const char *s, uint64_t *out)
 {
 	if (mb_parse_u64(s, out))
 		return 0;
+	char name[256];
+	uint64_t off = 0;
+	snprintf(name, sizeof(name), "%s", s);
+	char *plus = strrchr(name, '+');
+	if (plus) {
+		*plus = '\0';
+		if (!mb_parse_u64(plus + 1, &off)) {
+			mb_errorf("usage: %s %s: '%s' is not an offset", opt, s, plus + 1);
+			return -1;
+		}
+	}
 	struct mb_err err;
-	if (mb_runtime_resolve(rt, s, out, &err) == 0)
+	if (mb_runtime_resolve(rt, name, out, &err) == 0) {
+		*out += off;
 		return 0;
+	}
 	mb_errorf("usage: %s %s: neither an address nor a symbol of a loaded module", opt, s);
 	return -1;
 }
