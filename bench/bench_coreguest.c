@@ -11,19 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define NOPS 10000
 #define SEED 1
 
-/* Process CPU time: the emulator runs on this thread, and the machine is
- * often shared, so wall time would measure the neighbours. */
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Host ops/s: the whole buffer through the host interpreter, best of a few
  * runs (the generator's lockstep run is not timed: it also generates). */
@@ -34,9 +25,9 @@ static double host_rate(const struct mb_corestream *s)
 	double best = 0;
 	for (int rep = 0; rep < 5 && st && res; rep++) {
 		memset(st, 0, sizeof(*st));
-		double t0 = now();
+		double t0 = mb_coreops_cpu_seconds();
 		long n = mb_ops_run(st, s->ops, s->ops_len, res, s->res_cap);
-		double dt = now() - t0;
+		double dt = mb_coreops_cpu_seconds() - t0;
 		if (n < 0 || (size_t)n != s->res_len || memcmp(res, s->res, s->res_len) != 0) {
 			fprintf(stderr, "bench_coreguest: host rerun differs from the generator's run\n");
 			exit(1);
@@ -74,12 +65,12 @@ static void bench_map(const struct mb_arch *arch, const struct mb_map *map, cons
 	uint8_t *res;
 	size_t len;
 	struct mb_coreguest_stats gs;
-	double t0 = now();
+	double t0 = mb_coreops_cpu_seconds();
 	if (mb_coreguest_run(g, &s, &res, &len, &gs, &err) != 0) {
 		fprintf(stderr, "bench_coreguest: %s\n", err.msg);
 		exit(1);
 	}
-	gs.seconds = now() - t0; /* CPU time, batch copies included */
+	gs.seconds = mb_coreops_cpu_seconds() - t0; /* CPU time, batch copies included */
 	struct mb_corediff d;
 	mb_coreops_compare(&s, res, len, &d);
 	double guest = gs.seconds > 0 ? (double)s.nops / gs.seconds : 0;

@@ -63,6 +63,12 @@ struct mb_corescenario {
 	bool huge_sizes;
 };
 
+/* Placement policy names (enum mb_policy order) and their parser (-1 if
+ * unknown). */
+#define MB_COREOPS_NPOLICIES 2
+extern const char *const mb_coreops_policy_names[MB_COREOPS_NPOLICIES];
+int mb_coreops_policy_parse(const char *name);
+
 /* A scenario from an arch's map. policy/bounds/tree are names (NULL:
  * "kernel", "kernel", "fast"); an unknown name is an error listing the valid
  * ones. */
@@ -96,8 +102,12 @@ void mb_coreguest_close(struct mb_coreguest *g);
 struct mb_coreguest_stats {
 	size_t calls;             /* guest calls (batches) */
 	uint64_t insns;           /* guest instructions */
-	double seconds;           /* wall time in the guest calls */
+	double seconds;           /* CPU time in the guest calls */
 };
+
+/* This process's CPU time: the emulator runs on the calling thread, and on a
+ * shared machine wall time would measure the neighbours too. */
+double mb_coreops_cpu_seconds(void);
 
 /* Runs the whole stream on the guest in batches; *res (malloc'd, header
  * first, same format as s->res) gets the guest's results. A guest fault is

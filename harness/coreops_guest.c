@@ -103,10 +103,10 @@ static int64_t target_long(const struct mb_arch *arch, uint64_t ret)
 	return arch->ptr_bytes == 4 ? (int64_t)(int32_t)(uint32_t)ret : (int64_t)ret;
 }
 
-static double now(void)
+double mb_coreops_cpu_seconds(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -153,12 +153,12 @@ int mb_coreguest_run(struct mb_coreguest *g, const struct mb_corestream *s, uint
 		}
 		uint64_t args[4] = { g->ops_buf, blen, g->res_buf, g->res_cap };
 		struct mb_call_result cr;
-		double t0 = now();
+		double t0 = mb_coreops_cpu_seconds();
 		if (mb_machine_call(g->rt.m, g->run_addr, args, 4, &g->rt.lim, &cr, err) != 0) {
 			rc = -1;
 			break;
 		}
-		stats->seconds += now() - t0;
+		stats->seconds += mb_coreops_cpu_seconds() - t0;
 		stats->calls++;
 		stats->insns += cr.insns;
 		if (cr.faulted) {

@@ -111,7 +111,7 @@ void mb_coreops_format_op(const struct mb_corestream *s, size_t i, bool full, ch
 		for (int pass = 0; pass < 2 && k < r.h.nwords; pass++) {
 			unsigned long n = w[k++];
 			outf(&o, " %s=", pass ? "data" : "text");
-			for (unsigned long j = 0; j < n && k + 1 < r.h.nwords + 1; j++, k += 2)
+			for (unsigned long j = 0; j < n && k + 1 < r.h.nwords; j++, k += 2)
 				outf(&o, "%s[0x%lx-0x%lx]", j ? "," : "", w[k], w[k + 1]);
 		}
 		break;

@@ -6,7 +6,7 @@
 
 /* The command table: add a command here and in commands.h. */
 const struct mb_command mb_commands[] = {
-	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--json]   memory maps, windows, where each type goes" },
+	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--policy P] [--json]   memory maps; sample placement with --policy" },
 	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--json] [--dump DIR] [--strict-symbols]\n"
 	  "                                           place and relocate modules; summary per module" },
 	{ "lookup", cmd_lookup, "lookup FILE... -- ADDR...                 address -> module, type, symbol+offset" },
