@@ -3,6 +3,21 @@
 #include "core/fmt.h"
 #include "core/util.h"
 
+static const char *const policy_names[MB_NPOLICIES] = { "kernel", "packed" };
+
+const char *mb_policy_name(enum mb_policy p)
+{
+	return (unsigned)p < MB_NPOLICIES ? policy_names[p] : NULL;
+}
+
+int mb_policy_parse(const char *s)
+{
+	for (int i = 0; i < MB_NPOLICIES; i++)
+		if (s && mb_streq(s, policy_names[i]))
+			return i;
+	return -1;
+}
+
 enum mb_pclass mb_pclass_of(int t)
 {
 	switch (t) {

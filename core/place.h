@@ -67,7 +67,11 @@ struct mb_place_config {
 	unsigned long addr_last;
 };
 
-enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED };
+enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED, MB_NPOLICIES };
+
+/* "kernel" / "packed" (NULL if out of range); parse gives -1 if unknown. */
+const char *mb_policy_name(enum mb_policy p);
+int mb_policy_parse(const char *s);
 
 /* Permission classes of the packed pools. */
 enum mb_pclass { MB_PCLASS_RX = 0, MB_PCLASS_RO, MB_PCLASS_RW, MB_PCLASS_RO_AFTER_INIT, MB_NPCLASS };

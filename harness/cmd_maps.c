@@ -1,5 +1,6 @@
 /* `modbed maps`: every memory map variant, its regions, page sizes, and where
- * each mod_mem type is placed. */
+ * each mod_mem type is placed; with --policy, a sample placement of three
+ * corpus-shaped modules on each map. */
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "harness/commands.h"
@@ -52,8 +53,99 @@ static void types_line(bool text)
 	printf(":\n");
 }
 
+/* Sample modules for --policy: the corpus' median and p90 amd64 module
+ * (kmod-corpus.md 2.2, with kallsyms) and a tiny one, 64-byte aligned. */
+static const struct {
+	const char *name;
+	unsigned long size[MOD_MEM_NUM_TYPES];
+} samples[] = {
+	{ "median", { 2183, 2478, 1740, 0, 31, 3016, 0 } },
+	{ "p90", { 29971, 12907, 13968, 928, 274, 14466, 6258 } },
+	{ "tiny", { 5, 1251, 184, 16, 12, 875, 0 } },
+};
+#define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
+
+struct sample_run {
+	struct mb_place pl;
+	struct mb_arena chunks[16];
+	struct mb_alloc al[NSAMPLES][MOD_MEM_NUM_TYPES];
+	bool placed[NSAMPLES];
+	struct mb_place_err err[NSAMPLES];
+};
+
+static void place_samples(const struct mb_place_config *cfg, enum mb_policy pol, struct sample_run *r)
+{
+	struct mb_place_err err;
+	memset(r, 0, sizeof(*r));
+	if (mb_place_init(&r->pl, pol, cfg, r->chunks, 16, &err) != 0)
+		return;
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		struct mb_layout lay;
+		memset(&lay, 0, sizeof(lay));
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			lay.size[t] = samples[i].size[t];
+			lay.align[t] = 64;
+		}
+		r->placed[i] = mb_place_module(&r->pl, &lay, r->al[i], &r->err[i]) == 0;
+	}
+}
+
+static void print_samples(const struct sample_run *r, enum mb_policy pol, int digits)
+{
+	printf("  sample placement (--policy %s):\n", mb_policy_name(pol));
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		if (!r->placed[i]) {
+			char msg[256];
+			mb_place_strerror(&r->err[i], msg, sizeof(msg));
+			printf("    %-7s %s\n", samples[i].name, msg);
+			continue;
+		}
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			const struct mb_alloc *a = &r->al[i][t];
+			if (!a->size)
+				continue;
+			printf("    %-7s %-13s 0x%0*lx +0x%-6lx arena 0x%0*lx +0x%lx\n", t ? "" : samples[i].name,
+			       mod_mem_type_name(t), digits, a->base, a->size, digits, a->arena->base, a->arena->size);
+		}
+	}
+}
+
+static void json_samples(struct mb_json *j, const struct sample_run *r, enum mb_policy pol)
+{
+	mb_json_object(j, "sample");
+	mb_json_str(j, "policy", mb_policy_name(pol));
+	mb_json_array(j, "modules");
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		mb_json_object(j, NULL);
+		mb_json_str(j, "name", samples[i].name);
+		if (!r->placed[i]) {
+			char msg[256];
+			mb_place_strerror(&r->err[i], msg, sizeof(msg));
+			mb_json_str(j, "error", msg);
+		} else {
+			mb_json_array(j, "types");
+			for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+				const struct mb_alloc *a = &r->al[i][t];
+				if (!a->size)
+					continue;
+				mb_json_object(j, NULL);
+				mb_json_str(j, "type", mod_mem_type_name(t));
+				mb_json_hex(j, "base", a->base);
+				mb_json_hex(j, "size", a->size);
+				mb_json_hex(j, "arena_base", a->arena->base);
+				mb_json_hex(j, "arena_size", a->arena->size);
+				mb_json_end(j);
+			}
+			mb_json_end(j);
+		}
+		mb_json_end(j);
+	}
+	mb_json_end(j);
+	mb_json_end(j);
+}
+
 static void print_text(const struct mb_arch *a, const struct mb_map *m, bool is_default,
-		       const struct mb_place_config *cfg, uint64_t offset)
+		       const struct mb_place_config *cfg, uint64_t offset, int policy)
 {
 	int digits = 2 * a->ptr_bytes; /* addresses as wide as the arch's unsigned long */
 	char ps[32], lps[32];
@@ -80,8 +172,14 @@ static void print_text(const struct mb_arch *a, const struct mb_map *m, bool is_
 	char ks[32], ss[32];
 	human(ks, sizeof ks, m->kernel_size);
 	human(ss, sizeof ss, m->scratch_size);
-	printf("  kernel image 0x%0*" PRIx64 " (%s), emulator scratch 0x%0*" PRIx64 " (%s)\n\n", digits,
+	printf("  kernel image 0x%0*" PRIx64 " (%s), emulator scratch 0x%0*" PRIx64 " (%s)\n", digits,
 	       m->kernel_base, ks, digits, m->scratch_base, ss);
+	if (policy >= 0) {
+		static struct sample_run r;
+		place_samples(cfg, (enum mb_policy)policy, &r);
+		print_samples(&r, (enum mb_policy)policy, digits);
+	}
+	printf("\n");
 }
 
 static void json_range(struct mb_json *j, const char *key, const char *name, uint64_t start, uint64_t last)
@@ -96,7 +194,7 @@ static void json_range(struct mb_json *j, const char *key, const char *name, uin
 }
 
 static void print_json(struct mb_json *j, const struct mb_arch *a, const struct mb_map *m,
-		       bool is_default, const struct mb_place_config *cfg, uint64_t offset)
+		       bool is_default, const struct mb_place_config *cfg, uint64_t offset, int policy)
 {
 	mb_json_object(j, NULL);
 	mb_json_str(j, "name", m->name);
@@ -124,13 +222,23 @@ static void print_json(struct mb_json *j, const struct mb_arch *a, const struct 
 	mb_json_hex(j, "random_offset", offset);
 	json_range(j, "kernel", NULL, m->kernel_base, m->kernel_base + m->kernel_size - 1);
 	json_range(j, "scratch", NULL, m->scratch_base, m->scratch_base + m->scratch_size - 1);
+	if (policy >= 0) {
+		static struct sample_run r;
+		place_samples(cfg, (enum mb_policy)policy, &r);
+		json_samples(j, &r, (enum mb_policy)policy);
+	}
 	mb_json_end(j);
 }
 
 int cmd_maps(struct mb_cli *cli)
 {
-	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_JSON | MB_OPT_SEED) != 0)
+	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_JSON | MB_OPT_SEED | MB_OPT_POLICY) != 0)
 		return MB_EXIT_USAGE;
+	int policy = -1;
+	if (cli->policy && (policy = mb_policy_parse(cli->policy)) < 0) {
+		mb_errorf("usage: unknown placement policy '%s' (kernel or packed)", cli->policy);
+		return MB_EXIT_USAGE;
+	}
 	bool all = cli->arch == NULL || strcmp(cli->arch, "all") == 0;
 	if (!all && mb_arch_by_name(cli->arch) == NULL) {
 		mb_errorf("usage: unknown arch '%s' (x86_64, arm64, powerpc32 or all)", cli->arch);
@@ -158,9 +266,9 @@ int cmd_maps(struct mb_cli *cli)
 			}
 			uint64_t off = mb_map_random_offset(m, cli->seed_set, cli->seed);
 			if (cli->json)
-				print_json(&j, a, m, k == 0, &cfg, off);
+				print_json(&j, a, m, k == 0, &cfg, off, policy);
 			else
-				print_text(a, m, k == 0, &cfg, off);
+				print_text(a, m, k == 0, &cfg, off, policy);
 			shown++;
 		}
 	}

@@ -20,6 +20,22 @@ for m in d[\"maps\"]:
 ' <<<\"\$json\""
 check "one arch" "[ \$(\"$M\" maps --arch arm64 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"maps\"]))') = 1 ]"
 check "kaslr seed moves the window" "\"$M\" maps --map x86_64-kaslr --seed 3 | grep -q 'random offset: 0x[0-9a-f]*000 '"
+for pol in kernel packed; do
+	check "sample placement ($pol) inside windows and arenas" "\"$M\" maps --json --policy $pol | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+for m in d[\"maps\"]:
+    for mod in m[\"sample\"][\"modules\"]:
+        assert \"error\" not in mod, mod
+        for t in mod[\"types\"]:
+            b,s=int(t[\"base\"],16),int(t[\"size\"],16)
+            ab,asz=int(t[\"arena_base\"],16),int(t[\"arena_size\"],16)
+            assert ab<=b and b+s<=ab+asz, t
+            w=m[\"types\"][t[\"type\"]]
+            assert any(int(x[\"start\"],16)<=b and b+s-1<=int(x[\"last\"],16) for x in w), (m[\"name\"],t)
+'"
+done
+"$M" maps --policy bogus >/dev/null 2>&1; check "unknown policy exits 2" "[ $? = 2 ]"
 "$M" maps --arch sparc >/dev/null 2>&1; check "unknown arch exits 2" "[ $? = 2 ]"
 "$M" maps --map nope >/dev/null 2>&1; check "unknown map exits 2" "[ $? = 2 ]"
 "$M" maps --arch arm64 --map powerpc32-8xx >/dev/null 2>&1; check "map of another arch exits 2" "[ $? = 2 ]"
