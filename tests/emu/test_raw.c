@@ -428,6 +428,21 @@ START_TEST(test_trap_slot_data_pointer)
 }
 END_TEST
 
+START_TEST(test_trap_and_kernel_function_faults)
+{
+	struct mb_fault f = fault_of("do_trap", NULL, 0, MB_FAULT_TRAP);
+	uint64_t fn = rawimg_sym(&img, "do_trap");
+	ck_assert_msg(f.pc >= fn && f.pc < fn + 16, "trap pc 0x%" PRIx64 " not in do_trap", f.pc);
+	/* strlen(NULL): the kernel function faults at its own pc. */
+	f = fault_of("str_len", (const uint64_t[]){ 0 }, 1, MB_FAULT_UNMAPPED);
+	ck_assert_uint_eq(f.addr, 0);
+	ck_assert_str_eq(f.pc_sym, "kernel:strlen+0x0");
+	f = fault_of("bad_free", (const uint64_t[]){ img.data_base + 8 }, 1, MB_FAULT_TRAP);
+	ck_assert_msg(strstr(f.detail, "which the allocator did not return"), "%s", f.detail);
+	ck_assert_uint_eq(f.addr, img.data_base + 8);
+}
+END_TEST
+
 /* Architecture-specific guards, tested where the arch has them. */
 START_TEST(test_noncanonical)
 {
@@ -492,6 +507,7 @@ int main(int argc, char **argv)
 	tcase_add_test(t, test_canary);
 	tcase_add_test(t, test_budget_timeout);
 	tcase_add_test(t, test_trap_slot_data_pointer);
+	tcase_add_test(t, test_trap_and_kernel_function_faults);
 	tcase_add_test(t, test_noncanonical);
 	tcase_add_test(t, test_hazard);
 	suite_add_tcase(s, t);

@@ -61,3 +61,15 @@ int call_ptr(unsigned long fn)
 {
 	return ((int (*)(void))fn)();
 }
+
+/* BUG(): x86_64 ud2, arm64 brk, ppc32 trap. */
+void do_trap(void)
+{
+	__builtin_trap();
+}
+
+/* A pointer kmalloc never returned. */
+void bad_free(unsigned long p)
+{
+	kfree((const void *)p);
+}
