@@ -299,6 +299,15 @@ enum mb_gdb_resume mb_gdb_serve(struct mb_gdb_session *s, const char *stop)
 			resume_at(s, p + 1);
 			s->running = true;
 			return p[0] == 'c' ? MB_GDB_CONTINUE : MB_GDB_STEP;
+		case 'C':
+		case 'S': {
+			/* Continue/step "with signal": the emulated CPU has no
+			 * signal to deliver, so it is a plain c/s. */
+			const char *semi = strchr(p, ';');
+			resume_at(s, semi ? semi + 1 : "");
+			s->running = true;
+			return p[0] == 'C' ? MB_GDB_CONTINUE : MB_GDB_STEP;
+		}
 		case 'k':
 			return MB_GDB_KILL;
 		case 'D':

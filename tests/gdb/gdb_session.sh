@@ -83,6 +83,31 @@ check "return value on gdb's console" "$(grep -o 'tr_rec returned 0x[0-9a-f]*' "
 check "exit code" "$(grep -o 'exited with code [0-7]*' "$tmp/gdb")" "exited with code $(printf '0%o' $result)"
 check "modbed's own result" "$(grep -o '^tr_rec = 0x[0-9a-f]*' "$tmp/out")" "tr_rec = $(printf '0x%x' $result)"
 check "modbed exit status" "$status" 0
+# A fault is a signal stop at the faulting instruction; continuing ends the
+# session with the signal, and modbed exits 3.
+timeout 120 "$M" call --arch "$ARCH" --no-init --gdb 127.0.0.1:0 "$KO" -- tr_fault_outer 1 >"$tmp/out2" 2>"$tmp/err2" &
+pid=$!
+for _ in $(seq 200); do grep -q "listening on port" "$tmp/err2" && break; sleep 0.05; done
+port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$tmp/err2")
+timeout 120 "$GDB" -nx -batch \
+	-ex 'set pagination off' -ex 'set confirm off' \
+	-ex "set architecture $GARCH" -ex "set endian $ENDIAN" \
+	-ex "$addsym" \
+	-ex "target remote 127.0.0.1:$port" \
+	-ex 'continue' \
+	-ex 'info symbol $pc' \
+	-ex 'continue' >"$tmp/gdb2" 2>&1
+wait "$pid"
+status=$?
+pid=
+check "fault stop signal" "$(grep -o 'received signal SIG[A-Z]*' "$tmp/gdb2" | head -1)" "received signal SIGSEGV"
+check "fault pc in the faulting function" "$(grep -o '^tr_fault_inner\( + [0-9]*\)\? in section .text' "$tmp/gdb2" | sed 's/ + [0-9]*//')" \
+	"tr_fault_inner in section .text"
+check "session ends with the signal" "$(grep -o 'terminated with signal SIG[A-Z]*' "$tmp/gdb2")" \
+	"terminated with signal SIGSEGV"
+check "modbed exit status after a fault" "$status" 3
+cat "$tmp/gdb2" >>"$tmp/gdb"
+
 if [ "$fail" != 0 ]; then
 	echo "---- gdb output"; cat "$tmp/gdb"; echo "---- modbed stderr"; cat "$tmp/err"
 fi

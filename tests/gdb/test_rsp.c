@@ -148,6 +148,21 @@ START_TEST(breakpoints_and_resume_kinds)
 }
 END_TEST
 
+START_TEST(resume_with_signal_is_plain_resume)
+{
+	/* C/S carry a signal GDB would deliver; the CPU has none to take, so
+	 * they resume like c/s (an optional ;ADDR sets the pc first). */
+	open_session("x86_64");
+	gdb_sends("$C0b#d5");
+	ck_assert_int_eq(mb_gdb_serve(&s, "S0b"), MB_GDB_CONTINUE);
+	gdb_sends("+$S05;1000#b4");
+	ck_assert_int_eq(mb_gdb_serve(&s, "S05"), MB_GDB_STEP);
+	ck_assert_uint_eq(regs[mb_arch_by_name("x86_64")->debug->pc_index], 0x1000);
+	ck_assert_str_eq(stub_wrote(), "+$S05#b8+");
+	close_session();
+}
+END_TEST
+
 START_TEST(escapes_and_no_ack_mode)
 {
 	open_session("x86_64");
@@ -195,6 +210,7 @@ int main(void)
 	tcase_add_test(tc, whole_register_file_size);
 	tcase_add_test(tc, memory_read_write_and_short_reads);
 	tcase_add_test(tc, breakpoints_and_resume_kinds);
+	tcase_add_test(tc, resume_with_signal_is_plain_resume);
 	tcase_add_test(tc, escapes_and_no_ack_mode);
 	tcase_add_test(tc, target_description_matches_register_table);
 	suite_add_tcase(su, tc);
