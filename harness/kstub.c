@@ -20,7 +20,7 @@
 #define CODE_AREA 0x1000u
 #define SLOT 16u
 #define DATA_SIZE 0x40000u
-#define DATA_SLOT 256u
+#define DATA_SLOT 1024u   /* kmalloc_caches[4][14] pointers fits */
 #define PERCPU_FIXED 64u
 #define PERCPU_SLOT 64u
 #define PERCPU_END 0x4000u
