@@ -48,19 +48,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The few ELF constants this code needs (no <elf.h>: freestanding). */
-enum {
-	MB_SHT_PROGBITS = 1,
-	MB_SHT_SYMTAB = 2,
-	MB_SHT_RELA = 4,
-	MB_SHT_NOBITS = 8,
-	MB_SHF_WRITE = 0x1,
-	MB_SHF_ALLOC = 0x2,
-	MB_SHF_EXECINSTR = 0x4,
-	MB_SHN_UNDEF = 0,
-	MB_SHN_ABS = 0xfff1,
-	MB_SHN_COMMON = 0xfff2,
-};
+/* ELF constants (no <elf.h>: freestanding). The section flags and types the
+ * core's layout also uses come from core/layout.h; the rest are here. */
+#include "core/layout.h"
+#ifndef MB_SHT_PROGBITS
+#define MB_SHT_PROGBITS 1u
+#endif
+#ifndef MB_SHT_RELA
+#define MB_SHT_RELA 4u
+#endif
+#ifndef MB_SHN_UNDEF
+#define MB_SHN_UNDEF 0u
+#endif
+#ifndef MB_SHN_ABS
+#define MB_SHN_ABS 0xfff1u
+#endif
+#ifndef MB_SHN_COMMON
+#define MB_SHN_COMMON 0xfff2u
+#endif
 
 /* ---- 1. The neutral object view ---------------------------------------- */
 

@@ -56,27 +56,10 @@ void mb_result_overflow(struct mb_reloc_result *res, int64_t value, int64_t lo, 
 	res->range_signed = range_signed;
 }
 
-bool mb_str_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
-bool mb_str_starts(const char *s, const char *prefix)
-{
-	while (*prefix)
-		if (*s++ != *prefix++)
-			return false;
-	return true;
-}
-
 bool mb_str_contains(const char *s, const char *needle)
 {
 	for (; *s; s++)
-		if (mb_str_starts(s, needle))
+		if (mb_strstarts(s, needle))
 			return true;
 	return *needle == '\0';
 }
@@ -84,7 +67,7 @@ bool mb_str_contains(const char *s, const char *needle)
 uint32_t mb_obj_find_section(const struct mb_object *obj, const char *name)
 {
 	for (size_t i = 1; i < obj->nsections; i++)
-		if (obj->sections[i].name && mb_str_eq(obj->sections[i].name, name))
+		if (obj->sections[i].name && mb_streq(obj->sections[i].name, name))
 			return (uint32_t)i;
 	return 0;
 }

@@ -4,6 +4,8 @@
 #define MODBED_ARCH_COMMON_RELOC_UTIL_H
 
 #include "arch/reloc.h"
+#include "core/layout.h"
+#include "core/util.h"
 
 /* ---- Type names ---------------------------------------------------------- */
 
@@ -74,8 +76,7 @@ void mb_result_overflow(struct mb_reloc_result *res, int64_t value, int64_t lo, 
 
 /* ---- Object helpers for the sizing passes ------------------------------ */
 
-bool mb_str_eq(const char *a, const char *b);
-bool mb_str_starts(const char *s, const char *prefix);
+/* strstr(s, needle) != NULL (core/util.h has the equality and prefix tests). */
 bool mb_str_contains(const char *s, const char *needle);
 
 /* Index of the first section named `name`, 0 if none. */
@@ -89,11 +90,11 @@ enum mb_reloc_status mb_obj_check_symbols(const struct mb_object *obj);
 typedef int (*mb_rela_cmp)(const struct mb_obj_rela *a, const struct mb_obj_rela *b);
 void mb_rela_sort(struct mb_obj_rela *r, size_t n, mb_rela_cmp cmp);
 
-/* The kernel's module_init_layout_section(): ".init*" sections go to init
- * memory (CONFIG_MODULE_UNLOAD=y, so .exit* stays in core). */
+/* The kernel's module_init_layout_section() with CONFIG_MODULE_UNLOAD=y,
+ * the configuration modbed models (.exit* stays in core). */
 static inline bool mb_init_layout_section(const char *name)
 {
-	return mb_str_starts(name, ".init");
+	return mb_layout_is_init_name(name, true);
 }
 
 #endif
