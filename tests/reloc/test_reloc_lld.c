@@ -218,6 +218,28 @@ START_TEST(seeded_layouts)
 }
 END_TEST
 
+/* Every loadable test module of the arch (modules.txt, whoever added it). */
+START_TEST(every_listed_module)
+{
+	char list[4096], line[4096], msg[1024];
+	snprintf(list, sizeof(list), "%s/%s/modules.txt", MODBED_MODULES_OUT, test_arch);
+	FILE *f = fopen(list, "r");
+	ck_assert_msg(f != NULL, "%s: cannot open", list);
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0])
+			continue;
+		struct diff_stats st = { 0 };
+		ck_assert_msg(diff_one(test_arch, line, near_of(test_arch), false, msg, sizeof(msg), &st),
+			      "%s", msg);
+		n++;
+	}
+	fclose(f);
+	ck_assert_uint_ge(n, 2);
+}
+END_TEST
+
 /* ---- Corpus mode ----------------------------------------------------------- */
 
 static struct {
@@ -380,6 +402,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, near_plt_calls);
 	tcase_add_test(tc, far_plt_calls);
 	tcase_add_test(tc, seeded_layouts);
+	tcase_add_test(tc, every_listed_module);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
