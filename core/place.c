@@ -3,7 +3,7 @@
 #include "core/fmt.h"
 #include "core/util.h"
 
-static const char *const policy_names[MB_NPOLICIES] = { "kernel", "packed" };
+static const char *const policy_names[MB_NPOLICIES] = { "kernel", "packed", "builtin" };
 
 const char *mb_policy_name(enum mb_policy p)
 {
@@ -191,11 +191,11 @@ static bool round_size(const struct mb_place *pl, unsigned long size, unsigned l
 /* Reserves size bytes (+ guard) at align in the type's windows, primary
  * first, as execmem_alloc's retry on the fallback range. */
 static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned long align,
-		    struct mb_range *r)
+		    unsigned long guard, struct mb_range *r)
 {
 	size_t n;
 	const struct mb_window *w = windows_of(pl, type, &n);
-	unsigned long span = size + pl->cfg.guard_size;
+	unsigned long span = size + guard;
 	if (span < size)
 		return false;
 	for (size_t i = 0; i < n; i++) {
@@ -238,7 +238,7 @@ int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_pl
 	bool ok = mb_is_pow2(cfg->page_size) && mb_is_pow2(cfg->large_page_size) &&
 		  cfg->large_page_size >= cfg->page_size && cfg->ntext >= 1 && cfg->ndata >= 1 &&
 		  cfg->ntext <= MB_MAX_WINDOWS && cfg->ndata <= MB_MAX_WINDOWS &&
-		  (policy == MB_POLICY_KERNEL || policy == MB_POLICY_PACKED);
+		  (unsigned)policy < MB_NPOLICIES;
 	for (size_t i = 0; ok && i < cfg->ntext; i++)
 		ok = cfg->text[i].start <= cfg->text[i].last;
 	for (size_t i = 0; ok && i < cfg->ndata; i++)
@@ -286,7 +286,7 @@ static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 	unsigned long al = umax(pl->cfg.page_size, align);
 	if (!round_size(pl, size, pl->cfg.page_size, &psize))
 		return fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
-	if (!reserve(pl, type, psize, al, &a->own.range))
+	if (!reserve(pl, type, psize, al, pl->cfg.guard_size, &a->own.range))
 		return fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
 	a->own.base = a->own.range.base;
 	a->own.size = psize;
@@ -366,7 +366,7 @@ static struct mb_arena *new_chunk(struct mb_place *pl, int type, unsigned long s
 		fail(err, pl, MB_PLACE_TOO_BIG, type, size, align);
 		return NULL;
 	}
-	if (!reserve(pl, type, csize, cal, &c->range)) {
+	if (!reserve(pl, type, csize, cal, pl->cfg.guard_size, &c->range)) {
 		fail(err, pl, MB_PLACE_NOSPACE, type, size, align);
 		return NULL;
 	}
@@ -442,6 +442,75 @@ static bool packed_free(struct mb_place *pl, struct mb_alloc *a)
 	return true;
 }
 
+/* ---- MB_POLICY_BUILTIN: one block per module, no guard pages ---- */
+
+/* Places sizes[t] (0: type absent) as one block; the first present type's
+ * alloc holds the block's arena. */
+static int builtin_block(struct mb_place *pl, const unsigned long *sizes, struct mb_alloc *allocs[],
+			 struct mb_place_err *err)
+{
+	unsigned long total = 0, psize[MOD_MEM_NUM_TYPES];
+	struct mb_alloc *owner = NULL;
+	int owner_type = MOD_INVALID;
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		psize[t] = 0;
+		if (!sizes[t])
+			continue;
+		if (!mb_align_up(sizes[t], pl->cfg.page_size, &psize[t]) || psize[t] > ~0UL - total)
+			return fail(err, pl, MB_PLACE_TOO_BIG, t, sizes[t], pl->cfg.page_size);
+		total += psize[t];
+		if (!owner) {
+			owner = allocs[t];
+			owner_type = t;
+		}
+	}
+	if (!owner)
+		return 0;
+	/* the block lives where built-in code lives: the text windows */
+	if (!reserve(pl, MOD_TEXT, total, pl->cfg.page_size, 0, &owner->own.range)) {
+		err->status = MB_PLACE_NOSPACE;
+		err->type = owner_type;
+		err->size = total;
+		err->align = pl->cfg.page_size;
+		err->windows = windows_of(pl, MOD_TEXT, &err->nwindows);
+		return -1;
+	}
+	struct mb_arena *ar = &owner->own;
+	ar->base = ar->range.base;
+	ar->size = total;
+	ar->pclass = mb_pclass_of(owner_type);
+	ar->users = 0;
+	ar->first = NULL;
+	ar->next_chunk = NULL;
+	ar->in_use = true;
+	unsigned long off = 0;
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		if (!sizes[t])
+			continue;
+		struct mb_alloc *a = allocs[t];
+		a->base = ar->base + off;
+		a->size = psize[t];
+		a->type = t;
+		a->arena = ar;
+		a->arena_created = a == owner;
+		a->arena_released = false;
+		a->live = true;
+		ar->users++;
+		off += psize[t];
+	}
+	return 0;
+}
+
+static bool builtin_free(struct mb_place *pl, struct mb_alloc *a)
+{
+	struct mb_arena *ar = a->arena;
+	if (--ar->users)
+		return false;
+	range_remove(pl, &ar->range);
+	ar->in_use = false;
+	return true;
+}
+
 /* ---- the policy-neutral entry points ---- */
 
 int mb_place_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
@@ -454,6 +523,13 @@ int mb_place_alloc(struct mb_place *pl, int type, unsigned long size, unsigned l
 	a->live = false;
 	a->arena_released = false;
 	a->type = type;
+	if (pl->policy == MB_POLICY_BUILTIN) {
+		unsigned long sizes[MOD_MEM_NUM_TYPES] = { 0 };
+		struct mb_alloc *allocs[MOD_MEM_NUM_TYPES] = { NULL };
+		sizes[type] = size;
+		allocs[type] = a;
+		return builtin_block(pl, sizes, allocs, err);
+	}
 	int rc = pl->policy == MB_POLICY_KERNEL ? kernel_alloc(pl, type, size, align, a, err)
 						: packed_alloc(pl, type, size, align, a, err);
 	if (rc == 0)
@@ -471,6 +547,8 @@ bool mb_place_free(struct mb_place *pl, struct mb_alloc *a)
 		a->own.in_use = false;
 		a->own.users = 0;
 		a->arena_released = true;
+	} else if (pl->policy == MB_POLICY_BUILTIN) {
+		a->arena_released = builtin_free(pl, a);
 	} else {
 		a->arena_released = packed_free(pl, a);
 	}
@@ -494,6 +572,12 @@ int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
 {
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
 		clear(&allocs[t], t);
+	if (pl->policy == MB_POLICY_BUILTIN) {
+		struct mb_alloc *ptrs[MOD_MEM_NUM_TYPES];
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			ptrs[t] = &allocs[t];
+		return builtin_block(pl, lay->size, ptrs, err);
+	}
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
 		if (lay->size[t] == 0)
 			continue;

@@ -15,6 +15,16 @@
  *                     like a kernel allocation (large-page aligned, in the
  *                     class's window, guard page after it) and released when
  *                     its last allocation is freed.
+ *   MB_POLICY_BUILTIN the "modularized built-ins" layout (Wilk/Anvin, 2012):
+ *                     each module is one block in the text windows, its
+ *                     types back to back in type order, each page-rounded
+ *                     (so text, rodata and data still get their own
+ *                     permissions), no guard pages, modules next to each
+ *                     other; a module whose init fails is expunged (freed)
+ *                     and its block reused lowest first. The block is the
+ *                     arena of all its types; freeing init types leaves
+ *                     their pages inside the block (released with the last
+ *                     type).
  *
  * Which window a type uses follows execmem: text types (TEXT, INIT_TEXT) use
  * the text windows, every data type (INIT_DATA and INIT_RODATA included) the
@@ -67,9 +77,9 @@ struct mb_place_config {
 	unsigned long addr_last;
 };
 
-enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED, MB_NPOLICIES };
+enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED, MB_POLICY_BUILTIN, MB_NPOLICIES };
 
-/* "kernel" / "packed" (NULL if out of range); parse gives -1 if unknown. */
+/* "kernel" / "packed" / "builtin" (NULL if out of range); parse gives -1 if unknown. */
 const char *mb_policy_name(enum mb_policy p);
 int mb_policy_parse(const char *s);
 
@@ -108,15 +118,17 @@ struct mb_arena {
  * record. Valid between a successful placement and its free. */
 struct mb_alloc {
 	unsigned long base;
-	unsigned long size;            /* bytes reserved: KERNEL PAGE_ALIGN(size),
-					  PACKED the size rounded to its granule */
+	unsigned long size;            /* bytes reserved: KERNEL and BUILTIN
+					  PAGE_ALIGN(size), PACKED the size rounded
+					  to its granule */
 	int type;                      /* enum mod_mem_type */
 	struct mb_arena *arena;
 	bool arena_created;            /* placing this allocation created the arena */
 	bool arena_released;           /* freeing it released the arena */
 	/* private */
 	bool live;
-	struct mb_arena own;           /* the arena under KERNEL */
+	struct mb_arena own;           /* the arena under KERNEL (BUILTIN: the
+					  module's first placed type holds it) */
 	struct mb_alloc *prev, *next;  /* packed: neighbours inside the chunk */
 };
 

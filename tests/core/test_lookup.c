@@ -310,7 +310,7 @@ static void run_stream(const struct mb_map *map, enum mb_bounds b, enum mb_tree_
 	R.map = map;
 	R.bounds = b;
 	R.tree = tr;
-	R.policy = (b + tr) % 2 ? MB_POLICY_PACKED : MB_POLICY_KERNEL;
+	R.policy = (enum mb_policy)((b + tr) % MB_NPOLICIES); /* every placement policy per map */
 	ck_assert_int_eq(mb_map_place_config(map, true, seed, &R.cfg), 0);
 	struct mb_place_err perr;
 	ck_assert_int_eq(mb_place_init(&R.pl, R.policy, &R.cfg, R.chunks, 64, &perr), 0);

@@ -421,6 +421,50 @@ START_TEST(real_maps_place_in_windows)
 }
 END_TEST
 
+/* Built-in style: blocks back to back, types in order, page-rounded, no
+ * guards; an expunged module's block is reused; init free keeps the block. */
+START_TEST(builtin_blocks)
+{
+	struct mb_place_config c = small_cfg();
+	struct mb_place pl;
+	struct mb_place_err err;
+	ck_assert_int_eq(mb_place_init(&pl, MB_POLICY_BUILTIN, &c, NULL, 0, &err), 0);
+	struct mb_layout lay;
+	memset(&lay, 0, sizeof lay);
+	lay.size[MOD_TEXT] = 5000;          /* 2 pages */
+	lay.size[MOD_RODATA] = 100;         /* 1 */
+	lay.size[MOD_DATA] = 4096;          /* 1 */
+	lay.size[MOD_INIT_TEXT] = 1;        /* 1 */
+	struct mb_alloc a[MOD_MEM_NUM_TYPES], b[MOD_MEM_NUM_TYPES], d[MOD_MEM_NUM_TYPES];
+	ck_assert_int_eq(mb_place_module(&pl, &lay, a, &err), 0);
+	ck_assert_int_eq(mb_place_module(&pl, &lay, b, &err), 0);
+	/* a: text 0x10000000, data +0x2000, rodata +0x3000, init_text +0x4000;
+	 * b follows at +0x5000 with no guard page */
+	ck_assert_uint_eq(a[MOD_TEXT].base, 0x10000000ul);
+	ck_assert_uint_eq(a[MOD_DATA].base, 0x10002000ul);
+	ck_assert_uint_eq(a[MOD_RODATA].base, 0x10003000ul);
+	ck_assert_uint_eq(a[MOD_INIT_TEXT].base, 0x10004000ul);
+	ck_assert_uint_eq(b[MOD_TEXT].base, 0x10005000ul);
+	ck_assert_ptr_eq(a[MOD_DATA].arena, a[MOD_TEXT].arena);
+	ck_assert_uint_eq(a[MOD_TEXT].arena->size, 0x5000);
+	ck_assert(a[MOD_TEXT].arena_created && !a[MOD_DATA].arena_created);
+	/* init freed: the block stays */
+	ck_assert(!mb_place_free(&pl, &b[MOD_INIT_TEXT]));
+	/* a expunged (its init failed): a smaller module takes its place */
+	mb_place_free_module(&pl, a);
+	ck_assert(a[MOD_DATA].arena_released); /* the last one freed, MOD_DATA */
+	memset(&lay, 0, sizeof lay);
+	lay.size[MOD_TEXT] = 100;
+	lay.size[MOD_DATA] = 100;
+	ck_assert_int_eq(mb_place_module(&pl, &lay, d, &err), 0);
+	ck_assert_uint_eq(d[MOD_TEXT].base, 0x10000000ul);
+	ck_assert_uint_eq(d[MOD_DATA].base, 0x10001000ul);
+	mb_place_free_module(&pl, d);
+	mb_place_free_module(&pl, b);
+	ck_assert(mb_place_first(&pl) == NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("core_place");
@@ -433,6 +477,7 @@ int main(void)
 	tcase_add_test(tc, holes_and_fallback);
 	tcase_add_loop_test(tc, window_at_top_of_address_space, 0, 2);
 	tcase_add_loop_test(tc, real_maps_place_in_windows, 0, 2);
+	tcase_add_test(tc, builtin_blocks);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
