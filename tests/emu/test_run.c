@@ -2,6 +2,7 @@
  * arch (argv[1]): results against the host build of the same C, faults by
  * kind/address, and the kernel's lifecycle (init, ro_after_init, free init,
  * exit, failed init leaving no trace, exports pinning their provider). */
+#include "arch/cpu.h"
 #include "harness/runtime.h"
 
 #include <check.h>
@@ -157,6 +158,18 @@ START_TEST(test_work_faults)
 }
 END_TEST
 
+/* ppc32 only: mftb / mftbu / mfspr DEC in module text, found by the scan
+ * when the loader makes the text executable. */
+START_TEST(test_timebase)
+{
+	if (!rt.s.arch->cpu->hazard_at)
+		return;
+	load("run_work");
+	struct mb_call_result r = call("read_timebase", NULL, 0);
+	ck_assert_msg(!r.faulted, "%s", r.fault.detail);
+}
+END_TEST
+
 START_TEST(test_life_ro_after_init_and_free_init)
 {
 	mb_machine_log_clear(rt.m);
@@ -271,6 +284,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, test_work_vs_host);
 	tcase_add_test(t, test_work_faults);
+	tcase_add_test(t, test_timebase);
 	tcase_add_test(t, test_life_ro_after_init_and_free_init);
 	tcase_add_test(t, test_life_no_init);
 	tcase_add_test(t, test_cross_module_and_unload);
