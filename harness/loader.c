@@ -514,13 +514,18 @@ static int commit(struct mb_load *ld, struct mb_err *err)
 			mod->arena[t] = mb_space_find(l->space, a->base);
 		}
 	}
-	/* Nothing can fail from here on. */
-	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
-		if (!mod->alloc[t].size)
+	/* Nothing can fail from here on. The arenas' bytes are zero where no
+	 * section has contents (new arenas are zero, freed pool space is
+	 * cleared), so only sections with bytes are copied. */
+	for (size_t i = 0; i < mod->nsections; i++) {
+		const struct mb_placed_section *p = &mod->sections[i];
+		bool plt = p->shndx == ld->plt_shndx[0] || p->shndx == ld->plt_shndx[1];
+		if (!p->size || (p->nobits && !plt))
 			continue;
-		void *host = mb_space_host(l->space, mod->alloc[t].base, mod->alloc[t].size);
-		if (host)
-			memcpy(host, ld->stage[t], mod->alloc[t].size);
+		void *host = mb_space_host(l->space, p->addr, p->size);
+		const uint8_t *src = mb_load_stage_ptr(ld, p->addr, p->size);
+		if (host && src)
+			memcpy(host, src, (size_t)p->size);
 	}
 	for (size_t i = 0; i < mod->nundefs; i++) {
 		struct mb_loaded_module *from = mod->undefs[i].from;
@@ -604,6 +609,8 @@ int mb_load_object(struct mb_loader *l, struct mb_elf *obj_in, struct mb_loaded_
 			goto out;
 		}
 	}
+	ld.plt_shndx[0] = plan.core_shndx;
+	ld.plt_shndx[1] = plan.init_shndx;
 	struct mb_layout lay;
 	if (layout(&ld, &view, &lay, err) != 0)
 		goto out;

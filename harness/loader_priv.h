@@ -31,6 +31,7 @@ struct mb_load {
 	int *sectype;                /* per section: mod_mem type or MOD_INVALID */
 	uint64_t *secoff;            /* per section: offset in its type */
 	uint64_t *symval;            /* per symbol: resolved value (S) */
+	uint32_t plt_shndx[2];       /* core and init PLT sections (NOBITS, written by relocation) */
 };
 
 /* Host pointer into staged bytes of [addr, addr+len), or NULL. */

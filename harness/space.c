@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void mb_space_init(struct mb_space *s, uint64_t page_size)
 {
@@ -11,9 +12,12 @@ void mb_space_init(struct mb_space *s, uint64_t page_size)
 	s->page_size = page_size ? page_size : 4096;
 }
 
+/* Anonymous mappings: page-aligned, zero-filled, and untouched pages cost
+ * nothing, which matters for large .bss and pool chunks. */
 static void free_arena(struct mb_space_arena *a)
 {
-	free(a->host);
+	if (a->host)
+		munmap(a->host, (size_t)a->size);
 	free(a->page_perm);
 	free(a);
 }
@@ -86,16 +90,15 @@ int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned p
 			pos = &a->next;
 	}
 	struct mb_space_arena *a = calloc(1, sizeof(*a));
-	size_t align = pg >= sizeof(void *) ? (size_t)pg : 4096;
-	uint8_t *host = a ? aligned_alloc(align, (size_t)len) : NULL;
-	uint8_t *pp = host ? malloc((size_t)(len / pg)) : NULL;
-	if (!pp) {
-		free(host);
+	uint8_t *pp = a ? malloc((size_t)(len / pg)) : NULL;
+	void *host = pp ? mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+			: MAP_FAILED;
+	if (host == MAP_FAILED) {
+		free(pp);
 		free(a);
 		return mb_fail(err, NULL, NULL, "guest space: out of host memory for %s of 0x%" PRIx64 " bytes",
 			       what, len);
 	}
-	memset(host, 0, (size_t)len);
 	memset(pp, (int)perm, (size_t)(len / pg));
 	a->base = start;
 	a->size = len;
