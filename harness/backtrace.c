@@ -32,43 +32,79 @@ static void read_string(struct mb_machine *m, uint64_t addr, char *out, size_t l
 	out[n] = '\0';
 }
 
-bool mb_bug_find(struct mb_machine *m, const struct mb_loader *l, uint64_t pc, char *file, size_t len,
-		 unsigned *line, unsigned *flags)
+size_t mb_bug_table(struct mb_machine *m, const struct mb_loaded_module *mod,
+		    bool (*fn)(void *ctx, const struct mb_bug_entry *e), void *ctx)
 {
 	const struct mb_arch *arch = mb_machine_arch(m);
 	const struct mb_debug_ops *d = arch->debug;
 	bool be = arch->big_endian;
 	uint64_t mask = arch->ptr_bytes == 8 ? UINT64_MAX : 0xffffffffull;
-	for (const struct mb_loaded_module *mod = l ? l->modules : NULL; mod; mod = mod->next) {
-		for (size_t i = 0; i < mod->nsections; i++) {
-			const struct mb_placed_section *s = &mod->sections[i];
-			if (s->name == NULL || strcmp(s->name, "__bug_table") != 0)
-				continue;
-			for (uint64_t off = 0; off + d->bug_entry_size <= s->size; off += d->bug_entry_size) {
-				uint8_t e[16];
-				struct mb_err err;
-				uint64_t ea = s->addr + off;
-				if (mb_machine_read(m, ea, e, d->bug_entry_size, &err) != 0)
-					break;
-				uint64_t bug, fname;
-				if (d->bug_relative) {
-					bug = ea + (uint64_t)(int64_t)(int32_t)load(e, 4, be);
-					fname = ea + 4 + (uint64_t)(int64_t)(int32_t)load(e + 4, 4, be);
-				} else {
-					bug = load(e, arch->ptr_bytes, be);
-					fname = load(e + arch->ptr_bytes, arch->ptr_bytes, be);
-				}
-				if ((bug & mask) != (pc & mask))
-					continue;
-				unsigned at = d->bug_relative ? 8 : 2u * arch->ptr_bytes;
-				*line = (unsigned)load(e + at, 2, be);
-				*flags = (unsigned)load(e + at + 2, 2, be);
-				read_string(m, fname & mask, file, len);
-				return true;
+	size_t n = 0;
+	for (size_t i = 0; i < mod->nsections; i++) {
+		const struct mb_placed_section *s = &mod->sections[i];
+		if (s->name == NULL || strcmp(s->name, "__bug_table") != 0)
+			continue;
+		for (uint64_t off = 0; off + d->bug_entry_size <= s->size; off += d->bug_entry_size) {
+			uint8_t e[16];
+			struct mb_err err;
+			uint64_t ea = s->addr + off;
+			if (mb_machine_read(m, ea, e, d->bug_entry_size, &err) != 0)
+				return n;
+			struct mb_bug_entry b = { .addr = ea };
+			if (d->bug_relative) {
+				b.bug_addr = ea + (uint64_t)(int64_t)(int32_t)load(e, 4, be);
+				b.file_addr = ea + 4 + (uint64_t)(int64_t)(int32_t)load(e + 4, 4, be);
+			} else {
+				b.bug_addr = load(e, arch->ptr_bytes, be);
+				b.file_addr = load(e + arch->ptr_bytes, arch->ptr_bytes, be);
 			}
+			b.bug_addr &= mask;
+			b.file_addr &= mask;
+			unsigned at = d->bug_relative ? 8 : 2u * arch->ptr_bytes;
+			b.line = (unsigned)load(e + at, 2, be);
+			b.flags = (unsigned)load(e + at + 2, 2, be);
+			n++;
+			if (fn && !fn(ctx, &b))
+				return n;
 		}
 	}
+	return n;
+}
+
+struct bug_query {
+	uint64_t pc;
+	bool found;
+	struct mb_bug_entry e;
+};
+
+static bool bug_at_pc(void *ctx, const struct mb_bug_entry *e)
+{
+	struct bug_query *q = ctx;
+	if (e->bug_addr != q->pc)
+		return true;
+	q->found = true;
+	q->e = *e;
 	return false;
+}
+
+bool mb_bug_find(struct mb_machine *m, const struct mb_loader *l, uint64_t pc, char *file, size_t len,
+		 unsigned *line, unsigned *flags)
+{
+	const struct mb_arch *arch = mb_machine_arch(m);
+	struct bug_query q = { .pc = arch->ptr_bytes == 8 ? pc : pc & 0xffffffffull };
+	for (const struct mb_loaded_module *mod = l ? l->modules : NULL; mod && !q.found; mod = mod->next)
+		mb_bug_table(m, mod, bug_at_pc, &q);
+	if (!q.found)
+		return false;
+	*line = q.e.line;
+	*flags = q.e.flags;
+	mb_bug_file(m, &q.e, file, len);
+	return true;
+}
+
+void mb_bug_file(struct mb_machine *m, const struct mb_bug_entry *e, char *file, size_t len)
+{
+	read_string(m, e->file_addr, file, len);
 }
 
 void mb_fault_context_fill(struct mb_fault_context *ctx, const struct mb_fault *f, struct mb_machine *m,

@@ -51,6 +51,21 @@ struct mb_fault_context {
 void mb_fault_context_fill(struct mb_fault_context *ctx, const struct mb_fault *f, struct mb_machine *m,
 			   const struct mb_trace *t, const struct mb_loader *l);
 
+/* One decoded __bug_table entry. */
+struct mb_bug_entry {
+	uint64_t addr;        /* of the entry itself */
+	uint64_t bug_addr;    /* the trap instruction */
+	uint64_t file_addr;   /* the file name string */
+	unsigned line, flags;
+};
+struct mb_loaded_module;
+/* Decodes mod's __bug_table from its placed (relocated) bytes, calling fn
+ * for each entry until it returns false; returns the entries decoded. */
+size_t mb_bug_table(struct mb_machine *m, const struct mb_loaded_module *mod,
+		    bool (*fn)(void *ctx, const struct mb_bug_entry *e), void *ctx);
+/* The entry's file name, read from guest memory. */
+void mb_bug_file(struct mb_machine *m, const struct mb_bug_entry *e, char *file, size_t len);
+
 /* The __bug_table entry whose trap is at pc, from the placed (relocated)
  * bytes of every loaded module. */
 bool mb_bug_find(struct mb_machine *m, const struct mb_loader *l, uint64_t pc, char *file, size_t len,
