@@ -53,7 +53,27 @@ static uint64_t rnd(void)
 }
 static double unit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 
-/* Piecewise log-linear between the quantiles. */
+/* x^f for x >= 1 and f in [0, 1) without libm: f's binary digits select
+ * factors x^(1/2), x^(1/4), ... (square roots by Newton's method). */
+static double pow_frac(double x, double f)
+{
+	double result = 1.0, root = x;
+	for (int bit = 0; bit < 24; bit++) {
+		double r = root > 1 ? root : 1;
+		for (int k = 0; k < 60; k++)
+			r = 0.5 * (r + root / r);
+		root = r;
+		f *= 2;
+		if (f >= 1) {
+			result *= root;
+			f -= 1;
+		}
+	}
+	return result;
+}
+
+/* Piecewise log-linear between the quantiles: half the modules between min
+ * and median, 40 % up to p90, the rest up to max. */
 static unsigned long sample(const struct dist *d)
 {
 	if (unit() >= d->nonempty)
@@ -65,25 +85,7 @@ static unsigned long sample(const struct dist *d)
 		lo = d->q[1], hi = d->q[2], f = (u - 0.5) / 0.4;
 	else
 		lo = d->q[2], hi = d->q[3], f = (u - 0.9) / 0.1;
-	/* exp/log without libm: interpolate in log2 steps by repeated sqrt-free ratio */
-	double v = lo;
-	double ratio = hi / lo;
-	/* v = lo * ratio^f, computed by binary powers of f */
-	double p = 1.0, r = ratio;
-	for (int bit = 0; bit < 20; bit++) {
-		/* square-root chain: r^(1/2), r^(1/4), ... */
-		double s = r, x = r > 1 ? r : 1;
-		for (int k = 0; k < 40; k++)
-			x = 0.5 * (x + s / x);
-		r = x;
-		f *= 2;
-		if (f >= 1) {
-			p *= r;
-			f -= 1;
-		}
-	}
-	v *= p;
-	return (unsigned long)v;
+	return (unsigned long)(lo * pow_frac(hi / lo, f));
 }
 
 #define MAXMODS 4000
