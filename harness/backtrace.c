@@ -173,6 +173,30 @@ static void insn_line(FILE *out, struct mb_machine *m, struct mb_disasm *d, uint
 		arch->debug->insn_max > 4 ? 21 : 12, hex, in->text, in->note ? "  ; " : "", in->note ? in->note : "");
 }
 
+/* The kernel's "Code:" line: the bytes around the faulting instruction,
+ * the instruction's first unit in <>, so scripts/decodecode can be fed it.
+ * Units are bytes on x86, instruction words on fixed-width ISAs. */
+static void code_line(FILE *out, struct mb_machine *m, uint64_t pc)
+{
+	const struct mb_arch *arch = mb_machine_arch(m);
+	unsigned unit = arch->cpu->insn_align > 1 ? arch->cpu->insn_align : 1;
+	unsigned before = unit == 1 ? 21 : 4, after = unit == 1 ? 21 : 4;
+	fputs("Code:", out);
+	for (int64_t k = -(int64_t)before; k <= (int64_t)after; k++) {
+		uint8_t b[8];
+		struct mb_err err;
+		uint64_t a = pc + (uint64_t)(k * (int64_t)unit);
+		if (mb_machine_read(m, a, b, unit, &err) != 0) {
+			if (k >= 0)
+				break;
+			continue;
+		}
+		uint64_t v = load(b, unit, arch->big_endian);
+		fprintf(out, k == 0 ? " <%0*" PRIx64 ">" : " %0*" PRIx64, (int)unit * 2, v);
+	}
+	fputc('\n', out);
+}
+
 void mb_oops_print(FILE *out, const struct mb_fault *f, struct mb_machine *m, struct mb_disasm *d)
 {
 	const struct mb_fault_context *ctx = &f->ctx;
@@ -210,6 +234,8 @@ void mb_oops_print(FILE *out, const struct mb_fault *f, struct mb_machine *m, st
 		if (col)
 			fputc('\n', out);
 	}
+	if (strcmp(f->access, "fetch") != 0)
+		code_line(out, m, f->pc);
 	if (f->nhistory) {
 		fprintf(out, "Last %u instructions:\n", f->nhistory);
 		for (unsigned i = 0; i < f->nhistory; i++)

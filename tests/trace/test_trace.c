@@ -413,6 +413,12 @@ static void check_bug(long arg, const char *marker, bool warning)
 	snprintf(want, sizeof(want), "trace_demo.c:%u", ctx.bug_line);
 	ck_assert_ptr_nonnull(strstr(buf, want));
 	ck_assert_ptr_nonnull(strstr(buf, warning ? "WARNING: at " : "kernel BUG at "));
+	/* The Code: line marks the trap, encoded as asm/bug.h emits it. */
+	const char *trap = strcmp(arch_name, "x86_64") == 0 ? "<0f> 0b"
+			   : strcmp(arch_name, "arm64") == 0 ? "<d4210000>" : "<0fe00000>";
+	const char *code = strstr(buf, "\nCode:");
+	ck_assert_ptr_nonnull(code);
+	ck_assert_msg(strstr(code, trap) && strstr(code, trap) < strchr(code + 1, '\n'), "%s", buf);
 	free(buf);
 }
 
