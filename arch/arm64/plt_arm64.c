@@ -157,7 +157,7 @@ enum mb_reloc_status arm64_size_plts(struct mb_object *obj, const struct mb_relo
 		size_t nents = partition_branch_plt_relas(obj, rs->relas, rs->nrelas, rs->target);
 		mb_rela_sort(rs->relas, nents, cmp_rela);
 		uint32_t n = count_plts(obj, rs->relas, rs->nrelas, rs->target, dst, arm64_erratum(cfg));
-		if (mb_init_layout_section(dst->name))
+		if (mb_init_layout_section(dst->name ? dst->name : ""))
 			init_plts += n;
 		else
 			core_plts += n;
