@@ -29,7 +29,7 @@ struct mb_gdb {
 	const char *func;
 	bool first;          /* stop before the next instruction (session start) */
 	bool stepping;
-	bool detached, killed, started;
+	bool detached, killed;
 	bool post_call;      /* serving after the call ended */
 	bool faulted;
 	uint64_t fault_pc;
