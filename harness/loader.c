@@ -412,9 +412,11 @@ static int stage(struct mb_load *ld, const struct mb_object *view, struct mb_err
 			continue;
 		ld->secaddr[i] = mod->alloc[t].base + ld->secoff[i];
 		const struct mb_elf_section *s = &ld->obj->secs[i];
-		/* The view's type: PLT sizing turns placeholders into NOBITS. */
+		/* The view's type and size: PLT sizing may resize a section or
+		 * turn a placeholder into NOBITS; never copy past its slot. */
+		uint64_t n = s->size < view->sections[i].size ? s->size : view->sections[i].size;
 		if (view->sections[i].type != MB_SHT_NOBITS && s->data)
-			memcpy(ld->stage[t] + ld->secoff[i], s->data, (size_t)s->size);
+			memcpy(ld->stage[t] + ld->secoff[i], s->data, (size_t)n);
 	}
 	return 0;
 }
