@@ -27,6 +27,20 @@ struct reloc_total {
 	uint64_t count;
 };
 
+/* Sections real modules carry that a loader must handle or tolerate
+ * (kmod-corpus.md 3.1): the report says which mod_mem type each went to, or
+ * that it was not loaded at all (.modinfo, __versions, .data..percpu). */
+static const char *const special[] = {
+	".altinstructions", ".altinstr_replacement", ".altinstr_aux", "__jump_table",
+	".static_call_sites", ".static_call.text", ".orc_unwind", ".orc_unwind_ip", ".return_sites",
+	".retpoline_sites", ".smp_locks", ".parainstructions", "__patchable_function_entries",
+	"__mcount_loc", "__ex_table", "__bug_table", ".plt", ".init.plt", ".text.ftrace_trampoline",
+	"__ksymtab", "__ksymtab_gpl", "__ksymtab_strings", "__kcrctab", "__kcrctab_gpl",
+	".gnu.linkonce.this_module", ".modinfo", "__versions", ".data..ro_after_init", ".data..percpu",
+	".note.Linux", "__param", "__dyndbg",
+};
+#define NSPECIAL (sizeof(special) / sizeof(special[0]))
+
 struct pass {
 	const char *policy;
 	size_t loaded, failed;
@@ -41,6 +55,7 @@ struct pass {
 	uint64_t relocs_applied, relocs_skipped;
 	uint64_t plt_used[2], plt_capacity[2];
 	uint64_t undef_module, undef_kernel, undef_trap, undef_weak;
+	uint64_t special_in[NSPECIAL][MOD_MEM_NUM_TYPES];  /* modules with the section in that type */
 };
 
 struct failure {
@@ -99,6 +114,13 @@ static void account(struct pass *p, const struct mb_loader *l, uint64_t page)
 		}
 		for (size_t i = 0; i < m->nreloc_types; i++)
 			add_reloc(p, &m->relocs[i]);
+		for (size_t i = 0; i < m->nsections; i++) {
+			const struct mb_placed_section *sec = &m->sections[i];
+			for (size_t k = 0; k < NSPECIAL; k++)
+				if (sec->name && strcmp(sec->name, special[k]) == 0 && sec->type >= 0 &&
+				    sec->type < MOD_MEM_NUM_TYPES)
+					p->special_in[k][sec->type]++;
+		}
 		p->relocs_applied += m->nrelocs_applied;
 		p->relocs_skipped += m->nrelocs_skipped;
 		for (int k = 0; k < 2; k++) {
@@ -204,6 +226,18 @@ static void print_text(const struct pass *p, size_t nmods)
 	       padded ? 100.0 * (double)(padded - used) / (double)padded : 0.0);
 	printf("  guest memory mapped under this policy: %.2f MiB in %llu arenas\n", mib(p->mapped),
 	       (unsigned long long)p->narenas);
+	printf("  special sections (modules: mod_mem type; absent: not present or not loaded):\n");
+	for (size_t k = 0; k < NSPECIAL; k++) {
+		printf("    %-30s", special[k]);
+		bool any = false;
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			if (p->special_in[k][t]) {
+				printf(" %llu: %s", (unsigned long long)p->special_in[k][t], mod_mem_type_name(t));
+				any = true;
+			}
+		}
+		printf("%s\n", any ? "" : " absent");
+	}
 }
 
 static void print_json(struct mb_json *j, const struct pass *p)
@@ -238,6 +272,15 @@ static void print_json(struct mb_json *j, const struct pass *p)
 	mb_json_end(j);
 	mb_json_u64(j, "mapped", p->mapped);
 	mb_json_u64(j, "arenas", p->narenas);
+	mb_json_object(j, "special_sections");
+	for (size_t k = 0; k < NSPECIAL; k++) {
+		mb_json_object(j, special[k]);
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			if (p->special_in[k][t])
+				mb_json_u64(j, mod_mem_type_name(t), p->special_in[k][t]);
+		mb_json_end(j);
+	}
+	mb_json_end(j);
 	mb_json_end(j);
 }
 
