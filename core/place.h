@@ -14,7 +14,10 @@
  *                     their class with no guard pages; a chunk is reserved
  *                     like a kernel allocation (large-page aligned, in the
  *                     class's window, guard page after it) and released when
- *                     its last allocation is freed.
+ *                     its last allocation is freed. Types whose pages change
+ *                     on their own after init (init types are freed,
+ *                     ro_after_init turns read-only) take whole pages inside
+ *                     the pool; the others are packed at their alignment.
  *   MB_POLICY_BUILTIN the "modularized built-ins" layout (Wilk/Anvin, 2012):
  *                     each module is one block in the text windows, its
  *                     types back to back in type order, each page-rounded

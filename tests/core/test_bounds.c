@@ -275,6 +275,17 @@ START_TEST(insert_errors_change_nothing)
 		static struct mb_slot bigger[MB_LOOKUP_SLOTS(16)];
 		ck_assert_int_eq(mb_lookup_set_slots(&lk, bigger, sizeof bigger / sizeof bigger[0]), 0);
 		ck_assert_ptr_eq(mb_module_address(&lk, 0x10000, NULL), &a);
+		/* the same storage with a smaller, then the full capacity: the
+		 * ranges move inside it and stay findable */
+		ck_assert_int_eq(mb_lookup_set_slots(&lk, bigger, MB_LOOKUP_SLOTS(1)), -1);
+		ck_assert_int_eq(mb_lookup_set_slots(&lk, bigger, MB_LOOKUP_SLOTS(2)), 0);
+		ck_assert_ptr_eq(mb_module_address(&lk, 0x20fff, NULL), &a);
+		ck_assert_int_eq(mb_lookup_set_slots(&lk, bigger, MB_LOOKUP_SLOTS(3)), 0); /* overlapping move */
+		ck_assert_ptr_eq(mb_module_address(&lk, 0x10000, NULL), &a);
+		ck_assert_ptr_eq(mb_module_address(&lk, 0x20000, NULL), &a);
+		ck_assert_int_eq(mb_lookup_set_slots(&lk, bigger, sizeof bigger / sizeof bigger[0]), 0);
+		ck_assert_ptr_eq(mb_module_address(&lk, 0x10000, NULL), &a);
+		ck_assert_ptr_eq(mb_module_address(&lk, 0x20000, NULL), &a);
 	}
 	ck_assert_int_eq(mb_lookup_insert(&lk, &b, &err), 0);
 	ck_assert_int_eq(mb_lookup_insert(&lk, &c, &err), 0);
