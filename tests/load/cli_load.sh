@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# modbed load / lookup through the binary: exit codes, one-line errors,
+# --arch inference, --json that parses, lookup answers checked against the
+# load's own JSON (an independent run of the same deterministic placement).
+M=$1 D=$2
+fail=0 n=0
+check() { n=$((n+1)); if ! eval "$2"; then echo "FAIL: $1"; fail=$((fail+1)); fi; }
+for a in x86_64 arm64 powerpc32; do
+	life=$D/$a/run_life.ko user=$D/$a/run_user.ko
+	out=$("$M" load --no-init "$life" "$user" 2>&1); st=$?
+	check "$a: load infers the arch and succeeds" '[ $st = 0 ] && grep -q "^arch $a," <<<"$out"'
+	check "$a: run_user imports from run_life" 'grep -Eq "life_counter +0x[0-9a-f]+ +module run_life" <<<"$out"'
+	json=$("$M" load --no-init --json --arch "$a" "$life")
+	check "$a: --json parses" 'python3 -c "import json,sys; json.loads(sys.argv[1])" "$json"'
+	exit_addr=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["modules"][0]["exit"])' "$json")
+	text=$(python3 -c 'import json,sys; t=[x for x in json.loads(sys.argv[1])["modules"][0]["types"] if x["type"]=="text"][0]; print(t["base"], t["size"])' "$json")
+	set -- $text
+	out=$("$M" lookup --arch "$a" "$life" -- "$exit_addr" 0x10 2>&1); st=$?
+	check "$a: lookup names cleanup_module" '[ $st = 0 ] && grep -q "^$exit_addr: run_life text cleanup_module+0x0$" <<<"$out"'
+	check "$a: lookup says not in a module" 'grep -q "^0x10: not in a module$" <<<"$out"'
+	check "$a: lookup prints counters" 'grep -Eq "^bounds kernel: 2 lookups, [0-9]+ fast rejects, [0-9]+ tree searches, [0-9]+ empty searches$" <<<"$out"'
+	last=$(printf '0x%x' $(( $1 + $2 - 1 )))
+	out=$("$M" lookup --json --bounds split --arch "$a" "$life" -- "$last" 2>&1)
+	check "$a: lookup --json: last text byte in run_life text" 'python3 -c "import json,sys; d=json.loads(sys.argv[1]); l=d[\"lookups\"][0]; assert d[\"bounds\"]==\"split\" and l[\"module\"]==\"run_life\" and l[\"type\"]==\"text\", d" "$out"'
+done
+err=$("$M" load --arch x86_64 /nonexistent.ko 2>&1 >/dev/null); st=$?
+check "missing file: exit 1, one line" '[ $st = 1 ] && [ $(wc -l <<<"$err") = 1 ] && grep -q "^modbed: /nonexistent.ko: cannot open" <<<"$err"'
+err=$("$M" load --arch arm64 "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
+check "wrong arch: exit 1" '[ $st = 1 ] && grep -q "x86_64 (machine 62, ELFCLASS64, little-endian) object, but the arch is arm64" <<<"$err"'
+err=$("$M" load --policy sideways "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
+check "unknown policy: exit 2" '[ $st = 2 ] && grep -q "unknown placement policy .sideways." <<<"$err"'
+err=$("$M" load 2>&1 >/dev/null); st=$?
+check "no files: exit 2" '[ $st = 2 ]'
+err=$("$M" lookup "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
+check "lookup without addresses: exit 2" '[ $st = 2 ]'
+err=$("$M" load --no-init "$D/x86_64/run_life.ko" "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
+check "same module twice: exit 1" '[ $st = 1 ] && grep -q "module run_life is already loaded" <<<"$err"'
+echo "$((n - fail)) passed, $fail failed"
+[ "$fail" = 0 ]
