@@ -12,6 +12,7 @@ struct want {
 	enum mb_reloc_status status;
 	bool check_range;
 	int64_t lo, hi;
+	const char *sym;              /* the symbol it names */
 };
 
 /* Loads `module` at `lay`, expects exactly the refusals in `w` (in
@@ -34,6 +35,7 @@ static void expect_refusals(struct rf_image *im, const char *arch, const char *m
 		ck_assert_str_eq(name, w[k].type);
 		ck_assert_msg(s->res.status == w[k].status, "%s/%s %s: '%s'", arch, module, name,
 			      mb_reloc_status_str(s->res.status));
+		ck_assert_str_eq(im->obj.symbols[s->rela.sym].name, w[k].sym);
 		if (w[k].check_range) {
 			ck_assert_int_eq(s->res.lo, w[k].lo);
 			ck_assert_int_eq(s->res.hi, w[k].hi);
@@ -49,7 +51,7 @@ static void expect_refusals(struct rf_image *im, const char *arch, const char *m
 START_TEST(x86_64_gotpcrel)
 {
 	struct rf_image im;
-	const struct want w[] = { { "R_X86_64_REX_GOTPCRELX", MB_RELOC_UNSUPPORTED, false, 0, 0 } };
+	const struct want w[] = { { "R_X86_64_REX_GOTPCRELX", MB_RELOC_UNSUPPORTED, false, 0, 0, "_printk" } };
 	expect_refusals(&im, "x86_64", "bad_gotpcrel", &x86_64_near, w, 1);
 	rf_close(&im);
 }
@@ -58,7 +60,7 @@ END_TEST
 START_TEST(x86_64_nonzero)
 {
 	struct rf_image im;
-	const struct want w[] = { { "R_X86_64_64", MB_RELOC_NONZERO, false, 0, 0 } };
+	const struct want w[] = { { "R_X86_64_64", MB_RELOC_NONZERO, false, 0, 0, "_printk" } };
 	expect_refusals(&im, "x86_64", "bad_nonzero", &x86_64_near, w, 1);
 	for (size_t i = 0; i < im.nsites; i++)
 		if (im.sites[i].res.status == MB_RELOC_NONZERO)
@@ -70,7 +72,7 @@ END_TEST
 START_TEST(x86_64_range)
 {
 	struct rf_image im;
-	const struct want w[] = { { "R_X86_64_32", MB_RELOC_OVERFLOW, true, 0, 0xffffffff } };
+	const struct want w[] = { { "R_X86_64_32", MB_RELOC_OVERFLOW, true, 0, 0xffffffff, "bad_range_target" } };
 	expect_refusals(&im, "x86_64", "bad_range", &x86_64_near, w, 1);
 	uint32_t target = rf_symbol(&im, "bad_range_target");
 	for (size_t i = 0; i < im.nsites; i++)
@@ -84,8 +86,8 @@ START_TEST(arm64_range)
 {
 	struct rf_image im;
 	const struct want w[] = {
-		{ "R_AARCH64_TSTBR14", MB_RELOC_OVERFLOW, true, -0x8000, 0x7ffc },
-		{ "R_AARCH64_CONDBR19", MB_RELOC_OVERFLOW, true, -0x100000, 0xffffc },
+		{ "R_AARCH64_TSTBR14", MB_RELOC_OVERFLOW, true, -0x8000, 0x7ffc, "_printk" },
+		{ "R_AARCH64_CONDBR19", MB_RELOC_OVERFLOW, true, -0x100000, 0xffffc, "_printk" },
 	};
 	expect_refusals(&im, "arm64", "bad_range", &arm64_near, w, 2);
 	uint32_t printk = rf_symbol(&im, "_printk");
@@ -101,8 +103,8 @@ START_TEST(arm64_got)
 {
 	struct rf_image im;
 	const struct want w[] = {
-		{ "R_AARCH64_ADR_GOT_PAGE", MB_RELOC_UNSUPPORTED, false, 0, 0 },
-		{ "R_AARCH64_LD64_GOT_LO12_NC", MB_RELOC_UNSUPPORTED, false, 0, 0 },
+		{ "R_AARCH64_ADR_GOT_PAGE", MB_RELOC_UNSUPPORTED, false, 0, 0, "_printk" },
+		{ "R_AARCH64_LD64_GOT_LO12_NC", MB_RELOC_UNSUPPORTED, false, 0, 0, "_printk" },
 	};
 	expect_refusals(&im, "arm64", "bad_got", &arm64_near, w, 2);
 	rf_close(&im);
@@ -113,8 +115,8 @@ START_TEST(powerpc32_rel16)
 {
 	struct rf_image im;
 	const struct want w[] = {
-		{ "R_PPC_REL16_HA", MB_RELOC_UNSUPPORTED, false, 0, 0 },
-		{ "R_PPC_REL16_LO", MB_RELOC_UNSUPPORTED, false, 0, 0 },
+		{ "R_PPC_REL16_HA", MB_RELOC_UNSUPPORTED, false, 0, 0, "_printk" },
+		{ "R_PPC_REL16_LO", MB_RELOC_UNSUPPORTED, false, 0, 0, "_printk" },
 	};
 	expect_refusals(&im, "powerpc32", "bad_rel16", &powerpc32_near, w, 2);
 	rf_close(&im);
@@ -124,7 +126,7 @@ END_TEST
 START_TEST(powerpc32_addr24)
 {
 	struct rf_image im;
-	const struct want w[] = { { "R_PPC_ADDR24", MB_RELOC_UNSUPPORTED, false, 0, 0 } };
+	const struct want w[] = { { "R_PPC_ADDR24", MB_RELOC_UNSUPPORTED, false, 0, 0, "_printk" } };
 	expect_refusals(&im, "powerpc32", "bad_addr24", &powerpc32_near, w, 1);
 	rf_close(&im);
 }
@@ -133,7 +135,7 @@ END_TEST
 START_TEST(powerpc32_rel14)
 {
 	struct rf_image im;
-	const struct want w[] = { { "R_PPC_REL14", MB_RELOC_UNSUPPORTED, false, 0, 0 } };
+	const struct want w[] = { { "R_PPC_REL14", MB_RELOC_UNSUPPORTED, false, 0, 0, "_printk" } };
 	expect_refusals(&im, "powerpc32", "bad_rel14", &powerpc32_near, w, 1);
 	rf_close(&im);
 }
