@@ -465,6 +465,32 @@ START_TEST(builtin_blocks)
 }
 END_TEST
 
+/* Sizes at the top of the address space: refused as too big or as no
+ * space, never wrapped, nothing changed, for every policy. */
+START_TEST(huge_sizes)
+{
+	struct mb_place_config c = small_cfg();
+	struct mb_arena chunks[4];
+	struct mb_place pl;
+	struct mb_place_err err;
+	ck_assert_int_eq(mb_place_init(&pl, (enum mb_policy)_i, &c, chunks, 4, &err), 0);
+	struct mb_alloc keep, a;
+	ck_assert_int_eq(mb_place_alloc(&pl, MOD_TEXT, 100, 8, &keep, &err), 0);
+	struct place_snap before, after;
+	place_snap(&pl, &before);
+	unsigned long sizes[] = { ~0ul, ~0ul - PAGE, ~0ul / 2 + 1, 0x80000000ul, 257 * PAGE };
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		ck_assert_int_eq(mb_place_alloc(&pl, MOD_TEXT, sizes[i], 8, &a, &err), -1);
+		ck_assert_msg(err.status == MB_PLACE_TOO_BIG || err.status == MB_PLACE_NOSPACE, "size %#lx: %d",
+			      sizes[i], err.status);
+		place_snap(&pl, &after);
+		ck_assert(place_snap_eq(&before, &after));
+	}
+	ck_assert_int_eq(mb_place_alloc(&pl, MOD_TEXT, ~0ul, 8, &a, &err), -1);
+	ck_assert_int_eq(err.status, MB_PLACE_TOO_BIG);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("core_place");
@@ -478,6 +504,7 @@ int main(void)
 	tcase_add_loop_test(tc, window_at_top_of_address_space, 0, 2);
 	tcase_add_loop_test(tc, real_maps_place_in_windows, 0, 2);
 	tcase_add_test(tc, builtin_blocks);
+	tcase_add_loop_test(tc, huge_sizes, 0, MB_NPOLICIES);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
