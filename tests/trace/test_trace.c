@@ -90,11 +90,11 @@ struct ref_line {
 	char text[128];
 };
 
-static size_t objdump_lines(struct ref_line *out, size_t max, bool relocs)
+static size_t objdump_lines_with(struct ref_line *out, size_t max, bool relocs, const char *extra)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "%s -d %s --adjust-vma=0x%" PRIx64 " --section=.text %s", objdump,
-		 relocs ? "-r" : "", text_base(), ko);
+	snprintf(cmd, sizeof(cmd), "%s -d %s %s --adjust-vma=0x%" PRIx64 " --section=.text %s", objdump,
+		 relocs ? "-r" : "", extra, text_base(), ko);
 	FILE *p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	char line[512];
@@ -122,6 +122,11 @@ static size_t objdump_lines(struct ref_line *out, size_t max, bool relocs)
 	}
 	pclose(p);
 	return n;
+}
+
+static size_t objdump_lines(struct ref_line *out, size_t max, bool relocs)
+{
+	return objdump_lines_with(out, max, relocs, "");
 }
 
 /* Whitespace collapsed, objdump's <sym> annotations dropped, and two
@@ -468,6 +473,46 @@ START_TEST(filter_and_start_stop)
 }
 END_TEST
 
+START_TEST(undecodable_instruction_runs_and_prints_raw)
+{
+	if (strcmp(arch_name, "arm64") != 0)
+		return; /* tr_lse_add exists on arm64 only */
+	static struct ref_line ref[4096];
+	size_t nref = objdump_lines_with(ref, 4096, false, "--mattr=+lse");
+	const struct ref_line *lse = NULL;
+	for (size_t k = 0; k < nref; k++)
+		if (strncmp(ref[k].text, "ldaddal", 7) == 0)
+			lse = &ref[k];
+	ck_assert_msg(lse != NULL, "objdump shows no ldaddal");
+	unsigned b[4];
+	ck_assert_int_eq(sscanf(lse->bytes, "%x %x %x %x", &b[0], &b[1], &b[2], &b[3]), 4);
+	char want[64];
+	snprintf(want, sizeof(want), ".long 0x%02x%02x%02x%02x", b[3], b[2], b[1], b[0]);
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *f = open_memstream(&buf, &blen);
+	struct mb_trace_opts o = { .out = f };
+	uint64_t a5[] = { 5 }, a7[] = { 7 };
+	struct mb_call_result r1 = traced("tr_lse_add", a5, 1, &o);
+	struct mb_call_result r2 = traced("tr_lse_add", a7, 1, &o);
+	fclose(f);
+	/* The atomic really ran: a counter from 0, +5, then +7. */
+	ck_assert(!r1.faulted && !r2.faulted);
+	ck_assert_uint_eq(r1.ret, 5);
+	ck_assert_uint_eq(r2.ret, 12);
+	size_t seen = 0;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		if (strtoull(l, NULL, 16) != lse->addr)
+			continue;
+		ck_assert_msg(strstr(l, want) != NULL, "want %s in: %s", want, l);
+		ck_assert_msg(strstr(l, "LSE atomic") != NULL, "no note in: %s", l);
+		seen++;
+	}
+	ck_assert_uint_eq(seen, 2);
+	free(buf);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -488,6 +533,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, bug_trap_names_file_and_line);
 	tcase_add_test(tc, warn_trap_names_file_and_line);
 	tcase_add_test(tc, filter_and_start_stop);
+	tcase_add_test(tc, undecodable_instruction_runs_and_prints_raw);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

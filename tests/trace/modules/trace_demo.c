@@ -103,4 +103,18 @@ noinline long tr_bug_outer(long x)
 	return r + 1;
 }
 
+#if defined(__aarch64__)
+/* An LSE atomic (ARMv8.1): runs on the emulated CPU (Unicorn's max model),
+ * but Capstone 4.0.2 cannot decode it, so the trace prints it raw. */
+static long tr_counter;
+
+noinline long tr_lse_add(long v)
+{
+	long old;
+	__asm__ volatile(".arch_extension lse\n\tldaddal %1, %0, [%2]"
+			 : "=&r"(old) : "r"(v), "r"(&tr_counter) : "memory");
+	return old + v;
+}
+#endif
+
 MODULE_LICENSE("GPL");
