@@ -386,6 +386,36 @@ START_TEST(test_where_brute_force)
 }
 END_TEST
 
+/* Relocations whose target is not allocated are skipped, as the kernel's
+ * apply_relocations() skips them, and not validated either. */
+START_TEST(test_nonalloc_target_skipped)
+{
+	struct fixture fx;
+	open_fx(&fx, arches[_i], NULL, NULL);
+	struct file f = module_file(arches[_i], "reloc_all");
+	struct raw r;
+	raw_init(&r, f.b, f.n);
+	size_t rs = raw_find(&r, ".rela.text"), strtab = raw_find(&r, ".strtab");
+	ck_assert(rs && strtab && !(raw_sh(&r, strtab, SH_FLAGS) & 2));
+	size_t n = raw_nrelas(&r, rs);
+	raw_set_sh(&r, rs, SH_INFO, strtab);
+	/* An offset far past .strtab: fine, since nothing reads it. */
+	raw_set_rela_offset(&r, rs, 0, 0x7fffffff);
+	struct mb_loaded_module *m;
+	struct mb_err err;
+	ck_assert_msg(mb_load_buffer(&fx.l, "reloc_all.ko", r.b, r.n, &m, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(m->nrelocs_skipped, n);
+	size_t total = 0;
+	for (size_t i = 1; i < raw_eh(&r, EH_SHNUM); i++)
+		if (raw_sh(&r, i, SH_TYPE) == 4 && (raw_sh(&r, (size_t)raw_sh(&r, i, SH_INFO), SH_FLAGS) & 2) &&
+		    strcmp(raw_secname(&r, (size_t)raw_sh(&r, i, SH_INFO)), ".modinfo") != 0)
+			total += raw_nrelas(&r, i);
+	ck_assert_uint_eq(m->nrelocs_applied, total);
+	free(f.b);
+	close_fx(&fx);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -401,6 +431,7 @@ int main(int argc, char **argv)
 	tcase_add_loop_test(tc, test_third_reloc_rolls_back, 0, 3);
 	tcase_add_loop_test(tc, test_unload_restores, 0, 3);
 	tcase_add_loop_test(tc, test_where_brute_force, 0, 3);
+	tcase_add_loop_test(tc, test_nonalloc_target_skipped, 0, 3);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
