@@ -163,6 +163,22 @@ START_TEST(resume_with_signal_is_plain_resume)
 }
 END_TEST
 
+START_TEST(interrupt_byte_polled_without_losing_packets)
+{
+	open_session("x86_64");
+	ck_assert(!mb_rsp_poll_interrupt(&s.rsp));
+	gdb_sends("\x03");
+	ck_assert(mb_rsp_poll_interrupt(&s.rsp));
+	/* A packet that is not an interrupt stays for the session. */
+	gdb_sends("$?#3f");
+	ck_assert(!mb_rsp_poll_interrupt(&s.rsp));
+	gdb_sends("+$k#6b");
+	ck_assert_int_eq(mb_gdb_serve(&s, "S02"), MB_GDB_KILL);
+	ck_assert_str_eq(stub_wrote(), "+$S02#b5+");
+	close_session();
+}
+END_TEST
+
 START_TEST(escapes_and_no_ack_mode)
 {
 	open_session("x86_64");
@@ -211,6 +227,7 @@ int main(void)
 	tcase_add_test(tc, memory_read_write_and_short_reads);
 	tcase_add_test(tc, breakpoints_and_resume_kinds);
 	tcase_add_test(tc, resume_with_signal_is_plain_resume);
+	tcase_add_test(tc, interrupt_byte_polled_without_losing_packets);
 	tcase_add_test(tc, escapes_and_no_ack_mode);
 	tcase_add_test(tc, target_description_matches_register_table);
 	suite_add_tcase(su, tc);
