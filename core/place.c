@@ -456,7 +456,7 @@ static int builtin_block(struct mb_place *pl, const unsigned long *sizes, struct
 		psize[t] = 0;
 		if (!sizes[t])
 			continue;
-		if (!mb_align_up(sizes[t], pl->cfg.page_size, &psize[t]) || psize[t] > ~0UL - total)
+		if (!round_size(pl, sizes[t], pl->cfg.page_size, &psize[t]) || psize[t] > pl->cfg.addr_last - total)
 			return fail(err, pl, MB_PLACE_TOO_BIG, t, sizes[t], pl->cfg.page_size);
 		total += psize[t];
 		if (!owner) {
