@@ -224,7 +224,7 @@ static int op_reset(struct mb_ops_state *st, struct args *a, struct results *r)
 		cfg->data[i].start = arg(a);
 		cfg->data[i].last = arg(a);
 	}
-	if (!args_ok(a) || policy > MB_POLICY_PACKED || bounds >= MB_NBOUNDS || tree >= MB_NTREES ||
+	if (!args_ok(a) || policy >= MB_NPOLICIES || bounds >= MB_NBOUNDS || tree >= MB_NTREES ||
 	    div > 1)
 		return MB_OPS_BAD_ARGS;
 

@@ -8,6 +8,7 @@
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "core/lookup.h"
+#include "core/place.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,23 +18,32 @@
 #define DEFAULT_OPS 10000
 #define EDGE32 "edge32"
 
-static const char *const all_bounds[] = { "kernel", "split", "pertype" };
 
 struct totals {
 	size_t runs, ops, ndiff, errors;
 };
 
-/* The names an option selects: the one given, every one for "all", or the
- * default. */
-static size_t select_names(const char *given, const char *const *all, size_t nall, const char **out)
+/* The names an option selects: the one given, every one for "all" (as
+ * name(0), name(1), ... gives them), or the default name(0). */
+static size_t select_names(const char *given, const char *(*name)(int), size_t nall, const char **out)
 {
 	if (given && strcmp(given, "all") == 0) {
 		for (size_t i = 0; i < nall; i++)
-			out[i] = all[i];
+			out[i] = name((int)i);
 		return nall;
 	}
-	out[0] = given ? given : all[0];
+	out[0] = given ? given : name(0);
 	return 1;
+}
+
+static const char *policy_name(int i)
+{
+	return mb_policy_name((enum mb_policy)i);
+}
+
+static const char *bounds_name(int i)
+{
+	return mb_bounds_name((enum mb_bounds)i);
 }
 
 static void json_first(struct mb_json *j, const struct mb_corestream *s, const uint8_t *res, size_t len,
@@ -128,9 +138,9 @@ static void run_map(const struct mb_arch *arch, const struct mb_map *map, bool e
 		tot->errors++;
 		return;
 	}
-	const char *policies[MB_COREOPS_NPOLICIES], *bounds[MB_NBOUNDS];
-	size_t np = select_names(cli->policy, mb_coreops_policy_names, MB_COREOPS_NPOLICIES, policies);
-	size_t nb = select_names(cli->bounds, all_bounds, MB_NBOUNDS, bounds);
+	const char *policies[MB_NPOLICIES], *bounds[MB_NBOUNDS];
+	size_t np = select_names(cli->policy, policy_name, MB_NPOLICIES, policies);
+	size_t nb = select_names(cli->bounds, bounds_name, MB_NBOUNDS, bounds);
 	for (size_t p = 0; p < np; p++)
 		for (size_t b = 0; b < nb; b++) {
 			struct mb_corescenario sc;
@@ -151,8 +161,8 @@ static int usage_check(const struct mb_cli *cli)
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_OPS | MB_OPT_SEED |
 				       MB_OPT_JSON) != 0)
 		return -1;
-	if (cli->policy && strcmp(cli->policy, "all") != 0 && mb_coreops_policy_parse(cli->policy) < 0) {
-		mb_errorf("usage: unknown placement policy '%s' (kernel, packed, all)", cli->policy);
+	if (cli->policy && strcmp(cli->policy, "all") != 0 && mb_policy_parse(cli->policy) < 0) {
+		mb_errorf("usage: unknown placement policy '%s' (kernel, packed, builtin, all)", cli->policy);
 		return -1;
 	}
 	if (cli->bounds && strcmp(cli->bounds, "all") != 0 && mb_bounds_parse(cli->bounds) < 0) {

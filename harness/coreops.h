@@ -63,12 +63,6 @@ struct mb_corescenario {
 	bool huge_sizes;
 };
 
-/* Placement policy names (enum mb_policy order) and their parser (-1 if
- * unknown). */
-#define MB_COREOPS_NPOLICIES 2
-extern const char *const mb_coreops_policy_names[MB_COREOPS_NPOLICIES];
-int mb_coreops_policy_parse(const char *name);
-
 /* A scenario from an arch's map. policy/bounds/tree are names (NULL:
  * "kernel", "kernel", "fast"); an unknown name is an error listing the valid
  * ones. */

@@ -10,22 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const mb_coreops_policy_names[MB_COREOPS_NPOLICIES] = { "kernel", "packed" };
-
-int mb_coreops_policy_parse(const char *name)
-{
-	for (int i = 0; i < MB_COREOPS_NPOLICIES; i++)
-		if (strcmp(name, mb_coreops_policy_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 static int parse_options(struct mb_corescenario *sc, const char *policy, const char *bounds, const char *tree,
 			 struct mb_err *err)
 {
-	int p = policy ? mb_coreops_policy_parse(policy) : MB_POLICY_KERNEL;
+	int p = policy ? mb_policy_parse(policy) : MB_POLICY_KERNEL;
 	if (p < 0)
-		return mb_fail(err, NULL, NULL, "unknown placement policy '%s' (kernel, packed)", policy);
+		return mb_fail(err, NULL, NULL, "unknown placement policy '%s' (kernel, packed, builtin)", policy);
 	sc->policy = (unsigned)p;
 	int b = bounds ? mb_bounds_parse(bounds) : MB_BOUNDS_KERNEL;
 	if (b < 0)
