@@ -202,6 +202,10 @@ struct mb_reloc_result {
 	bool range_signed;
 	/* NONZERO: what was found at the location. */
 	uint64_t existing;
+	/* OK, x86_64 PC32/PLT32 only: the displacement did not fit 32 signed
+	 * bits and was truncated, as upstream does without a word. Callers may
+	 * warn; value holds the full displacement. */
+	bool truncated;
 	/* OK: whether the relocation was routed through a PLT entry (or an
 	 * erratum 843419 veneer, also in the PLT), which one, and whether this
 	 * call created it (false: shared). */

@@ -43,9 +43,14 @@ static void apply_x86_64(const struct mb_reloc_site *s, struct mb_plt_state *plt
 		break;
 	case R_X86_64_PC32:
 	case R_X86_64_PLT32:
-		/* Unchecked upstream: the displacement is silently truncated. */
+		/* Unchecked upstream: the displacement is silently truncated.
+		 * Accepted all the same, but said. */
 		val -= loc;
 		size = 4;
+		if (mb_s64(val) < INT32_MIN || mb_s64(val) > INT32_MAX) {
+			res->truncated = true;
+			res->value = mb_s64(val);
+		}
 		break;
 	case R_X86_64_PC64:
 		val -= loc;

@@ -109,10 +109,17 @@ START_TEST(x86_64_values)
 	ck_assert_mem_eq(o.sec, "\x00\xe0\xff\xff\xff\xff\xff\xff", 8);
 
 	memset(&o, 0, sizeof(o));
-	/* PC32 is unchecked upstream: -0xffffffffa0000000 truncates to 0x60000000 */
-	apply_at(ops, &o, 2, 0, 0, 0xffffffffa0000000, 0, NULL);
+	/* PC32 is unchecked upstream: 0x1000 - 0xffffffff00000000 = 0x100001000
+	 * does not fit and is truncated to 0x00001000, but accepted. */
+	apply_at(ops, &o, 2, 0x1000, 0, 0xffffffff00000000, 0, NULL);
 	ck_assert_int_eq(o.res.status, MB_RELOC_OK);
-	ck_assert_mem_eq(o.sec, "\x00\x00\x00\x60", 4);
+	ck_assert(o.res.truncated);
+	ck_assert_int_eq(o.res.value, 0x100001000LL);
+	ck_assert_mem_eq(o.sec, "\x00\x10\x00\x00\x00", 5);
+	/* ...and a fitting one is not flagged */
+	memset(&o, 0, sizeof(o));
+	apply_at(ops, &o, 4, 0xffffffff81000000, -4, 0xffffffffa0001000, 0, NULL);
+	ck_assert(!o.res.truncated);
 
 	memset(&o, 0, sizeof(o));
 	/* NONE touches nothing */
