@@ -415,7 +415,7 @@ static int stage(struct mb_load *ld, const struct mb_object *view, struct mb_err
 		/* The view's type and size: PLT sizing may resize a section or
 		 * turn a placeholder into NOBITS; never copy past its slot. */
 		uint64_t n = s->size < view->sections[i].size ? s->size : view->sections[i].size;
-		if (view->sections[i].type != MB_SHT_NOBITS && s->data)
+		if (view->sections[i].type != MB_SHT_NOBITS && s->data && n)
 			memcpy(ld->stage[t] + ld->secoff[i], s->data, (size_t)n);
 	}
 	return 0;
