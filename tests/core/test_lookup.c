@@ -5,6 +5,7 @@
  * `core_lookup_random x86_64-kaslr` (all maps without one). */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/arch.h"
@@ -68,6 +69,7 @@ struct run {
 	bool hany[MOD_MEM_NUM_TYPES];
 	struct mb_place_config cfg;
 	struct trng rng;
+	uint64_t seed;
 	uint64_t lookups, inside, searches, rejects;
 };
 
@@ -262,9 +264,9 @@ static void do_lookup(struct run *R, int op)
 	if (ri >= 0 && R->mods[ri].m.state == MB_MODULE_UNFORMED)
 		ri = -1;
 	const struct tmod *want = ri >= 0 ? &R->mods[ri] : NULL;
-	REQUIRE(got == (want ? &want->m : NULL), "op %d: %s %s %s: %#lx -> %s, brute force %s", op,
-		R->map->name, mb_bounds_name(R->bounds), mb_tree_name(R->tree), addr,
-		got ? got->name : "none", want ? want->name : "none");
+	REQUIRE(got == (want ? &want->m : NULL), "seed %#llx op %d: %s %s %s %s: %#lx -> %s, brute force %s",
+		(unsigned long long)R->seed, op, R->map->name, mb_bounds_name(R->bounds), mb_tree_name(R->tree),
+		mb_policy_name(R->policy), addr, got ? got->name : "none", want ? want->name : "none");
 	if (want && !text_query)
 		REQUIRE(type == rtype, "op %d: type %d, brute force %d", op, type, rtype);
 	if (want) {
@@ -310,6 +312,7 @@ static void run_stream(const struct mb_map *map, enum mb_bounds b, enum mb_tree_
 	R.map = map;
 	R.bounds = b;
 	R.tree = tr;
+	R.seed = seed;
 	R.policy = (enum mb_policy)((b + tr) % MB_NPOLICIES); /* every placement policy per map */
 	ck_assert_int_eq(mb_map_place_config(map, true, seed, &R.cfg), 0);
 	struct mb_place_err perr;
@@ -358,6 +361,7 @@ static void run_stream(const struct mb_map *map, enum mb_bounds b, enum mb_tree_
 }
 
 static const char *only_map;
+static uint64_t base_seed = 0x5eed0000u;
 
 START_TEST(random_streams)
 {
@@ -369,7 +373,7 @@ START_TEST(random_streams)
 			const struct mb_map *m = mb_arches[ai]->maps[mi];
 			if (only_map && strcmp(only_map, m->name) != 0)
 				continue;
-			run_stream(m, b, tr, 0x5eed0000u + (uint64_t)_i * 131 + ai * 17 + mi);
+			run_stream(m, b, tr, base_seed + (uint64_t)_i * 131 + ai * 17 + mi);
 			seen++;
 		}
 	ck_assert_uint_gt(seen, 0);
@@ -378,7 +382,10 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-	only_map = argc > 1 ? argv[1] : NULL;
+	/* core_lookup_random [MAP|all] [SEED]: another seed gives other streams */
+	only_map = argc > 1 && strcmp(argv[1], "all") != 0 ? argv[1] : NULL;
+	if (argc > 2)
+		base_seed = strtoull(argv[2], NULL, 0);
 	Suite *su = suite_create("core_lookup_random");
 	TCase *tc = tcase_create("random");
 	tcase_set_timeout(tc, 120);
