@@ -212,11 +212,14 @@ int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs
 		}
 		struct mb_elf obj;
 		memset(&obj, 0, sizeof(obj));
-		if (mb_elf_open_path(&obj, all.v[i], arch, err) != 0) {
+		struct mb_err bad;
+		if (mb_elf_open_path(&obj, all.v[i], arch, &bad) != 0) {
+			/* depmod too goes on past a file it cannot read: such a
+			 * module provides nothing, and loading it directly still
+			 * gives its own error. */
 			mb_elf_close(&obj);
-			paths_free(&all);
-			mb_modpath_close(mp);
-			return -1;
+			mp->nskipped++;
+			continue;
 		}
 		struct mb_modpath_module *m = &mp->mods[mp->nmods];
 		m->path = all.v[i];

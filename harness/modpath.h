@@ -45,11 +45,12 @@ struct mb_modpath {
 	size_t nnames;
 	uint32_t *hash;                /* open addressing: index + 1 into names, 0 empty */
 	size_t hash_size;
-	size_t nskipped;               /* files not for `arch` */
+	size_t nskipped;               /* files not for `arch`, or unreadable */
 };
 
-/* Indexes every module under dirs[0..ndirs) built for `arch`. A file that
- * cannot be read is an error naming it. */
+/* Indexes every module under dirs[0..ndirs) built for `arch`; files of
+ * another arch or that do not read as a valid object are skipped (counted in
+ * nskipped). A directory that cannot be read is an error naming it. */
 int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs,
 		    const struct mb_arch *arch, struct mb_err *err);
 void mb_modpath_close(struct mb_modpath *mp);
