@@ -169,13 +169,16 @@ int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_mo
 			return -1;
 		}
 	}
-	if (mb_module_protect(&rt->s.loader, mod, MB_PERMS_AFTER_INIT, err) != 0) {
-		discard(rt, mod);
-		return -1;
+	/* --no-init stops before init: the module stays as the kernel has it
+	 * while init would run (ro_after_init writable, init memory mapped), so
+	 * init code and data can still be called, read or traced. */
+	if (rt->run_init) {
+		if (mb_module_protect(&rt->s.loader, mod, MB_PERMS_AFTER_INIT, err) != 0) {
+			discard(rt, mod);
+			return -1;
+		}
+		free_init(rt, mod);
 	}
-	/* Without running init (--no-init) the module goes on as if init had
-	 * returned 0. */
-	free_init(rt, mod);
 	if (out)
 		*out = mod;
 	return 0;

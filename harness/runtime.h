@@ -5,7 +5,8 @@
  *           RW NX, ro_after_init RW) -> init_module() on the CPU
  *           -> init returned 0: ro_after_init read-only, init types unmapped
  *              (touches become `freed-init`) and removed from the lookup tree;
- *              (--no-init: the same, as if init had returned 0);
+ *              (--no-init: init is not run and the module stays as it is
+ *              while init would run: ro_after_init writable, init mapped);
  *           -> init returned non-zero or faulted: the module is unloaded and
  *              allocator, tree, space and machine are as before the load.
  *   unload: refused while another module uses an export; cleanup_module()
