@@ -79,9 +79,10 @@ struct mb_map {
 	uint64_t scratch_size;
 };
 
-/* The core placement config for a map. seeded/seed choose the random
- * offset (see random_pages). Returns 0, or -1 if an address does not fit an
- * unsigned long on this host. */
+/* The core placement config for a map: its windows (moved by the random
+ * offset, see random_pages; seeded/seed choose it), page sizes, and a guard
+ * of one page after each allocation as vmalloc leaves. Returns 0, or -1 if
+ * an address does not fit an unsigned long on this host. */
 int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
 			struct mb_place_config *out);
 
