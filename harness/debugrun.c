@@ -79,7 +79,7 @@ static int open_gdb(struct mb_debugrun *r)
 	struct mb_err err;
 	if (mb_gdb_listen(&r->gdb, r->cli->gdb, r->cli->gdb_any_addr, r->rt->s.arch, &err) != 0) {
 		mb_report(&err);
-		return MB_EXIT_USAGE;
+		return strncmp(err.msg, "usage:", 6) == 0 ? MB_EXIT_USAGE : MB_EXIT_ERROR;
 	}
 	/* What GDB needs to know, where a person (or a script) can copy it. */
 	mb_gdb_print_symbol_files(stderr, &r->rt->s.loader);

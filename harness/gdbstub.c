@@ -131,7 +131,7 @@ int mb_gdb_listen(struct mb_gdb **out, const char *hostport, bool any_address, c
 	char host[256];
 	const char *colon = strrchr(hostport, ':');
 	if (colon == NULL || colon == hostport || (size_t)(colon - hostport) >= sizeof(host) || !colon[1])
-		return mb_fail(err, NULL, NULL, "--gdb %s: give HOST:PORT, e.g. 127.0.0.1:1234", hostport);
+		return mb_fail(err, NULL, NULL, "usage: --gdb %s: give HOST:PORT, e.g. 127.0.0.1:1234", hostport);
 	memcpy(host, hostport, (size_t)(colon - hostport));
 	host[colon - hostport] = '\0';
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:1234 */
@@ -141,15 +141,15 @@ int mb_gdb_listen(struct mb_gdb **out, const char *hostport, bool any_address, c
 	char *end;
 	unsigned long port = strtoul(colon + 1, &end, 10);
 	if (*end || port > 65535)
-		return mb_fail(err, NULL, NULL, "--gdb %s: '%s' is not a TCP port", hostport, colon + 1);
+		return mb_fail(err, NULL, NULL, "usage: --gdb %s: '%s' is not a TCP port", hostport, colon + 1);
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai;
 	int rc = getaddrinfo(host, colon + 1, &hints, &ai);
 	if (rc != 0)
-		return mb_fail(err, NULL, NULL, "--gdb %s: cannot resolve '%s': %s", hostport, host, gai_strerror(rc));
+		return mb_fail(err, NULL, NULL, "usage: --gdb %s: cannot resolve '%s': %s", hostport, host, gai_strerror(rc));
 	if (!is_loopback(ai->ai_addr) && !any_address) {
 		freeaddrinfo(ai);
 		return mb_fail(err, NULL, NULL,
-			       "--gdb %s: '%s' is not a loopback address; the stub gives full control of the "
+			       "usage: --gdb %s: '%s' is not a loopback address; the stub gives full control of the "
 			       "emulated machine, so only 127.0.0.1/::1 are allowed unless --gdb-any-address is given",
 			       hostport, host);
 	}
