@@ -19,6 +19,7 @@
 #include "harness/diag.h"
 
 #include "core/opword.h"
+#include "core/place.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,7 +57,8 @@ struct mb_corescenario {
 	bool data_in_vmalloc;
 	unsigned layout_flags;    /* MB_OPS_LAYOUT_* */
 	uint64_t page_size, large_page_size, guard_size;
-	uint64_t text[3][2], data[3][2];   /* windows: start, last (inclusive) */
+	uint64_t text[MB_MAX_WINDOWS][2];  /* windows: start, last (inclusive) */
+	uint64_t data[MB_MAX_WINDOWS][2];
 	size_t ntext, ndata;
 	uint64_t kernel_base, kernel_size;
 	/* Synthetic 32-bit edge scenario: module sizes near 4 GiB mixed in. */
