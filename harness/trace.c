@@ -316,7 +316,8 @@ static void code_sym(struct mb_trace *t, uint64_t addr, char *buf, size_t len, b
 		*plus = '\0';
 }
 
-static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const uint64_t *args, unsigned nargs)
+static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const uint64_t *args, unsigned nargs,
+		       bool tail)
 {
 	char sym[MB_SYM_LEN], from[MB_SYM_LEN];
 	if (!t->active)
@@ -342,6 +343,8 @@ static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const u
 		mb_json_end(&j);
 		if (site)
 			mb_json_str(&j, "from", from);
+		if (tail)
+			mb_json_bool(&j, "tail", true);
 		mb_json_end(&j);
 		mb_json_finish(&j);
 	} else {
@@ -350,7 +353,7 @@ static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const u
 			fprintf(f, "%s0x%" PRIx64, i ? ", " : "", args[i]);
 		fputc(')', f);
 		if (site)
-			fprintf(f, "  from %s", from);
+			fprintf(f, "  %sfrom %s", tail ? "tail call " : "", from);
 		fputc('\n', f);
 	}
 	t->lines++;
@@ -389,6 +392,28 @@ static uint64_t ret_value(struct mb_trace *t)
 	return v;
 }
 
+/* A jump to the first instruction of another function is a tail call (and
+ * how x86 indirect-call thunks reach the callee): the frame now runs that
+ * function and returns its value. A jump to a function that only returns
+ * (x86's __x86_return_thunk) is the frame's own return, not a call. */
+static void tail_call(struct mb_trace *t, const struct mb_insn *p, uint64_t pc)
+{
+	if (t->nframes == 0 || pc == t->frames[t->nframes - 1].func)
+		return;
+	struct mb_frame *top = &t->frames[t->nframes - 1];
+	const struct mb_insn *to = mb_disasm_machine(t->d, t->m, pc, 0);
+	size_t n = to ? strlen(to->sym) : 0;
+	if (to == NULL || to->flow == MB_FLOW_RET || n < 4 || strcmp(to->sym + n - 4, "+0x0") != 0)
+		return;
+	top->func = pc;
+	if (t->o.calls_only && t->o.out) {
+		uint64_t args[MB_CPU_MAX_ARG_REGS];
+		unsigned na = t->o.call_args < t->arch->cpu->narg_regs ? t->o.call_args : t->arch->cpu->narg_regs;
+		arg_values(t, args, na);
+		write_call(t, pc, p->addr, args, na, true);
+	}
+}
+
 /* The previous instruction's control flow, now that the next pc is known.
  * A call is a linking branch that went somewhere else than the next
  * instruction; a return is one that landed on a return address the stack
@@ -405,7 +430,7 @@ static void settle_flow(struct mb_trace *t, uint64_t pc)
 			uint64_t args[MB_CPU_MAX_ARG_REGS];
 			unsigned n = t->o.call_args < t->arch->cpu->narg_regs ? t->o.call_args : t->arch->cpu->narg_regs;
 			arg_values(t, args, n);
-			write_call(t, pc, p->addr, args, n);
+			write_call(t, pc, p->addr, args, n, false);
 		}
 	} else if (p->flow == MB_FLOW_RET || p->flow == MB_FLOW_JUMP) {
 		/* x86 `ret` pops; arm64/ppc return through lr; some code returns
@@ -418,8 +443,10 @@ static void settle_flow(struct mb_trace *t, uint64_t pc)
 					write_ret(t, t->frames[t->nframes - 1].func, ret_value(t));
 				t->nframes--;
 			}
-			break;
+			return;
 		}
+		if (p->flow == MB_FLOW_JUMP)
+			tail_call(t, p, pc);
 	}
 }
 
@@ -464,7 +491,7 @@ void mb_trace_call_begin(struct mb_trace *t, uint64_t func, const uint64_t *args
 	t->stop_seen = false;
 	push_frame(t, func, 0, 0);
 	if (t->o.calls_only && t->o.out)
-		write_call(t, func, 0, args, nargs);
+		write_call(t, func, 0, args, nargs, false);
 	mb_machine_add_observer(t->m, observe, t);
 }
 

@@ -473,6 +473,39 @@ START_TEST(filter_and_start_stop)
 }
 END_TEST
 
+START_TEST(tail_call_continues_the_frame)
+{
+	/* Does the compiler end tr_tail with a jump (x86_64, arm64) or a call
+	 * (ppc32 clang)? objdump says; the trace must agree. */
+	static struct ref_line ref[4096];
+	size_t nref = objdump_lines(ref, 4096, false);
+	uint64_t lo = sym("tr_tail"), hi = sym("tr_tail_outer");
+	bool calls = false;
+	for (size_t k = 0; k < nref; k++) {
+		const char *x = ref[k].text;
+		if (ref[k].addr >= lo && ref[k].addr < hi &&
+		    (strncmp(x, "call", 4) == 0 || (strncmp(x, "bl", 2) == 0 && isspace((unsigned char)x[2]))))
+			calls = true;
+	}
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *f = open_memstream(&buf, &blen);
+	struct mb_trace_opts o = { .out = f, .calls_only = true };
+	uint64_t args[] = { 4 };
+	struct mb_call_result res = traced("tr_tail_outer", args, 1, &o);
+	fclose(f);
+	long leaf = 5 ^ (5 >> 3); /* tr_leaf(4 + 1) on the host */
+	ck_assert_uint_eq(res.ret, (uint64_t)leaf + 1);
+	char want[96];
+	snprintf(want, sizeof(want), "<- trace_demo:tr_leaf = 0x%lx\n", leaf);
+	ck_assert_msg(strstr(buf, want) != NULL, "%s", buf);
+	ck_assert_msg((strstr(buf, "tail call from trace_demo:tr_tail+") != NULL) == !calls, "%s", buf);
+	/* A tail call leaves one frame: tr_tail's return is tr_leaf's. */
+	ck_assert_msg((strstr(buf, "<- trace_demo:tr_tail =") == NULL) == !calls, "%s", buf);
+	free(buf);
+}
+END_TEST
+
 START_TEST(undecodable_instruction_runs_and_prints_raw)
 {
 	if (strcmp(arch_name, "arm64") != 0)
@@ -534,6 +567,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, warn_trap_names_file_and_line);
 	tcase_add_test(tc, filter_and_start_stop);
 	tcase_add_test(tc, undecodable_instruction_runs_and_prints_raw);
+	tcase_add_test(tc, tail_call_continues_the_frame);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -45,6 +45,19 @@ noinline long tr_leaf(long x)
 	return x ^ (x >> 3);
 }
 
+/* A tail call: clang -O2 ends this with a jump to tr_leaf. */
+noinline long tr_tail(long x)
+{
+	return tr_leaf(x + 1);
+}
+
+noinline long tr_tail_outer(long x)
+{
+	long r = tr_tail(x);
+	__asm__ volatile("" : "+r"(r));
+	return r + 1;
+}
+
 /* A call and a return per iteration. */
 noinline long tr_calls(long n)
 {
