@@ -436,6 +436,7 @@ static int record_sections(struct mb_load *ld, const struct mb_object *view, str
 		mod->sections[mod->nsections++] = (struct mb_placed_section){
 			.name = view->sections[i].name, .shndx = (uint32_t)i, .type = ld->sectype[i],
 			.addr = ld->secaddr[i], .size = view->sections[i].size,
+			.addralign = view->sections[i].addralign,
 			.nobits = view->sections[i].type == MB_SHT_NOBITS };
 	}
 	return 0;

@@ -55,6 +55,7 @@ struct mb_placed_section {
 	int type;             /* enum mod_mem_type */
 	uint64_t addr;
 	uint64_t size;
+	uint64_t addralign;   /* as laid out (after the arch's PLT sizing) */
 	bool nobits;
 };
 

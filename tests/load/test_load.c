@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *moddir;
+static const char *moddir, *corpusdir;
 static const char *const arches[] = { "x86_64", "arm64", "powerpc32" };
 static const char *const policies[] = { "kernel", "packed" };
 
@@ -110,6 +110,76 @@ static bool dropped(const char *name)
 	return !strcmp(name, ".modinfo") || !strcmp(name, "__versions") || !strcmp(name, ".data..percpu");
 }
 
+/* The kernel's layout (layout_sections, 5 masks x core/init, each section at
+ * its own alignment), written here from kernel/module/main.c's rules over the
+ * file's flags and names, with the sizes and alignments the loader used (the
+ * arch's PLT sizing changes those). Checks type and offset of every placed
+ * section and the bytes used per type. */
+#define SHF_RO_AFTER_INIT 0x00200000ull
+static void check_kernel_layout(const struct fixture *fx, const struct mb_loaded_module *m, const struct raw *r)
+{
+	size_t n = (size_t)raw_eh(r, EH_SHNUM);
+	uint64_t *flags = calloc(n, sizeof(*flags));
+	int *type = malloc(n * sizeof(*type));
+	uint64_t *off = calloc(n, sizeof(*off));
+	for (size_t i = 1; i < n; i++) {
+		const char *name = raw_secname(r, i);
+		flags[i] = raw_sh(r, i, SH_FLAGS);
+		type[i] = -1;
+		if (!strcmp(name, ".modinfo") || !strcmp(name, "__versions") || !strcmp(name, ".data..percpu"))
+			flags[i] &= ~2ull;
+		if (!strcmp(name, ".data..ro_after_init") || !strcmp(name, "__jump_table") ||
+		    (fx->map->static_call_inline && !strcmp(name, ".static_call_sites")))
+			flags[i] |= SHF_RO_AFTER_INIT;
+		/* arm64 module_frob_arch_sections: PLTs and ftrace trampolines become AX. */
+		if (fx->arch->elf_machine == 183 &&
+		    (!strcmp(name, ".plt") || !strcmp(name, ".init.plt") || !strcmp(name, ".text.ftrace_trampoline") ||
+		     !strcmp(name, ".init.text.ftrace_trampoline")))
+			flags[i] = 2 | 4;
+	}
+	static const struct { uint64_t must, mustnot; int core, init; } masks[] = {
+		{ 4 | 2, 0, MOD_TEXT, MOD_INIT_TEXT },
+		{ 2, 1, MOD_RODATA, MOD_INIT_RODATA },
+		{ SHF_RO_AFTER_INIT | 2, 0, MOD_RO_AFTER_INIT, -1 },
+		{ 1 | 2, 0, MOD_DATA, MOD_INIT_DATA },
+		{ 2, 0, MOD_DATA, MOD_INIT_DATA },
+	};
+	uint64_t size[MOD_MEM_NUM_TYPES] = { 0 };
+	for (int init = 0; init < 2; init++)
+		for (size_t k = 0; k < 5; k++)
+			for (size_t i = 1; i < n; i++) {
+				const char *name = raw_secname(r, i);
+				if (type[i] != -1 || (flags[i] & masks[k].must) != masks[k].must || (flags[i] & masks[k].mustnot) ||
+				    (strncmp(name, ".init", 5) == 0) != init)
+					continue;
+				int t = init ? masks[k].init : masks[k].core;
+				if (t < 0)
+					continue;
+				const struct mb_placed_section *p = NULL;
+				for (size_t q = 0; q < m->nsections; q++)
+					if (m->sections[q].shndx == i)
+						p = &m->sections[q];
+				ck_assert_msg(p != NULL, "%s: %s should be placed", m->name, name);
+				uint64_t align = p->addralign ? p->addralign : 1;
+				off[i] = (size[t] + align - 1) & ~(align - 1);
+				size[t] = off[i] + p->size;
+				type[i] = t;
+			}
+	for (size_t q = 0; q < m->nsections; q++) {
+		const struct mb_placed_section *p = &m->sections[q];
+		ck_assert_msg(type[p->shndx] == p->type, "%s: %s in %s, the kernel puts it in %s", m->name, p->name,
+			      mod_mem_type_name(p->type), mod_mem_type_name(type[p->shndx]));
+		ck_assert_msg(p->addr - m->alloc[p->type].base == off[p->shndx], "%s: %s at +0x%" PRIx64 ", kernel +0x%" PRIx64,
+			      m->name, p->name, p->addr - m->alloc[p->type].base, off[p->shndx]);
+	}
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+		ck_assert_msg(m->used[t] == size[t], "%s: %s uses 0x%lx, kernel 0x%" PRIx64, m->name, mod_mem_type_name(t),
+			      m->used[t], size[t]);
+	free(flags);
+	free(type);
+	free(off);
+}
+
 static void check_module_layout(const struct fixture *fx, const struct mb_loaded_module *m, const struct file *f)
 {
 	struct raw r;
@@ -148,8 +218,8 @@ static void check_module_layout(const struct fixture *fx, const struct mb_loaded
 		uint64_t fl = raw_sh(&r, i, SH_FLAGS);
 		if (fl & 4)
 			ck_assert(mod_mem_type_is_text(p->type));
-		if ((fl & 1) && strcmp(name, ".data..ro_after_init") && strcmp(name, "__jump_table"))
-			ck_assert(p->type == MOD_DATA || p->type == MOD_INIT_DATA);
+		if (fl & 1) /* writable: data, or ro_after_init (checked by name below) */
+			ck_assert(p->type == MOD_DATA || p->type == MOD_INIT_DATA || p->type == MOD_RO_AFTER_INIT);
 		/* Contents as in the file where nothing relocates them: first byte of
 		 * a non-relocated PROGBITS section is a weak but independent probe. */
 		for (size_t k = 0; k < m->nsections; k++) {
@@ -162,6 +232,7 @@ static void check_module_layout(const struct fixture *fx, const struct mb_loaded
 	}
 	/* Sizing may add PLT sections the file only has as placeholders. */
 	ck_assert_uint_ge(m->nsections, nalloc);
+	check_kernel_layout(fx, m, &r);
 }
 
 static void layout_all(const char *arch, const struct mb_map *map, const char *policy)
@@ -416,6 +487,62 @@ START_TEST(test_nonalloc_target_skipped)
 }
 END_TEST
 
+/* The same layout check over every distribution module (tests/corpus/cache,
+ * when fetched): real objects carry every special section kmod-corpus.md
+ * lists. Each is loaded alone; its module dependencies bind to traps. */
+#include <dirent.h>
+#include <sys/stat.h>
+static void corpus_walk(struct fixture *fx, const char *dir, size_t *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		struct stat st;
+		size_t len = strlen(e->d_name);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			corpus_walk(fx, path, count);
+			continue;
+		}
+		if (len < 4 || strcmp(e->d_name + len - 3, ".ko"))
+			continue;
+		FILE *fp = fopen(path, "rb");
+		ck_assert(fp);
+		uint8_t *b = malloc((size_t)st.st_size);
+		ck_assert(fread(b, 1, (size_t)st.st_size, fp) == (size_t)st.st_size);
+		fclose(fp);
+		struct mb_loaded_module *m;
+		struct mb_err err;
+		ck_assert_msg(mb_load_buffer(&fx->l, path, b, (size_t)st.st_size, &m, &err) == 0, "%s", err.msg);
+		struct file f = { b, (size_t)st.st_size };
+		check_module_layout(fx, m, &f);
+		ck_assert_int_eq(mb_unload_module(&fx->l, m, &err), 0);
+		free(b);
+		(*count)++;
+	}
+	if (d)
+		closedir(d);
+}
+
+START_TEST(test_corpus_layout)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/%s", corpusdir, arches[_i]);
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return; /* not fetched: tests/corpus reports the skip */
+	struct fixture fx;
+	open_fx(&fx, arches[_i], NULL, NULL);
+	size_t count = 0;
+	corpus_walk(&fx, dir, &count);
+	ck_assert_uint_gt(count, 0);
+	close_fx(&fx);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -423,6 +550,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	moddir = argv[1];
+	corpusdir = argc > 2 ? argv[2] : "/nonexistent";
 	Suite *s = suite_create("load");
 	TCase *tc = tcase_create("load");
 	tcase_set_timeout(tc, 120);
@@ -432,6 +560,7 @@ int main(int argc, char **argv)
 	tcase_add_loop_test(tc, test_unload_restores, 0, 3);
 	tcase_add_loop_test(tc, test_where_brute_force, 0, 3);
 	tcase_add_loop_test(tc, test_nonalloc_target_skipped, 0, 3);
+	tcase_add_loop_test(tc, test_corpus_layout, 0, 3);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
