@@ -8,11 +8,15 @@
  * Everything that can fail runs before the commit, on private staging memory;
  * the commit itself is undone in reverse if an observer refuses an arena.
  * So a failed mb_load_* leaves allocator, lookup tree, space (and through its
- * observers, the emulator) exactly as before.
+ * observers, the emulator) exactly as before. (Trap addresses a symbol
+ * provider handed out stay handed out: they are the provider's, per name.)
  *
  * What happens after a load (permissions, init, ro_after_init, free init,
  * exit) is the emulator's: it reads the record below, calls
- * mb_space_protect() and mb_module_free_init() / mb_unload_module().
+ * mb_module_protect() and mb_module_free_init() / mb_unload_module().
+ * Per-cpu symbols get the provider's __per_cpu_start (else a quarter into
+ * the kernel image) + value, as simplify_symbols() gives them mod_percpu();
+ * no per-cpu memory backs them.
  *
  * Symbol resolution order for an undefined symbol: the object itself (a weak
  * undefined symbol found nowhere becomes 0), then exports of loaded modules
