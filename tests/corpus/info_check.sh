@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `modbed info` on every corpus module against an independent reading of the
-# same bytes: .modinfo dumped by llvm-objcopy and split by tr, __versions
+# same bytes: .modinfo strings as llvm-readelf -p prints them, __versions
 # entry count from llvm-readelf's section size / 64, and the signature
 # trailer decoded with tail/od (sig_len is the big-endian word before the
 # magic; the signature starts sig_len + 40 bytes before the end).
@@ -38,21 +38,35 @@ for arch in x86_64 arm64; do
 		/^File: / { f = $2 }
 		{ for (i = 2; i <= NF; i++) if ($i == "__versions") print f, $(i + 4) }' |
 	while read -r f hex; do printf '%s\tversions\t%d\n' "$f" $((0x$hex / 64)); done >>"$tmp/want"
+	# .modinfo strings, many files per llvm-readelf process.
+	xargs -a "$tmp/list" -n 200 "$readelf" -p .modinfo 2>/dev/null | awk -v OFS='\t' '
+		function flush() {
+			if (f == "") return
+			if (!d) print f, "depends", ""
+			n = 0; for (k in p) n++
+			if (n) print f, "nparm", n
+			delete p
+		}
+		/^File: / { flush(); f = substr($0, 7); d = 0; next }
+		/^\[ *[0-9a-f]+\] / {
+			s = $0; sub(/^\[ *[0-9a-f]+\] /, "", s)
+			if (s ~ /^vermagic=/) print f, "vermagic", substr(s, 10)
+			else if (s ~ /^license=/) print f, "license", substr(s, 9)
+			else if (s ~ /^depends=/) { print f, "depends", substr(s, 9); d = 1 }
+			else if (s ~ /^parm(type)?=/) { split(substr(s, index(s, "=") + 1), a, ":"); p[a[1]] = 1 }
+		}
+		END { flush() }' >>"$tmp/want"
+	# The trailer: magic in the last 28 bytes, sig_len the big-endian word before it.
 	while read -r ko; do
-		"$objcopy" --dump-section .modinfo="$tmp/mi" "$ko" "$tmp/junk" 2>/dev/null || : >"$tmp/mi"
-		tr '\0' '\n' <"$tmp/mi" | awk -v OFS='\t' -v f="$ko" '
-			/^vermagic=/ { print f, "vermagic", substr($0, 10) }
-			/^license=/ { print f, "license", substr($0, 9) }
-			/^depends=/ { print f, "depends", substr($0, 9); d = 1 }
-			/^parm(type)?=/ { split(substr($0, index($0, "=") + 1), a, ":"); p[a[1]] = 1 }
-			END { if (!d) print f, "depends", ""; n = 0; for (k in p) n++; if (n) print f, "nparm", n }' >>"$tmp/want"
 		size=$(stat -c %s "$ko")
-		if [ "$(tail -c 28 "$ko")" = "~Module signature appended~" ]; then
-			len=$(tail -c 32 "$ko" | head -c 4 | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
-			printf '%s\tsig\t%s %s\n' "$ko" "$len" "$((size - 40 - len))" >>"$tmp/want"
-		else
-			printf '%s\tsig\tnone\n' "$ko" >>"$tmp/want"
-		fi
+		tail -c 40 "$ko" | od -An -v -tu1 | tr -s ' \n' ' ' | awk -v f="$ko" -v size="$size" -v OFS='\t' '{
+			magic = "126 77 111 100 117 108 101 32 115 105 103 110 97 116 117 114 101 32 97 112 112 101 110 100 101 100 126 10"
+			m = ""; for (i = 13; i <= 40; i++) m = m (i > 13 ? " " : "") $i
+			if (NF == 40 && m == magic) {
+				len = $9 * 16777216 + $10 * 65536 + $11 * 256 + $12
+				print f, "sig", len " " (size - 40 - len)
+			} else print f, "sig", "none"
+		}' >>"$tmp/want"
 	done <"$tmp/list"
 	sort -o "$tmp/want" "$tmp/want"
 
