@@ -82,6 +82,7 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 	l->map = map;
 	l->space = space;
 	l->strict_symbols = cfg->strict_symbols;
+	l->kallsyms = cfg->kallsyms;
 	l->kernel = cfg->kernel;
 	l->priv = p;
 	if (!l->kernel) {
@@ -357,6 +358,37 @@ static int apply_relocations(struct mb_load *ld, const struct mb_object *view, c
 
 /* ---- layout and placement ----------------------------------------------- */
 
+/* layout_symtab()'s inputs: which symbols kallsyms keeps for the core
+ * (is_core_symbol(), on the flags after the kernel's rewrites) and their
+ * names' bytes. The null symbol always counts. */
+static bool kallsyms_input(const struct mb_load *ld, const struct mb_sec *secs, size_t percpu,
+			   struct mb_kallsyms_in *k)
+{
+	const struct mb_elf *obj = ld->obj;
+	if (ld->l->kallsyms == MB_KALLSYMS_OFF || !obj->symtab)
+		return false;
+	bool all = ld->l->kallsyms == MB_KALLSYMS_ALL;
+	*k = (struct mb_kallsyms_in){ .symtab_index = obj->symtab, .strtab_index = obj->secs[obj->symtab].link,
+				      .sym_size = obj->is64 ? 24 : 16, .ptr_bytes = ld->l->arch->ptr_bytes };
+	for (size_t i = 0; i < obj->nsyms; i++) {
+		const struct mb_elf_symbol *y = &obj->syms[i];
+		bool keep = i == 0;
+		if (!keep && y->shndx != MB_SHN_UNDEF && y->shndx < obj->nsecs && y->name[0]) {
+			const struct mb_sec *s = &secs[y->shndx];
+			if (all && y->shndx == percpu)
+				keep = true;
+			else
+				keep = (s->flags & MB_SHF_ALLOC) && (all || (s->flags & MB_SHF_EXECINSTR)) &&
+				       !mb_layout_is_init_name(s->name, true);
+		}
+		if (keep) {
+			k->ndst++;
+			k->core_strtab_size += (unsigned long)strlen(y->name) + 1;
+		}
+	}
+	return true;
+}
+
 static int layout(struct mb_load *ld, struct mb_object *view, struct mb_layout *lay, struct mb_err *err)
 {
 	const struct mb_elf *obj = ld->obj;
@@ -377,8 +409,10 @@ static int layout(struct mb_load *ld, struct mb_object *view, struct mb_layout *
 				       .static_call_inline = ld->l->map->static_call_inline };
 	struct mb_rewrite_info info;
 	mb_layout_rewrite(secs, view->nsections, &opts, &info);
+	struct mb_kallsyms_in kin;
+	bool with_kallsyms = kallsyms_input(ld, secs, info.percpu_index, &kin);
 	struct mb_layout_err lerr;
-	if (mb_layout_sections(secs, view->nsections, &opts, NULL, lay, &lerr) != 0) {
+	if (mb_layout_sections(secs, view->nsections, &opts, with_kallsyms ? &kin : NULL, lay, &lerr) != 0) {
 		char msg[256];
 		mb_layout_strerror(&lerr, msg, sizeof(msg));
 		free(secs);

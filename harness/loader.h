@@ -139,6 +139,10 @@ struct mb_loader_config {
 	const char *policy;              /* placement policy name, NULL: "kernel" */
 	const char *bounds;              /* lookup bounds policy name, NULL: "kernel" */
 	const char *tree;                /* lookup tree name, NULL: "fast" */
+	/* layout_symtab()'s kallsyms copies, for sizes as the kernel allocates
+	 * them: off (default), core symbols = text symbols, or every symbol in
+	 * an allocated core section (CONFIG_KALLSYMS_ALL, as amd64 distros). */
+	enum mb_kallsyms { MB_KALLSYMS_OFF = 0, MB_KALLSYMS_TEXT, MB_KALLSYMS_ALL } kallsyms;
 	bool seeded;                     /* --seed given: KASLR-style maps randomise */
 	uint64_t seed;
 	bool strict_symbols;
@@ -151,6 +155,7 @@ struct mb_loader {
 	struct mb_space *space;
 	const struct mb_symbol_provider *kernel;
 	bool strict_symbols;
+	enum mb_kallsyms kallsyms;
 	struct mb_loaded_module *modules;   /* load order */
 	size_t nmodules;
 	struct mb_place place;

@@ -487,6 +487,56 @@ START_TEST(test_nonalloc_target_skipped)
 }
 END_TEST
 
+/* kallsyms copies (layout_symtab): the full .symtab/.strtab are placed at the
+ * end of MOD_INIT_DATA with the file's bytes, and MOD_DATA grows by at least
+ * the core symbols (counted here from the raw symbol table) times the entry
+ * size, plus their names. */
+START_TEST(test_kallsyms_sizes)
+{
+	struct fixture off, on;
+	open_fx(&off, arches[_i], NULL, NULL);
+	mb_space_init(&on.space, 4096);
+	on.arch = off.arch;
+	on.map = off.map;
+	struct mb_loader_config cfg = { .arch = on.arch, .kallsyms = MB_KALLSYMS_ALL };
+	struct mb_err err;
+	ck_assert_msg(mb_loader_init(&on.l, &cfg, &on.space, &err) == 0, "%s", err.msg);
+	struct mb_loaded_module *a = load(&off, "reloc_all"), *b = load(&on, "reloc_all");
+	struct file f = module_file(arches[_i], "reloc_all");
+	struct raw r;
+	raw_init(&r, f.b, f.n);
+	size_t st = raw_find_type(&r, 2), str = (size_t)raw_sh(&r, st, SH_LINK);
+	/* The tables are in init data, with the file's bytes. */
+	for (size_t want = 0; want < 2; want++) {
+		size_t idx = want ? str : st;
+		const struct mb_placed_section *p = NULL;
+		for (size_t k = 0; k < b->nsections; k++)
+			if (b->sections[k].shndx == idx)
+				p = &b->sections[k];
+		ck_assert_msg(p && p->type == MOD_INIT_DATA, "%s not in init data", raw_secname(&r, idx));
+		const uint8_t *bytes = mb_space_host(&on.space, p->addr, p->size);
+		ck_assert(bytes && memcmp(bytes, r.b + raw_sh(&r, idx, SH_OFFSET), (size_t)p->size) == 0);
+	}
+	/* Core symbols: named, defined in an allocated section that is not init. */
+	size_t ndst = 1, names = 1;
+	for (size_t i = 1; i < raw_nsyms(&r); i++) {
+		size_t shndx = (size_t)raw_sym(&r, i, SYM_SHNDX);
+		const char *name = raw_symname(&r, i);
+		if (!name[0] || shndx == 0 || shndx >= raw_eh(&r, EH_SHNUM) || !(raw_sh(&r, shndx, SH_FLAGS) & 2) ||
+		    !strncmp(raw_secname(&r, shndx), ".init", 5) || !strcmp(raw_secname(&r, shndx), ".modinfo"))
+			continue;
+		ndst++;
+		names += strlen(name) + 1;
+	}
+	ck_assert_uint_ge(b->used[MOD_DATA], a->used[MOD_DATA] + ndst * raw_symsize(&r) + names);
+	ck_assert_uint_ge(b->used[MOD_INIT_DATA],
+			  a->used[MOD_INIT_DATA] + raw_sh(&r, st, SH_SIZE) + raw_sh(&r, str, SH_SIZE));
+	free(f.b);
+	close_fx(&off);
+	close_fx(&on);
+}
+END_TEST
+
 /* The same layout check over every distribution module (tests/corpus/cache,
  * when fetched): real objects carry every special section kmod-corpus.md
  * lists. Each is loaded alone; its module dependencies bind to traps. */
@@ -561,6 +611,7 @@ int main(int argc, char **argv)
 	tcase_add_loop_test(tc, test_where_brute_force, 0, 3);
 	tcase_add_loop_test(tc, test_nonalloc_target_skipped, 0, 3);
 	tcase_add_loop_test(tc, test_corpus_layout, 0, 3);
+	tcase_add_loop_test(tc, test_kallsyms_sizes, 0, 3);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
