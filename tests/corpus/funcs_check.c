@@ -491,10 +491,11 @@ START_TEST(reference_selftest)
 	ck_assert_uint_eq(ref_crc_itu_t(0, (const uint8_t *)"123456789", 9), 0x31c3);  /* CRC-16/XMODEM check */
 	ck_assert_uint_eq(ref_crc7_be(0, (const uint8_t *)"123456789", 9) >> 1, 0x75);  /* CRC-7/MMC check */
 	uint8_t x[16], y[16];
+	static const char hx[] = "66e94bd4ef8a2c3b884cfa59ca342b2e", hy[] = "0388dace60b6a392f328c2b971b2fe78";
 	for (int i = 0; i < 16; i++) {
 		unsigned a, b;
-		sscanf("66e94bd4ef8a2c3b884cfa59ca342b2e" + 2 * i, "%2x", &a);
-		sscanf("0388dace60b6a392f328c2b971b2fe78" + 2 * i, "%2x", &b);
+		sscanf(&hx[2 * i], "%2x", &a);
+		sscanf(&hy[2 * i], "%2x", &b);
 		x[i] = (uint8_t)a;
 		y[i] = (uint8_t)b;
 	}
