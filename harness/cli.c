@@ -54,6 +54,7 @@ static const struct opt opts[] = {
 	{ "--jsonl", MB_OPT_TRACE, 0, offsetof(struct mb_cli, trace_json) },
 	{ "--start", MB_OPT_TRACE, 1, offsetof(struct mb_cli, start_addr) },
 	{ "--stop", MB_OPT_TRACE, 1, offsetof(struct mb_cli, stop_addr) },
+	{ "--kallsyms", MB_OPT_KALLSYMS, 1, offsetof(struct mb_cli, kallsyms) },
 };
 #undef STR
 
@@ -143,6 +144,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->output || cli->filter || cli->calls_only || cli->trace_json ||
 	    cli->start_addr || cli->stop_addr)
 		f |= MB_OPT_TRACE;
+	if (cli->kallsyms) f |= MB_OPT_KALLSYMS;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;
 	return f;

@@ -35,6 +35,7 @@ struct mb_cli {
 	bool trace_json;         /* --jsonl (trace) */
 	const char *start_addr;  /* --start ADDR (trace) */
 	const char *stop_addr;   /* --stop ADDR (trace) */
+	const char *kallsyms;    /* --kallsyms off|text|all (load: layout_symtab copies) */
 
 	const char *paths[MB_CLI_MAX_PATHS]; /* positional arguments before "--" */
 	size_t npaths;
@@ -52,7 +53,7 @@ enum {
 	MB_OPT_DUMP = 1u << 6, MB_OPT_NO_INIT = 1u << 7, MB_OPT_STRICT = 1u << 8,
 	MB_OPT_MODPATH = 1u << 9, MB_OPT_GDB = 1u << 10, MB_OPT_BUDGET = 1u << 11,
 	MB_OPT_TIMEOUT = 1u << 12, MB_OPT_OPS = 1u << 13, MB_OPT_TRACE = 1u << 14,
-	MB_OPT_PATHS = 1u << 15, MB_OPT_REST = 1u << 16,
+	MB_OPT_PATHS = 1u << 15, MB_OPT_REST = 1u << 16, MB_OPT_KALLSYMS = 1u << 17,
 };
 /* Returns -1 (after a usage message) if an option outside `allowed` was given. */
 int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);

@@ -52,11 +52,21 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 			mb_errorf("%s has no memory map", s->arch->name);
 		return cli->map ? MB_EXIT_USAGE : MB_EXIT_ERROR;
 	}
+	static const char *const ks_names[] = { [MB_KALLSYMS_OFF] = "off", [MB_KALLSYMS_TEXT] = "text",
+						[MB_KALLSYMS_ALL] = "all" };
+	int ks = cli->kallsyms ? -1 : MB_KALLSYMS_OFF;
+	for (int i = 0; i < 3 && ks < 0; i++)
+		if (strcmp(cli->kallsyms, ks_names[i]) == 0)
+			ks = i;
+	if (ks < 0) {
+		mb_errorf("usage: --kallsyms takes off, text or all, not '%s'", cli->kallsyms);
+		return MB_EXIT_USAGE;
+	}
 	mb_space_init(&s->space, s->map->page_size);
 	struct mb_loader_config cfg = {
 		.arch = s->arch, .map = s->map, .policy = cli->policy, .bounds = cli->bounds,
 		.strict_symbols = cli->strict_symbols, .kernel = kernel, .seeded = cli->seed_set,
-		.seed = cli->seed,
+		.seed = cli->seed, .kallsyms = (enum mb_kallsyms)ks,
 	};
 	if (mb_loader_init(&s->loader, &cfg, &s->space, &err) != 0) {
 		mb_report(&err);

@@ -35,5 +35,10 @@ err=$("$M" lookup "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
 check "lookup without addresses: exit 2" '[ $st = 2 ]'
 err=$("$M" load --no-init "$D/x86_64/run_life.ko" "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
 check "same module twice: exit 1" '[ $st = 1 ] && grep -q "module run_life is already loaded" <<<"$err"'
+used() { "$M" load --no-init --json "$@" | python3 -c 'import json,sys; print(sum(int(t["used"],16) for m in json.load(sys.stdin)["modules"] for t in m["types"] if t["type"] in ("data","init_data")))'; }
+u_off=$(used "$D/x86_64/run_life.ko"); u_all=$(used --kallsyms all "$D/x86_64/run_life.ko")
+check "--kallsyms all adds the symbol tables to data and init data" '[ "$u_all" -gt "$u_off" ]'
+err=$("$M" load --kallsyms some "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
+check "bad --kallsyms: exit 2" '[ $st = 2 ] && grep -q "takes off, text or all" <<<"$err"'
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" = 0 ]
