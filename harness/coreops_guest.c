@@ -110,6 +110,53 @@ double mb_coreops_cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The operations of the next batch: [first, *last), whole records, within
+ * the batch limits (at least one operation). */
+static size_t batch_end(const struct mb_corestream *s, size_t first)
+{
+	size_t last = first;
+	size_t from = s->op_off[first];
+	while (last < s->nops && last - first < BATCH_OPS) {
+		size_t end = last + 1 < s->nops ? s->op_off[last + 1] : s->ops_len;
+		if (end - from > BATCH_OPS_BYTES && last > first)
+			break;
+		last++;
+	}
+	return last;
+}
+
+/* Runs operations [first, last) on the guest; *out gets the guest's result
+ * buffer for them (header first), *n its length. */
+static int run_batch(struct mb_coreguest *g, const struct mb_corestream *s, size_t first, size_t last,
+		     uint8_t *batch, uint8_t *out, size_t *n, struct mb_coreguest_stats *stats, struct mb_err *err)
+{
+	size_t from = s->op_off[first], to = last < s->nops ? s->op_off[last] : s->ops_len;
+	memcpy(batch, s->ops, MB_OPSTREAM_HDR_BYTES);
+	memcpy(batch + MB_OPSTREAM_HDR_BYTES, s->ops + from, to - from);
+	size_t blen = MB_OPSTREAM_HDR_BYTES + (to - from);
+	if (mb_machine_write(g->rt.m, g->ops_buf, batch, blen, err) != 0)
+		return -1;
+	uint64_t args[4] = { g->ops_buf, blen, g->res_buf, g->res_cap };
+	struct mb_call_result cr;
+	double t0 = mb_coreops_cpu_seconds();
+	if (mb_machine_call(g->rt.m, g->run_addr, args, 4, &g->rt.lim, &cr, err) != 0)
+		return -1;
+	stats->seconds += mb_coreops_cpu_seconds() - t0;
+	stats->calls++;
+	stats->insns += cr.insns;
+	if (cr.faulted)
+		return mb_fail(err, NULL, "core-diff", "guest fault (%s) at %s running operations %zu..%zu: %s",
+			       mb_fault_kind_name(cr.fault.kind), cr.fault.pc_sym, first, last - 1, cr.fault.detail);
+	int64_t ret = target_long(g->arch, cr.ret);
+	if (ret < (int64_t)MB_OPSTREAM_HDR_BYTES || (uint64_t)ret > g->res_cap)
+		return mb_fail(err, NULL, "core-diff", "the guest driver refused operations %zu..%zu (error %lld)",
+			       first, last - 1, (long long)ret);
+	*n = (size_t)ret;
+	if (g->tamper)
+		g->tamper(g->tamper_ctx, g->rt.m, g->res_buf, *n, first);
+	return mb_machine_read(g->rt.m, g->res_buf, out, *n, err);
+}
+
 int mb_coreguest_run(struct mb_coreguest *g, const struct mb_corestream *s, uint8_t **res_out, size_t *res_len,
 		     struct mb_coreguest_stats *stats, struct mb_err *err)
 {
@@ -119,72 +166,33 @@ int mb_coreguest_run(struct mb_coreguest *g, const struct mb_corestream *s, uint
 	if (s->fmt.width != g->arch->ptr_bytes || s->fmt.big_endian != g->arch->big_endian)
 		return mb_fail(err, NULL, "core-diff", "the stream's format (%u-byte %s-endian words) is not %s's",
 			       s->fmt.width, s->fmt.big_endian ? "big" : "little", g->arch->name);
-	/* The guest's results: at most as many bytes per operation as the worst case. */
-	size_t cap = MB_OPSTREAM_HDR_BYTES + s->nops * (size_t)MB_OPS_MAX_RESULT_WORDS * s->fmt.width;
+	/* The host's results are the right size unless the guest differs. */
+	size_t cap = s->res_len + g->res_cap;
 	uint8_t *res = malloc(cap);
 	uint8_t *batch = malloc(BATCH_OPS_BYTES + (size_t)MB_OPS_MAX_OP_WORDS * 8 + MB_OPSTREAM_HDR_BYTES);
 	uint8_t *out = malloc(g->res_cap);
-	if (!res || !batch || !out) {
-		free(res);
-		free(batch);
-		free(out);
-		return mb_fail(err, NULL, "core-diff", "out of memory");
-	}
-	memcpy(res, s->ops, MB_OPSTREAM_HDR_BYTES); /* the same header for results */
+	int rc = res && batch && out ? 0 : mb_fail(err, NULL, "core-diff", "out of memory");
 	size_t len = MB_OPSTREAM_HDR_BYTES;
-	int rc = 0;
-	for (size_t first = 0; first < s->nops && rc == 0;) {
-		/* Whole records from op `first` on, within the batch limits. */
-		size_t last = first;
-		size_t from = s->op_off[first];
-		while (last < s->nops && last - first < BATCH_OPS) {
-			size_t end = last + 1 < s->nops ? s->op_off[last + 1] : s->ops_len;
-			if (end - from > BATCH_OPS_BYTES && last > first)
+	if (rc == 0)
+		memcpy(res, s->ops, MB_OPSTREAM_HDR_BYTES); /* the same header for results */
+	for (size_t first = 0, last; rc == 0 && first < s->nops; first = last) {
+		last = batch_end(s, first);
+		size_t n;
+		rc = run_batch(g, s, first, last, batch, out, &n, stats, err);
+		if (rc != 0)
+			break;
+		size_t body = n - MB_OPSTREAM_HDR_BYTES;
+		if (len + body > cap) {
+			uint8_t *bigger = realloc(res, 2 * cap + body);
+			if (!bigger) {
+				rc = mb_fail(err, NULL, "core-diff", "out of memory");
 				break;
-			last++;
-		}
-		size_t to = last < s->nops ? s->op_off[last] : s->ops_len;
-		memcpy(batch, s->ops, MB_OPSTREAM_HDR_BYTES);
-		memcpy(batch + MB_OPSTREAM_HDR_BYTES, s->ops + from, to - from);
-		size_t blen = MB_OPSTREAM_HDR_BYTES + (to - from);
-		if (mb_machine_write(g->rt.m, g->ops_buf, batch, blen, err) != 0) {
-			rc = -1;
-			break;
-		}
-		uint64_t args[4] = { g->ops_buf, blen, g->res_buf, g->res_cap };
-		struct mb_call_result cr;
-		double t0 = mb_coreops_cpu_seconds();
-		if (mb_machine_call(g->rt.m, g->run_addr, args, 4, &g->rt.lim, &cr, err) != 0) {
-			rc = -1;
-			break;
-		}
-		stats->seconds += mb_coreops_cpu_seconds() - t0;
-		stats->calls++;
-		stats->insns += cr.insns;
-		if (cr.faulted) {
-			rc = mb_fail(err, NULL, "core-diff", "guest fault (%s) at %s running operations %zu..%zu: %s",
-				     mb_fault_kind_name(cr.fault.kind), cr.fault.pc_sym, first, last - 1,
-				     cr.fault.detail);
-			break;
-		}
-		int64_t n = target_long(g->arch, cr.ret);
-		if (n < (int64_t)MB_OPSTREAM_HDR_BYTES || (uint64_t)n > g->res_cap) {
-			rc = mb_fail(err, NULL, "core-diff", "the guest driver refused operations %zu..%zu (error %lld)",
-				     first, last - 1, (long long)n);
-			break;
-		}
-		if (g->tamper)
-			g->tamper(g->tamper_ctx, g->rt.m, g->res_buf, (size_t)n, first);
-		size_t body = (size_t)n - MB_OPSTREAM_HDR_BYTES;
-		if (len + body > cap || mb_machine_read(g->rt.m, g->res_buf, out, (size_t)n, err) != 0) {
-			if (len + body > cap)
-				mb_fail(err, NULL, "core-diff", "the guest wrote more results than possible");
-			rc = -1;
-			break;
+			}
+			res = bigger;
+			cap = 2 * cap + body;
 		}
 		memcpy(res + len, out + MB_OPSTREAM_HDR_BYTES, body);
 		len += body;
-		first = last;
 	}
 	free(batch);
 	free(out);
