@@ -43,6 +43,7 @@ static const char *const special[] = {
 
 struct pass {
 	const char *policy;
+	enum mb_kallsyms kallsyms;
 	size_t loaded, failed;
 	double seconds;
 	uint64_t used[MOD_MEM_NUM_TYPES];     /* layout bytes */
@@ -159,7 +160,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	struct mb_loader l;
 	struct mb_loader_config cfg = {
 		.arch = arch, .map = map, .policy = p->policy, .bounds = cli->bounds,
-		.seeded = cli->seed_set, .seed = cli->seed, .kernel = &kernel.ops,
+		.seeded = cli->seed_set, .seed = cli->seed, .kernel = &kernel.ops, .kallsyms = p->kallsyms,
 	};
 	if (mb_loader_init(&l, &cfg, &space, err) != 0) {
 		mb_list_provider_fini(&kernel);
@@ -200,7 +201,9 @@ static double mib(uint64_t b)
 
 static void print_text(const struct pass *p, size_t nmods)
 {
-	printf("\npolicy %s: %zu of %zu modules loaded, %zu failed, %.2f s (%.2f ms per module)\n", p->policy,
+	printf("\npolicy %s%s: %zu of %zu modules loaded, %zu failed, %.2f s (%.2f ms per module)\n", p->policy,
+	       p->kallsyms == MB_KALLSYMS_ALL ? " + kallsyms (KALLSYMS_ALL)"
+	       : p->kallsyms == MB_KALLSYMS_TEXT ? " + kallsyms (text symbols)" : "",
 	       p->loaded, nmods, p->failed, p->seconds, p->loaded ? 1000.0 * p->seconds / (double)p->loaded : 0.0);
 	printf("  relocations applied: %llu (%zu types), skipped (target not allocated): %llu\n",
 	       (unsigned long long)p->relocs_applied, p->nreloc_types, (unsigned long long)p->relocs_skipped);
@@ -244,6 +247,7 @@ static void print_json(struct mb_json *j, const struct pass *p)
 {
 	mb_json_object(j, NULL);
 	mb_json_str(j, "policy", p->policy);
+	mb_json_str(j, "kallsyms", p->kallsyms == MB_KALLSYMS_ALL ? "all" : p->kallsyms == MB_KALLSYMS_TEXT ? "text" : "off");
 	mb_json_u64(j, "loaded", p->loaded);
 	mb_json_u64(j, "failed", p->failed);
 	mb_json_u64(j, "load_ns", (uint64_t)(p->seconds * 1e9));
@@ -282,6 +286,30 @@ static void print_json(struct mb_json *j, const struct pass *p)
 	}
 	mb_json_end(j);
 	mb_json_end(j);
+}
+
+/* The kallsyms copies the kernel that built these modules allocates, from
+ * the kernel config found beside them (fetch.sh keeps boot/config-*):
+ * CONFIG_KALLSYMS_ALL keeps every core symbol, plain CONFIG_KALLSYMS only
+ * text symbols. OFF when there is no config or no kallsyms. */
+static enum mb_kallsyms kallsyms_from_config(const char *dir)
+{
+	char cmd[1200];
+	/* The config's name carries the kernel release: glob it. */
+	snprintf(cmd, sizeof(cmd), "cat '%s'/config-* 2>/dev/null", dir);
+	if (strchr(dir, '\'') != NULL)
+		return MB_KALLSYMS_OFF;
+	FILE *f = popen(cmd, "r");
+	if (f == NULL)
+		return MB_KALLSYMS_OFF;
+	char line[256];
+	bool ks = false, all = false;
+	while (fgets(line, sizeof(line), f)) {
+		ks |= strcmp(line, "CONFIG_KALLSYMS=y\n") == 0;
+		all |= strcmp(line, "CONFIG_KALLSYMS_ALL=y\n") == 0;
+	}
+	pclose(f);
+	return !ks ? MB_KALLSYMS_OFF : all ? MB_KALLSYMS_ALL : MB_KALLSYMS_TEXT;
 }
 
 /* Without --arch: the registered arch with the most modules under the dirs. */
@@ -337,19 +365,25 @@ int cmd_corpus(struct mb_cli *cli)
 		mb_modpath_close(&mp);
 		return MB_EXIT_ERROR;
 	}
-	const char *policies[2] = { "kernel", "packed" };
+	const char *policies[3] = { "kernel", "packed" };
 	size_t npol = 2;
 	if (cli->policy) {
 		policies[0] = cli->policy;
 		npol = 1;
 	}
-	struct pass passes[2];
+	/* Sizes as the kernel allocates them: once more with kallsyms, when the
+	 * kernel config says which. */
+	enum mb_kallsyms ks = kallsyms_from_config(cli->paths[0]);
+	if (ks != MB_KALLSYMS_OFF)
+		policies[npol++] = policies[0];
+	struct pass passes[3];
 	struct failure *fails = NULL;
 	size_t nfails = 0, first_fails = 0;
 	int status = MB_EXIT_OK;
 	memset(passes, 0, sizeof(passes));
 	for (size_t k = 0; k < npol; k++) {
 		passes[k].policy = policies[k];
+		passes[k].kallsyms = k == 2 || (k == 1 && cli->policy) ? ks : MB_KALLSYMS_OFF;
 		if (run_pass(&mp, arch, map, cli, &passes[k], &fails, &nfails, &err) != 0) {
 			mb_report(&err);
 			status = MB_EXIT_ERROR;
@@ -387,7 +421,7 @@ int cmd_corpus(struct mb_cli *cli)
 		       cli->paths[0], map->name, mp.nnames);
 		for (size_t k = 0; k < npol; k++)
 			print_text(&passes[k], mp.nmods);
-		if (npol == 2 && passes[1].mapped)
+		if (npol >= 2 && !cli->policy && passes[1].mapped)
 			printf("\nkernel / packed guest memory: %.2f / %.2f MiB = %.2fx\n", mib(passes[0].mapped),
 			       mib(passes[1].mapped), (double)passes[0].mapped / (double)passes[1].mapped);
 		if (first_fails)
