@@ -14,6 +14,7 @@
 #include "harness/modpath.h"
 #include "harness/space.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,21 +295,28 @@ static void print_json(struct mb_json *j, const struct pass *p)
  * text symbols. OFF when there is no config or no kallsyms. */
 static enum mb_kallsyms kallsyms_from_config(const char *dir)
 {
-	char cmd[1200];
-	/* The config's name carries the kernel release: glob it. */
-	snprintf(cmd, sizeof(cmd), "cat '%s'/config-* 2>/dev/null", dir);
-	if (strchr(dir, '\'') != NULL)
+	DIR *d = opendir(dir);
+	if (d == NULL)
 		return MB_KALLSYMS_OFF;
-	FILE *f = popen(cmd, "r");
-	if (f == NULL)
-		return MB_KALLSYMS_OFF;
-	char line[256];
 	bool ks = false, all = false;
-	while (fgets(line, sizeof(line), f)) {
-		ks |= strcmp(line, "CONFIG_KALLSYMS=y\n") == 0;
-		all |= strcmp(line, "CONFIG_KALLSYMS_ALL=y\n") == 0;
+	struct dirent *e;
+	/* The config's name carries the kernel release: config-6.1.0-56-... */
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "config-", 7) != 0)
+			continue;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "r");
+		char line[256];
+		while (f && fgets(line, sizeof(line), f)) {
+			ks |= strcmp(line, "CONFIG_KALLSYMS=y\n") == 0;
+			all |= strcmp(line, "CONFIG_KALLSYMS_ALL=y\n") == 0;
+		}
+		if (f)
+			fclose(f);
+		break;
 	}
-	pclose(f);
+	closedir(d);
 	return !ks ? MB_KALLSYMS_OFF : all ? MB_KALLSYMS_ALL : MB_KALLSYMS_TEXT;
 }
 
