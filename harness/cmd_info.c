@@ -104,7 +104,12 @@ static void print_text(const struct info *in)
 		       mb_modsig_id_type_name(in->sig.id_type), in->sig.sig_len,
 		       (unsigned long long)in->sig.sig_offset, in->sig.algo, in->sig.hash, in->sig.id_type,
 		       in->sig.signer_len, in->sig.key_id_len);
-	else
+	if (in->sig.present && in->sig.signer[0]) {
+		printf("signer:      %s\n", in->sig.signer);
+		printf("sig_key:     %s\n", in->sig.key_id);
+		printf("sig_hashalgo: %s (signature %s)\n", in->sig.hash_algo, in->sig.sig_algo);
+	}
+	if (!in->sig.present)
 		printf("signature:   none\n");
 }
 
@@ -167,6 +172,10 @@ static void print_json(struct mb_json *j, const struct info *in)
 		mb_json_u64(j, "key_id_len", in->sig.key_id_len);
 		mb_json_u64(j, "sig_len", in->sig.sig_len);
 		mb_json_u64(j, "sig_offset", in->sig.sig_offset);
+		mb_json_str(j, "signer", in->sig.signer[0] ? in->sig.signer : NULL);
+		mb_json_str(j, "key_id", in->sig.key_id[0] ? in->sig.key_id : NULL);
+		mb_json_str(j, "hash_algo", in->sig.hash_algo[0] ? in->sig.hash_algo : NULL);
+		mb_json_str(j, "sig_algo", in->sig.sig_algo[0] ? in->sig.sig_algo : NULL);
 		mb_json_end(j);
 	} else {
 		mb_json_null(j, "signature");

@@ -75,6 +75,12 @@ struct mb_modsig {
 	uint32_t sig_len;
 	uint64_t signed_len;  /* bytes covered: the file before the signature */
 	uint64_t sig_offset;  /* file offset of the signature blob */
+	/* From the PKCS#7 SignedData blob (mb_modsig_read only; "" if not
+	 * PKCS#7), what modinfo(8) shows as signer, sig_key, sig_hashalgo. */
+	char signer[128];     /* the signer's issuer CN */
+	char key_id[128];     /* the issuer serial number, hex bytes joined by ':' */
+	char hash_algo[16];   /* "sha256", ... or the dotted OID */
+	char sig_algo[32];    /* "rsaEncryption", ... or the dotted OID */
 };
 /* Looks for the trailer at the end of a module file's bytes. No magic: 0 with
  * present = false. A trailer whose lengths do not fit the file, or a PKCS#7
@@ -82,8 +88,13 @@ struct mb_modsig {
  * the values (mod_check_sig()'s rules). */
 int mb_modsig_find(struct mb_modsig *sig, const void *file_bytes, size_t size, const char *file,
 		   struct mb_err *err);
-/* Same, reading `path`. */
+/* Same, reading `path`; a PKCS#7 signature's blob is also decoded (DER,
+ * every length checked) for signer, key id and algorithms. */
 int mb_modsig_read(struct mb_modsig *sig, const char *path, struct mb_err *err);
+/* Decodes a PKCS#7 SignedData blob into sig's signer/key_id/hash_algo/
+ * sig_algo. A structure that does not parse is an error naming what. */
+int mb_modsig_pkcs7(struct mb_modsig *sig, const void *der, size_t len, const char *file,
+		    struct mb_err *err);
 /* "PKCS#7", "X.509", "PGP" or "unknown". */
 const char *mb_modsig_id_type_name(uint8_t id_type);
 

@@ -104,11 +104,29 @@ START_TEST(versions_both_layouts)
 }
 END_TEST
 
+/* A minimal PKCS#7 SignedData, DER written out by hand: digestAlgorithms
+ * {sha256}, data content, one SignerInfo with issuer CN "modbd", serial
+ * 0x1234, digestAlgorithm sha512, rsaEncryption, a 2-byte signature. */
+static const unsigned char pkcs7_der[115] = {
+	0x30, 0x71, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
+	0xa0, 0x64, 0x30, 0x62, 0x02, 0x01, 0x01,
+	0x31, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+	0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+	0x31, 0x3f, 0x30, 0x3d, 0x02, 0x01, 0x01,
+	0x30, 0x16, 0x30, 0x10, 0x31, 0x0e, 0x30, 0x0c, 0x06, 0x03, 0x55, 0x04, 0x03,
+	0x0c, 0x05, 'm', 'o', 'd', 'b', 'd', 0x02, 0x02, 0x12, 0x34,
+	0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00,
+	0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+	0x04, 0x02, 0xaa, 0xbb,
+};
+
 /* body (100 bytes) + blob (sig bytes) + struct module_signature + magic */
 static size_t make_signed(unsigned char *buf, uint32_t sig, const unsigned char info12[12])
 {
 	memset(buf, 0x7f, 100);
 	memset(buf + 100, 0x30, sig);
+	if (sig == sizeof(pkcs7_der))
+		memcpy(buf + 100, pkcs7_der, sig);
 	memcpy(buf + 100 + sig, info12, 12);
 	memcpy(buf + 112 + sig, "~Module signature appended~\n", 28);
 	return 140 + sig;
@@ -130,18 +148,41 @@ START_TEST(signature_found)
 	ck_assert_uint_eq(s.signed_len, 100);
 	ck_assert_uint_eq(s.sig_offset, 100);
 
-	/* The same bytes through a file. */
+	/* Through a file the blob is decoded too: 496 bytes of 0x30 are no
+	 * ContentInfo. */
 	char path[] = "/tmp/modbed-sig-XXXXXX";
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
 	close(fd);
 	struct mb_modsig f;
+	ck_assert_int_eq(mb_modsig_read(&f, path, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "module signature: PKCS#7 blob of 496 bytes: malformed"));
+	unlink(path);
+
+	/* A real SignedData structure. */
+	static const unsigned char info115[12] = { 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 115 };
+	len = make_signed(buf, 115, info115);
+	strcpy(path, "/tmp/modbed-sig-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
 	ck_assert_int_eq(mb_modsig_read(&f, path, &err), 0);
 	unlink(path);
 	ck_assert(f.present);
-	ck_assert_uint_eq(f.sig_len, 496);
+	ck_assert_uint_eq(f.sig_len, 115);
 	ck_assert_uint_eq(f.signed_len, 100);
+	ck_assert_str_eq(f.signer, "modbd");
+	ck_assert_str_eq(f.key_id, "12:34");
+	ck_assert_str_eq(f.hash_algo, "sha512");
+	ck_assert_str_eq(f.sig_algo, "rsaEncryption");
+
+	/* Truncated inside the SignerInfo: an error, fields cleared. */
+	ck_assert_int_eq(mb_modsig_pkcs7(&f, pkcs7_der, 80, "x.ko", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "x.ko: module signature: PKCS#7 blob of 80 bytes: malformed"));
+	ck_assert_str_eq(f.signer, "");
+	len = make_signed(buf, 496, pkcs7);
 
 	/* No magic: no signature, no error. */
 	ck_assert_int_eq(mb_modsig_find(&s, buf, len - 1, "x.ko", &err), 0);
