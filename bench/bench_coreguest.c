@@ -82,6 +82,77 @@ static void bench_map(const struct mb_arch *arch, const struct mb_map *map, cons
 	mb_corestream_free(&s);
 }
 
+/* Guest instructions per operation kind: the stream one operation per
+ * guest call, each call's instruction count charged to its operation. */
+struct per_kind {
+	const struct mb_corestream *s;
+	uint64_t insns[MB_OP_NCODES];
+	size_t count[MB_OP_NCODES];
+};
+
+static void charge(void *ctx, const struct mb_coreguest_batch *b)
+{
+	struct per_kind *k = ctx;
+	bool wide = false;
+	struct mb_oprec h = mb_op_header(mb_opword_get(k->s->ops + k->s->op_off[b->first_op], k->s->fmt, &wide));
+	if (h.op < MB_OP_NCODES && b->nops == 1) {
+		k->insns[h.op] += b->insns;
+		k->count[h.op]++;
+	}
+}
+
+static void per_kind(const struct mb_arch *arch, struct per_kind *k)
+{
+	struct mb_corescenario sc;
+	struct mb_err err;
+	struct mb_corestream s;
+	char path[4096];
+	struct mb_coreguest *g;
+	memset(k, 0, sizeof(*k));
+	mb_coreguest_default_path(arch, path, sizeof(path));
+	if (mb_corescenario_from_map(&sc, arch, arch->maps[0], "kernel", "kernel", NULL, &err) != 0 ||
+	    mb_coregen(&sc, SEED, 3000, &s, &err) != 0 || mb_coreguest_open(&g, arch, arch->maps[0], path, &err) != 0) {
+		fprintf(stderr, "bench_coreguest: %s\n", err.msg);
+		exit(1);
+	}
+	k->s = &s;
+	mb_coreguest_set_batch(g, 1);
+	mb_coreguest_set_observer(g, charge, k);
+	uint8_t *res;
+	size_t len;
+	struct mb_coreguest_stats gs;
+	if (mb_coreguest_run(g, &s, &res, &len, &gs, &err) != 0) {
+		fprintf(stderr, "bench_coreguest: %s\n", err.msg);
+		exit(1);
+	}
+	free(res);
+	mb_coreguest_close(g);
+	mb_corestream_free(&s);
+	k->s = NULL;
+}
+
+static void print_per_kind(void)
+{
+	static struct per_kind k[8];
+	size_t n = mb_narches < 8 ? mb_narches : 8;
+	for (size_t a = 0; a < n; a++)
+		per_kind(mb_arches[a], &k[a]);
+	printf("\nguest instructions per operation, by kind (3,000-operation stream, default map, kernel bounds):\n");
+	printf("%-12s", "operation");
+	for (size_t a = 0; a < n; a++)
+		printf(" %12s", mb_arches[a]->name);
+	printf("\n");
+	for (unsigned op = 1; op < MB_OP_NCODES; op++) {
+		printf("%-12s", mb_op_name(op));
+		for (size_t a = 0; a < n; a++)
+			if (k[a].count[op])
+				printf(" %12.0f", (double)k[a].insns[op] / (double)k[a].count[op]);
+			else
+				printf(" %12s", "-");
+		printf("\n");
+	}
+}
+
 int main(void)
 {
 	printf("core-diff streams: %d operations (seed %d, kmod-corpus module sizes; ~57%% lookups), placement policy kernel;\n"
@@ -94,5 +165,6 @@ int main(void)
 		bench_map(arch, arch->maps[0], "kernel");
 		bench_map(arch, arch->maps[0], "split");
 	}
+	print_per_kind();
 	return 0;
 }

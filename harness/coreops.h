@@ -111,14 +111,24 @@ double mb_coreops_cpu_seconds(void);
 int mb_coreguest_run(struct mb_coreguest *g, const struct mb_corestream *s, uint8_t **res, size_t *res_len,
 		     struct mb_coreguest_stats *stats, struct mb_err *err);
 
-/* Tests: called after each batch, once the guest has written its results
- * at guest address res_addr (res_len bytes, header first, records for
- * operations first_op on) and before the host reads them back, so a test can
- * corrupt guest memory the way a wrong guest core would. */
+/* Called after each batch (operations first_op .. first_op + nops - 1,
+ * which took insns guest instructions), once the guest has written its
+ * results at guest address res_addr (res_len bytes, header first) and before
+ * the host reads them back: tests corrupt guest memory there the way a wrong
+ * guest core would; the benchmark attributes instructions to operations. */
 struct mb_machine;
-typedef void (*mb_coreguest_tamper_fn)(void *ctx, struct mb_machine *m, uint64_t res_addr, size_t res_len,
-				       size_t first_op);
-void mb_coreguest_set_tamper(struct mb_coreguest *g, mb_coreguest_tamper_fn fn, void *ctx);
+struct mb_coreguest_batch {
+	struct mb_machine *m;
+	size_t first_op, nops;
+	uint64_t insns;
+	uint64_t res_addr;
+	size_t res_len;
+};
+typedef void (*mb_coreguest_batch_fn)(void *ctx, const struct mb_coreguest_batch *b);
+void mb_coreguest_set_observer(struct mb_coreguest *g, mb_coreguest_batch_fn fn, void *ctx);
+/* Operations per guest call (default and maximum 2048; 1 measures each
+ * operation on its own). */
+void mb_coreguest_set_batch(struct mb_coreguest *g, size_t nops);
 
 /* Where the driver .ko for an arch is, next to the modbed binary's build
  * (MODBED_COREGUEST_DIR/<arch>/coreguest.ko), or $MODBED_COREGUEST_DIR. */

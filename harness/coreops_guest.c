@@ -31,14 +31,20 @@ struct mb_coreguest {
 	uint64_t run_addr;
 	uint64_t ops_buf, res_buf;
 	size_t res_cap;
-	mb_coreguest_tamper_fn tamper;
-	void *tamper_ctx;
+	size_t batch_ops;
+	mb_coreguest_batch_fn observer;
+	void *observer_ctx;
 };
 
-void mb_coreguest_set_tamper(struct mb_coreguest *g, mb_coreguest_tamper_fn fn, void *ctx)
+void mb_coreguest_set_observer(struct mb_coreguest *g, mb_coreguest_batch_fn fn, void *ctx)
 {
-	g->tamper = fn;
-	g->tamper_ctx = ctx;
+	g->observer = fn;
+	g->observer_ctx = ctx;
+}
+
+void mb_coreguest_set_batch(struct mb_coreguest *g, size_t nops)
+{
+	g->batch_ops = nops >= 1 && nops <= BATCH_OPS ? nops : BATCH_OPS;
 }
 
 const char *mb_coreguest_default_path(const struct mb_arch *arch, char *buf, size_t len)
@@ -84,6 +90,7 @@ int mb_coreguest_open(struct mb_coreguest **out, const struct mb_arch *arch, con
 		return -1;
 	}
 	g->res_cap = (size_t)res_bytes;
+	g->batch_ops = BATCH_OPS;
 	*out = g;
 	return 0;
 }
@@ -110,13 +117,13 @@ double mb_coreops_cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The operations of the next batch: [first, *last), whole records, within
- * the batch limits (at least one operation). */
-static size_t batch_end(const struct mb_corestream *s, size_t first)
+/* The end of the next batch [first, end): whole records, within the batch
+ * limits (at least one operation). */
+static size_t batch_end(const struct mb_coreguest *g, const struct mb_corestream *s, size_t first)
 {
 	size_t last = first;
 	size_t from = s->op_off[first];
-	while (last < s->nops && last - first < BATCH_OPS) {
+	while (last < s->nops && last - first < g->batch_ops) {
 		size_t end = last + 1 < s->nops ? s->op_off[last + 1] : s->ops_len;
 		if (end - from > BATCH_OPS_BYTES && last > first)
 			break;
@@ -152,8 +159,10 @@ static int run_batch(struct mb_coreguest *g, const struct mb_corestream *s, size
 		return mb_fail(err, NULL, "core-diff", "the guest driver refused operations %zu..%zu (error %lld)",
 			       first, last - 1, (long long)ret);
 	*n = (size_t)ret;
-	if (g->tamper)
-		g->tamper(g->tamper_ctx, g->rt.m, g->res_buf, *n, first);
+	if (g->observer) {
+		struct mb_coreguest_batch b = { g->rt.m, first, last - first, cr.insns, g->res_buf, *n };
+		g->observer(g->observer_ctx, &b);
+	}
 	return mb_machine_read(g->rt.m, g->res_buf, out, *n, err);
 }
 
@@ -176,7 +185,7 @@ int mb_coreguest_run(struct mb_coreguest *g, const struct mb_corestream *s, uint
 	if (rc == 0)
 		memcpy(res, s->ops, MB_OPSTREAM_HDR_BYTES); /* the same header for results */
 	for (size_t first = 0, last; rc == 0 && first < s->nops; first = last) {
-		last = batch_end(s, first);
+		last = batch_end(g, s, first);
 		size_t n;
 		rc = run_batch(g, s, first, last, batch, out, &n, stats, err);
 		if (rc != 0)

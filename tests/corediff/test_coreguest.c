@@ -111,9 +111,12 @@ struct tamper {
 
 /* Flips bits of operation `target`'s record in guest memory, between the
  * guest writing it and the host reading it back. */
-static void corrupt(void *ctx, struct mb_machine *m, uint64_t res_addr, size_t res_len, size_t first_op)
+static void corrupt(void *ctx, const struct mb_coreguest_batch *b)
 {
 	struct tamper *t = ctx;
+	struct mb_machine *m = b->m;
+	uint64_t res_addr = b->res_addr;
+	size_t res_len = b->res_len, first_op = b->first_op;
 	if (t->done || t->target < first_op)
 		return;
 	uint8_t *buf = malloc(res_len);
@@ -156,7 +159,7 @@ static void check_tamper_detected(unsigned op, int how)
 	/* past the first batch, so the corruption lands in a later guest call */
 	struct tamper t = { &s, find_op(&s, op, 2100), how, false };
 	struct mb_coreguest *g = open_guest();
-	mb_coreguest_set_tamper(g, corrupt, &t);
+	mb_coreguest_set_observer(g, corrupt, &t);
 	uint8_t *res;
 	size_t len;
 	struct mb_coreguest_stats st;
