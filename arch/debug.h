@@ -62,6 +62,9 @@ struct mb_debug_ops {
 	 * (ppc32), and the entry size for this arch's layout. */
 	bool bug_relative;
 	uint8_t bug_entry_size;
+	/* Bytes of the BUG()/WARN() trap instruction: where a WARN resumes
+	 * (x86 report_bug skips LEN_UD2; arm64 and powerpc one instruction). */
+	uint8_t bug_insn_size;
 };
 
 #endif

@@ -106,6 +106,13 @@ bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, si
  * mapping's name. */
 typedef bool (*mb_symbolize_fn)(void *ctx, uint64_t addr, char *buf, size_t len);
 void mb_machine_set_symbolizer(struct mb_machine *m, mb_symbolize_fn fn, void *ctx);
+
+/* Asked on every trap instruction (ud2, brk, tw/twi, int3) before it becomes
+ * a fault: true means handled, resume at *resume (a WARN(), which the kernel
+ * reports and steps over); false stops the call with a `trap` fault. The
+ * machine knows no modules; whoever does (the runtime) decides. */
+typedef bool (*mb_trap_fn)(void *ctx, struct mb_machine *m, uint64_t pc, uint64_t *resume);
+void mb_machine_set_trap_handler(struct mb_machine *m, mb_trap_fn fn, void *ctx);
 /* Best-effort name for addr, always filled ("0x..." when nothing knows it). */
 void mb_machine_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len);
 
@@ -195,5 +202,7 @@ void mb_machine_stop(struct mb_machine *m, const char *why);
 
 const char *mb_machine_log(const struct mb_machine *m, size_t *len);
 void mb_machine_log_clear(struct mb_machine *m);
+/* Appends to the run's log, as printk output does. */
+void mb_machine_log_write(struct mb_machine *m, const char *s, size_t len);
 
 #endif

@@ -89,6 +89,7 @@ struct mb_observer { mb_insn_observer_fn fn; void *ctx; };
 
 struct mb_run {
 	bool active;
+	bool resume_pending;              /* a hook moved the pc: restart there */
 	uint64_t insns, budget;
 	uint64_t timeout_ms, deadline_ns;
 	uint64_t pc;                      /* instruction being executed */
@@ -128,6 +129,8 @@ struct mb_machine {
 
 	mb_symbolize_fn symbolize;
 	void *symbolize_ctx;
+	mb_trap_fn trap;
+	void *trap_ctx;
 
 	char *log;
 	size_t loglen, logcap;

@@ -140,10 +140,36 @@ static bool mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	return false;
 }
 
+void mb_machine_log_write(struct mb_machine *m, const char *s, size_t len)
+{
+	mb_log_append(m, s, len);
+}
+
+void mb_machine_set_trap_handler(struct mb_machine *m, mb_trap_fn fn, void *ctx)
+{
+	m->trap = fn;
+	m->trap_ctx = ctx;
+}
+
+/* A trap the handler takes (a WARN) resumes where it says; the code hook
+ * keeps r->pc exact, so the trap's own address is known on every arch. */
+static bool trap_handled(struct mb_machine *m)
+{
+	uint64_t resume;
+	if (m->trap == NULL || m->run.faulted || !m->trap(m->trap_ctx, m, m->run.pc, &resume))
+		return false;
+	if (mb_cpu_reg_write(m->uc, m->cpu, m->cpu->reg_pc, resume) != UC_ERR_OK)
+		return false;
+	m->run.resume_pending = true;
+	return true;
+}
+
 static void intr_hook(uc_engine *uc, uint32_t intno, void *user)
 {
 	(void)uc;
 	struct mb_machine *m = user;
+	if (trap_handled(m))
+		return;
 	m->run.intr_seen = true;
 	m->run.intno = (int)intno;
 	mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "trap instruction (CPU exception %u)", intno);
@@ -153,6 +179,8 @@ static bool invalid_hook(uc_engine *uc, void *user)
 {
 	(void)uc;
 	struct mb_machine *m = user;
+	if (trap_handled(m))
+		return true;
 	mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "invalid or trapping instruction (BUG/ud2)");
 	return false;
 }
@@ -249,6 +277,12 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 			 : start + r->timeout_ms * 1000000u;
 
 	uc_err e = uc_emu_start(m->uc, func, m->ks.sentinel, 0, 0);
+	/* A PC written from a hook (a handled WARN) ends uc_emu_start in 2.0.1;
+	 * carry on from there. */
+	while (e == UC_ERR_OK && !r->faulted && r->resume_pending) {
+		r->resume_pending = false;
+		e = uc_emu_start(m->uc, mb_machine_reg(m, m->cpu->reg_pc), m->ks.sentinel, 0, 0);
+	}
 	r->active = false;
 	res->insns = r->insns;
 	if (!r->faulted) {

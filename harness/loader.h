@@ -211,6 +211,10 @@ struct mb_where {
 	uint64_t offset;                     /* addr - sym->addr, or addr - base[type] */
 };
 bool mb_loader_where(struct mb_loader *l, uint64_t addr, struct mb_where *out);
+/* The symbol of m that addr falls in (nearest at or below, in the same
+ * section), or NULL. Works from the module's own records, so also for its
+ * freed init memory, which the lookup no longer knows. */
+const struct mb_module_symbol *mb_module_symbol_at(const struct mb_loaded_module *m, uint64_t addr);
 
 struct mb_lookup_counters {
 	uint64_t lookups, fast_rejects, tree_searches, empty_searches;

@@ -3,6 +3,8 @@
 
 #include "arch/map.h"
 #include "core/modmem.h"
+#include "arch/debug.h"
+#include "harness/backtrace.h"
 #include "harness/diag.h"
 #include "harness/modpath.h"
 
@@ -39,13 +41,7 @@ static bool symbolize_freed_init(struct mb_runtime *rt, uint64_t addr, char *buf
 			const struct mb_placed_section *sec = &mod->sections[i];
 			if (!mod_mem_type_is_init(sec->type) || addr - sec->addr >= sec->size)
 				continue;
-			const struct mb_module_symbol *best = NULL;
-			for (size_t k = 0; k < mod->nsymbols; k++) {
-				const struct mb_module_symbol *sy = &mod->symbols[k];
-				/* arm64 mapping symbols ($x, $d) name no object. */
-				if (sy->name[0] != '$' && sy->addr <= addr && sy->addr >= sec->addr && (!best || sy->addr > best->addr))
-					best = sy;
-			}
+			const struct mb_module_symbol *best = mb_module_symbol_at(mod, addr);
 			if (best)
 				snprintf(buf, len, "%s:%s+0x%" PRIx64 " (freed init)", mod->name, best->name, addr - best->addr);
 			else
@@ -69,6 +65,28 @@ static bool symbolize(void *ctx, uint64_t addr, char *buf, size_t len)
 	return true;
 }
 
+/* WARN(): the kernel's report_bug() prints the warning and steps over the
+ * trap; BUG() and traps without a __bug_table entry stay faults. Every hit
+ * is reported (the BUGFLAG_ONCE/DONE bookkeeping is not modelled). */
+static bool warn_trap(void *ctx, struct mb_machine *m, uint64_t pc, uint64_t *resume)
+{
+	struct mb_runtime *rt = ctx;
+	const struct mb_debug_ops *d = mb_machine_arch(m)->debug;
+	char file[256];
+	unsigned line, flags;
+	if (d == NULL || d->bug_insn_size == 0 ||
+	    !mb_bug_find(m, &rt->s.loader, pc, file, sizeof(file), &line, &flags) ||
+	    !(flags & BUGFLAG_WARNING))
+		return false;
+	char where[256], msg[640];
+	mb_machine_symbolize(m, pc, where, sizeof(where));
+	int n = snprintf(msg, sizeof(msg), "WARNING: at %s:%u %s\n", file, line, where);
+	if (n > 0)
+		mb_machine_log_write(m, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+	*resume = pc + d->bug_insn_size;
+	return true;
+}
+
 int mb_runtime_open(struct mb_runtime *rt, const struct mb_cli *cli)
 {
 	memset(rt, 0, sizeof(*rt));
@@ -85,6 +103,7 @@ int mb_runtime_open(struct mb_runtime *rt, const struct mb_cli *cli)
 		return MB_EXIT_ERROR;
 	}
 	mb_machine_set_symbolizer(rt->m, symbolize, rt);
+	mb_machine_set_trap_handler(rt->m, warn_trap, rt);
 	rt->run_init = !cli->no_init;
 	rt->lim = (struct mb_call_limits){ cli->budget, cli->timeout_ms };
 	return MB_EXIT_OK;

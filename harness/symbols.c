@@ -139,6 +139,10 @@ int mb_collect_symbols(struct mb_load *ld, struct mb_err *err)
 		const struct mb_elf_symbol *y = &obj->syms[i];
 		if (!y->name[0] || y->type == STT_FILE || y->type == STT_SECTION || y->shndx == SHN_UNDEF)
 			continue;
+		/* ARM mapping symbols ($x, $d, $x.3) mark code/data runs and
+		 * name no object: symbolizing with them hides the function. */
+		if (y->name[0] == '$')
+			continue;
 		int sec = y->shndx == SHN_ABS ? -1 : where[y->shndx];
 		if (y->shndx != SHN_ABS && sec < 0)
 			continue; /* in a section that is not loaded */
@@ -176,7 +180,7 @@ int mb_loader_find_symbol(const struct mb_loader *l, const struct mb_loaded_modu
 
 /* The symbol addr falls in: the nearest one at or below addr in the same
  * section, preferring one whose size covers addr. */
-static const struct mb_module_symbol *symbol_at(const struct mb_loaded_module *m, uint64_t addr)
+const struct mb_module_symbol *mb_module_symbol_at(const struct mb_loaded_module *m, uint64_t addr)
 {
 	size_t lo = 0, hi = m->nsymbols;
 	while (lo < hi) { /* first symbol above addr */
@@ -214,7 +218,7 @@ bool mb_loader_where(struct mb_loader *l, uint64_t addr, struct mb_where *out)
 		return false;
 	out->mod = core->owner;
 	out->type = type;
-	out->sym = symbol_at(out->mod, addr);
+	out->sym = mb_module_symbol_at(out->mod, addr);
 	out->offset = out->sym ? addr - out->sym->addr : addr - core->mem[type].base;
 	return true;
 }

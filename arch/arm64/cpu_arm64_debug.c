@@ -102,4 +102,5 @@ const struct mb_debug_ops mb_debug_arm64 = {
 	.gdb_feature = "org.gnu.gdb.aarch64.core",
 	.bug_relative = true,
 	.bug_entry_size = 12,
+	.bug_insn_size = 4,
 };

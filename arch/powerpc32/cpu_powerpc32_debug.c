@@ -142,4 +142,5 @@ const struct mb_debug_ops mb_debug_powerpc32 = {
 	.gdb_feature = "org.gnu.gdb.power.core",
 	.bug_relative = false,
 	.bug_entry_size = 12,
+	.bug_insn_size = 4,
 };

@@ -72,4 +72,5 @@ const struct mb_debug_ops mb_debug_x86_64 = {
 	.gdb_feature = "org.gnu.gdb.i386.core",
 	.bug_relative = true,
 	.bug_entry_size = 12,
+	.bug_insn_size = 2,
 };

@@ -433,9 +433,24 @@ START_TEST(bug_trap_names_file_and_line)
 }
 END_TEST
 
-START_TEST(warn_trap_names_file_and_line)
+/* WARN() is reported and stepped over, as report_bug() does: the call
+ * returns what the C source computes after the warning. */
+START_TEST(warn_trap_names_file_and_line_and_continues)
 {
-	check_bug(-5, "TR_WARN_LINE", true);
+	struct mb_trace_opts o = { 0 };
+	uint64_t args[] = { (uint64_t)-5 };
+	mb_machine_log_clear(rt.m);
+	struct mb_call_result res = traced("tr_bug_outer", args, 1, &o);
+	ck_assert_msg(!res.faulted, "WARN faulted: %s", res.fault.detail);
+	/* tr_bug_if(-4) warns and returns -8; tr_bug_outer adds 1. */
+	/* The return register holds -7 at the target's word width. */
+	uint64_t want_ret = strcmp(arch_name, "powerpc32") == 0 ? 0xfffffff9u : (uint64_t)-7;
+	ck_assert_uint_eq(res.ret, want_ret);
+	size_t len;
+	const char *log = mb_machine_log(rt.m, &len);
+	char want[64];
+	snprintf(want, sizeof(want), "trace_demo.c:%u trace_demo:tr_bug_if+0x", marker_line("TR_WARN_LINE"));
+	ck_assert_msg(strstr(log, "WARNING: at ") && strstr(log, want), "log: %.*s", (int)len, log);
 }
 END_TEST
 
@@ -564,7 +579,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, calls_show_depth_args_and_returns);
 	tcase_add_test(tc, fault_backtrace_from_observed_calls);
 	tcase_add_test(tc, bug_trap_names_file_and_line);
-	tcase_add_test(tc, warn_trap_names_file_and_line);
+	tcase_add_test(tc, warn_trap_names_file_and_line_and_continues);
 	tcase_add_test(tc, filter_and_start_stop);
 	tcase_add_test(tc, undecodable_instruction_runs_and_prints_raw);
 	tcase_add_test(tc, tail_call_continues_the_frame);
