@@ -20,6 +20,13 @@ static const char *undef_kind(enum mb_undef_kind k)
 	}
 }
 
+/* Init memory is gone after init: its range may already hold another
+ * module's memory, so say so rather than print a stale permission. */
+static bool type_freed(const struct mb_loaded_module *mod, int t)
+{
+	return mod->init_freed && mod_mem_type_is_init(t);
+}
+
 void mb_report_module_text(FILE *f, const struct mb_loaded_module *mod)
 {
 	fprintf(f, "module %s (%s)\n", mod->name, mod->path);
@@ -28,7 +35,7 @@ void mb_report_module_text(FILE *f, const struct mb_loaded_module *mod)
 		if (!mod->alloc[t].size)
 			continue;
 		fprintf(f, "  %-14s 0x%-16lx %#10lx %#10lx  %s\n", mod_mem_type_name(t), mod->alloc[t].base,
-			mod->alloc[t].size, mod->used[t], mb_perm_str(mod->perm[t]));
+			mod->alloc[t].size, mod->used[t], type_freed(mod, t) ? "freed" : mb_perm_str(mod->perm[t]));
 	}
 	if (mod->plt_capacity[0] || mod->plt_capacity[1])
 		fprintf(f, "  plt: core %u of %u entries, init %u of %u\n", mod->plt_used[0], mod->plt_capacity[0],
@@ -90,6 +97,7 @@ void mb_report_module_json(struct mb_json *j, const struct mb_loaded_module *mod
 		mb_json_hex(j, "size", mod->alloc[t].size);
 		mb_json_hex(j, "used", mod->used[t]);
 		mb_json_str(j, "perm", mb_perm_str(mod->perm[t]));
+		mb_json_bool(j, "freed", type_freed(mod, t));
 		mb_json_end(j);
 	}
 	mb_json_end(j);
