@@ -1,6 +1,8 @@
 #include "harness/cli.h"
 #include "harness/diag.h"
 
+#include "core/lookup.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,7 @@ static const struct opt opts[] = {
 	{ "--map", MB_OPT_MAP, 1, offsetof(struct mb_cli, map) },
 	{ "--policy", MB_OPT_POLICY, 1, offsetof(struct mb_cli, policy) },
 	{ "--bounds", MB_OPT_BOUNDS, 1, offsetof(struct mb_cli, bounds) },
+	{ "--tree", MB_OPT_BOUNDS, 1, offsetof(struct mb_cli, tree) },
 	{ "--json", MB_OPT_JSON, 0, offsetof(struct mb_cli, json) },
 	{ "--seed", MB_OPT_SEED, 2, offsetof(struct mb_cli, seed) },
 	{ "--dump", MB_OPT_DUMP, 1, offsetof(struct mb_cli, dump) },
@@ -130,7 +133,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->arch) f |= MB_OPT_ARCH;
 	if (cli->map) f |= MB_OPT_MAP;
 	if (cli->policy) f |= MB_OPT_POLICY;
-	if (cli->bounds) f |= MB_OPT_BOUNDS;
+	if (cli->bounds || cli->tree) f |= MB_OPT_BOUNDS;
 	if (cli->json) f |= MB_OPT_JSON;
 	if (cli->seed_set) f |= MB_OPT_SEED;
 	if (cli->dump) f |= MB_OPT_DUMP;
@@ -161,5 +164,14 @@ int mb_cli_reject(const struct mb_cli *cli, unsigned allowed)
 		mb_errorf("usage: '%s' takes nothing after --", cli->cmd);
 	else
 		mb_errorf("usage: an option given is not one '%s' takes (see modbed --help)", cli->cmd);
+	return -1;
+}
+
+int mb_cli_check_tree(const struct mb_cli *cli, bool allow_all)
+{
+	if (cli->tree == NULL || mb_tree_parse(cli->tree) >= 0 || (allow_all && strcmp(cli->tree, "all") == 0))
+		return 0;
+	mb_errorf("usage: unknown lookup tree '%s' (%s, %s%s)", cli->tree, mb_tree_name(MB_TREE_FAST),
+		  mb_tree_name(MB_TREE_RBTREE), allow_all ? ", all" : "");
 	return -1;
 }

@@ -16,6 +16,7 @@ struct mb_cli {
 	const char *map;         /* --map */
 	const char *policy;      /* --policy (placement) */
 	const char *bounds;      /* --bounds (lookup) */
+	const char *tree;        /* --tree fast|rbtree (lookup; core-diff also all) */
 	bool json;               /* --json */
 	bool seed_set;
 	uint64_t seed;           /* --seed (KASLR-style randomisation, random streams) */
@@ -46,7 +47,8 @@ struct mb_cli {
 /* Parses argv[first..argc). Returns 0, or prints a usage error and returns -1. */
 int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first);
 
-/* Bit flags naming options, for mb_cli_reject. */
+/* Bit flags naming options, for mb_cli_reject. MB_OPT_BOUNDS stands for the
+ * whole lookup choice, --bounds and --tree: a command takes both or neither. */
 enum {
 	MB_OPT_ARCH = 1u << 0, MB_OPT_MAP = 1u << 1, MB_OPT_POLICY = 1u << 2,
 	MB_OPT_BOUNDS = 1u << 3, MB_OPT_JSON = 1u << 4, MB_OPT_SEED = 1u << 5,
@@ -57,6 +59,10 @@ enum {
 };
 /* Returns -1 (after a usage message) if an option outside `allowed` was given. */
 int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);
+
+/* Checks --tree (absent, a lookup tree name, or "all" where allow_all):
+ * returns -1 after a usage error naming the valid values. */
+int mb_cli_check_tree(const struct mb_cli *cli, bool allow_all);
 
 /* Parses an integer the way the CLI accepts them: 42, 0x2a, -1. */
 bool mb_parse_u64(const char *s, uint64_t *out);

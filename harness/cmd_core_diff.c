@@ -46,6 +46,11 @@ static const char *bounds_name(int i)
 	return mb_bounds_name((enum mb_bounds)i);
 }
 
+static const char *tree_name(int i)
+{
+	return mb_tree_name((enum mb_tree_kind)i);
+}
+
 static void json_first(struct mb_json *j, const struct mb_corestream *s, const uint8_t *res, size_t len,
 		       const struct mb_corediff *d)
 {
@@ -67,8 +72,8 @@ static void json_first(struct mb_json *j, const struct mb_corestream *s, const u
 
 /* One stream: generate (host core), run on the guest, compare, print. */
 static void run_one(struct mb_coreguest *g, const struct mb_arch *arch, const struct mb_corescenario *sc,
-		    const char *policy, const char *bounds, const struct mb_cli *cli, struct mb_json *j,
-		    struct totals *tot)
+		    const char *policy, const char *bounds, const char *tree, const struct mb_cli *cli,
+		    struct mb_json *j, struct totals *tot)
 {
 	uint64_t seed = cli->seed_set ? cli->seed : 1;
 	size_t nops = cli->ops ? (size_t)cli->ops : DEFAULT_OPS;
@@ -102,6 +107,7 @@ static void run_one(struct mb_coreguest *g, const struct mb_arch *arch, const st
 		mb_json_str(j, "map", sc->name);
 		mb_json_str(j, "policy", policy);
 		mb_json_str(j, "bounds", bounds);
+		mb_json_str(j, "tree", tree);
 		mb_json_u64(j, "seed", seed);
 		mb_json_u64(j, "ops", s.nops);
 		mb_json_u64(j, "differences", d.ndiff);
@@ -111,9 +117,9 @@ static void run_one(struct mb_coreguest *g, const struct mb_arch *arch, const st
 			json_first(j, &s, res, len, &d);
 		mb_json_end(j);
 	} else {
-		printf("%-9s %-19s policy=%-6s bounds=%-7s seed=%" PRIu64 ": %zu ops, %zu differences "
+		printf("%-9s %-19s policy=%-6s bounds=%-7s tree=%-6s seed=%" PRIu64 ": %zu ops, %zu differences "
 		       "(guest %.2f s CPU, %.1f M insns, %.0f ops/s; host core and generator %.3f s)\n",
-		       arch->name, sc->name, policy, bounds, seed, s.nops, d.ndiff, gs.seconds, (double)gs.insns / 1e6,
+		       arch->name, sc->name, policy, bounds, tree, seed, s.nops, d.ndiff, gs.seconds, (double)gs.insns / 1e6,
 		       rate, host_s);
 		mb_coreops_report(stdout, &s, res, len, &d, 10);
 	}
@@ -121,7 +127,7 @@ static void run_one(struct mb_coreguest *g, const struct mb_arch *arch, const st
 	mb_corestream_free(&s);
 }
 
-/* Every selected policy and bounds on one map (or the edge scenario), with
+/* Every selected policy, bounds and tree on one map (or the edge scenario), with
  * one guest machine. */
 static void run_map(const struct mb_arch *arch, const struct mb_map *map, bool edge32, const struct mb_cli *cli,
 		    struct mb_json *j, struct totals *tot)
@@ -138,21 +144,24 @@ static void run_map(const struct mb_arch *arch, const struct mb_map *map, bool e
 		tot->errors++;
 		return;
 	}
-	const char *policies[MB_NPOLICIES], *bounds[MB_NBOUNDS];
+	const char *policies[MB_NPOLICIES], *bounds[MB_NBOUNDS], *trees[MB_NTREES];
 	size_t np = select_names(cli->policy, policy_name, MB_NPOLICIES, policies);
 	size_t nb = select_names(cli->bounds, bounds_name, MB_NBOUNDS, bounds);
+	size_t nt = select_names(cli->tree, tree_name, MB_NTREES, trees);
 	for (size_t p = 0; p < np; p++)
-		for (size_t b = 0; b < nb; b++) {
-			struct mb_corescenario sc;
-			int rc = edge32 ? mb_corescenario_edge32(&sc, arch, policies[p], bounds[b], NULL, &err)
-					: mb_corescenario_from_map(&sc, arch, map, policies[p], bounds[b], NULL, &err);
-			if (rc != 0) {
-				mb_report(&err);
-				tot->errors++;
-				continue;
+		for (size_t b = 0; b < nb; b++)
+			for (size_t t = 0; t < nt; t++) {
+				struct mb_corescenario sc;
+				int rc = edge32 ? mb_corescenario_edge32(&sc, arch, policies[p], bounds[b], trees[t], &err)
+						: mb_corescenario_from_map(&sc, arch, map, policies[p], bounds[b], trees[t],
+									   &err);
+				if (rc != 0) {
+					mb_report(&err);
+					tot->errors++;
+					continue;
+				}
+				run_one(g, arch, &sc, policies[p], bounds[b], trees[t], cli, j, tot);
 			}
-			run_one(g, arch, &sc, policies[p], bounds[b], cli, j, tot);
-		}
 	mb_coreguest_close(g);
 }
 
@@ -169,6 +178,8 @@ static int usage_check(const struct mb_cli *cli)
 		mb_errorf("usage: unknown bounds policy '%s' (kernel, split, pertype, all)", cli->bounds);
 		return -1;
 	}
+	if (mb_cli_check_tree(cli, true) != 0)
+		return -1;
 	if (cli->arch && strcmp(cli->arch, "all") != 0 && !mb_arch_by_name(cli->arch)) {
 		mb_errorf("usage: unknown arch '%s' (x86_64, arm64, powerpc32, all)", cli->arch);
 		return -1;

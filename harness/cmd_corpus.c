@@ -161,7 +161,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	struct mb_loader l;
 	struct mb_loader_config cfg = {
 		.arch = arch, .map = map, .policy = p->policy, .bounds = cli->bounds,
-		.seeded = cli->seed_set, .seed = cli->seed, .kernel = &kernel.ops, .kallsyms = p->kallsyms,
+		.tree = cli->tree, .seeded = cli->seed_set, .seed = cli->seed, .kernel = &kernel.ops, .kallsyms = p->kallsyms,
 	};
 	if (mb_loader_init(&l, &cfg, &space, err) != 0) {
 		mb_list_provider_fini(&kernel);
@@ -349,7 +349,8 @@ static const struct mb_arch *pick_arch(const struct mb_cli *cli, struct mb_modpa
 int cmd_corpus(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
-				       MB_OPT_SEED | MB_OPT_PATHS) != 0)
+				       MB_OPT_SEED | MB_OPT_PATHS) != 0 ||
+	    mb_cli_check_tree(cli, false) != 0)
 		return MB_EXIT_USAGE;
 	if (cli->npaths == 0) {
 		mb_errorf("usage: corpus needs a module directory");

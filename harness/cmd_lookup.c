@@ -43,6 +43,7 @@ int cmd_lookup(struct mb_cli *cli)
 		mb_json_init(&j, stdout, true);
 		mb_json_object(&j, NULL);
 		mb_json_str(&j, "bounds", mb_bounds_name(s.loader.lookup.bounds));
+		mb_json_str(&j, "tree", mb_tree_name(s.loader.lookup.tree));
 		mb_json_array(&j, "lookups");
 	}
 	for (int i = 0; i < cli->nrest; i++) {

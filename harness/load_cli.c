@@ -62,10 +62,12 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 		mb_errorf("usage: --kallsyms takes off, text or all, not '%s'", cli->kallsyms);
 		return MB_EXIT_USAGE;
 	}
+	if (mb_cli_check_tree(cli, false) != 0)
+		return MB_EXIT_USAGE;
 	mb_space_init(&s->space, s->map->page_size);
 	struct mb_loader_config cfg = {
 		.arch = s->arch, .map = s->map, .policy = cli->policy, .bounds = cli->bounds,
-		.strict_symbols = cli->strict_symbols, .kernel = kernel, .seeded = cli->seed_set,
+		.tree = cli->tree, .strict_symbols = cli->strict_symbols, .kernel = kernel, .seeded = cli->seed_set,
 		.seed = cli->seed, .kallsyms = (enum mb_kallsyms)ks,
 	};
 	if (mb_loader_init(&s->loader, &cfg, &s->space, &err) != 0) {

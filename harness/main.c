@@ -7,16 +7,17 @@
 /* The command table: add a command here and in commands.h. */
 const struct mb_command mb_commands[] = {
 	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--policy P] [--json]   memory maps; sample placement with --policy" },
-	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--json] [--dump DIR] [--strict-symbols]\n"
+	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--bounds B] [--tree T] [--json] [--dump DIR] [--strict-symbols]\n"
 	  "                                           place and relocate modules; summary per module" },
-	{ "lookup", cmd_lookup, "lookup FILE... -- ADDR...                 address -> module, type, symbol+offset" },
+	{ "lookup", cmd_lookup, "lookup FILE... [--bounds B] [--tree T] -- ADDR...\n"
+	  "                                           address -> module, type, symbol+offset; lookup counters" },
 	{ "info", cmd_info, "info FILE... [--json]                     .modinfo, __versions, signature of modules" },
-	{ "corpus", cmd_corpus, "corpus DIR... [--arch A] [--policy P] [--json]   load a module tree, providers first; report" },
-	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init] [--gdb 127.0.0.1:PORT]\n"
+	{ "corpus", cmd_corpus, "corpus DIR... [--arch A] [--policy P] [--tree T] [--json]   load a module tree, providers first; report" },
+	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init] [--tree T] [--gdb 127.0.0.1:PORT]\n"
 	  "                                           run module functions on the arch's CPU (ARG: 42, buf:@PATH, hex:, str:, out:N, NAME=ARG, @NAME)" },
 	{ "trace", cmd_trace, "trace FILE... -- FUNC ARG... [--calls] [--filter MODULE[:FUNC]] [--start ADDR] [--stop ADDR]\n"
 	  "                                           [--output FILE] [--jsonl] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace" },
-	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--ops N] [--seed S] [--json]\n"
+	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--tree T|all] [--ops N] [--seed S] [--json]\n"
 	  "                                           one seeded stream through the host core and the core on the emulated CPU; every result compared" },
 	{ NULL, NULL, NULL },
 };
@@ -27,6 +28,7 @@ static void usage(FILE *f)
 	for (const struct mb_command *c = mb_commands; c->name; c++)
 		fprintf(f, "  modbed %s\n", c->usage);
 	fputs("\ncommon options: --arch A  --map M  --policy P  --bounds B  --json\n"
+	      "lookup tree: --tree fast (default) | rbtree (the kernel's red-black mod_tree)\n"
 	      "errors: exit 1; usage errors: exit 2; guest faults: exit 3\n", f);
 }
 
