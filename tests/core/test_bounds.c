@@ -12,6 +12,7 @@
 #include "arch/map.h"
 #include "core/lookup.h"
 #include "core/place.h"
+#include "tests/check_main.h"
 #include "tests/core/testutil.h"
 
 struct world {
@@ -298,17 +299,16 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("core_bounds");
-	TCase *tc = tcase_create("bounds");
-	tcase_add_test(tc, placement_is_as_hand_computed);
-	tcase_add_loop_test(tc, kernel_searches_where_split_rejects, 0, MB_NTREES);
-	tcase_add_loop_test(tc, split_shrinks_kernel_does_not, 0, MB_NTREES);
-	tcase_add_loop_test(tc, ranges_at_the_top, 0, MB_NTREES);
-	tcase_add_loop_test(tc, insert_errors_change_nothing, 0, MB_NTREES);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(placement_is_as_hand_computed),
+		CHECK_LOOP(kernel_searches_where_split_rejects, MB_NTREES),
+		CHECK_LOOP(split_shrinks_kernel_does_not, MB_NTREES),
+		CHECK_LOOP(ranges_at_the_top, MB_NTREES),
+		CHECK_LOOP(insert_errors_change_nothing, MB_NTREES),
+	};
+	const struct check_suite cs = {
+		.suite = "core_bounds",
+		.tcase = "bounds",
+	};
+	return CHECK_RUN(&cs, tests);
 }

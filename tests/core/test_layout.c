@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/layout.h"
+#include "tests/check_main.h"
 
 #define A  MB_SHF_ALLOC
 #define W  MB_SHF_WRITE
@@ -255,18 +256,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("core_layout");
-	TCase *tc = tcase_create("layout");
-	tcase_add_test(tc, x86_shaped_module);
-	tcase_add_test(tc, kallsyms_tail);
-	tcase_add_test(tc, arm64_plt_and_no_unload);
-	tcase_add_test(tc, mask_corner_cases);
-	tcase_add_test(tc, wx_refused_unchanged);
-	tcase_add_test(tc, bad_alignment_and_overflow);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(x86_shaped_module),
+		CHECK_TEST(kallsyms_tail),
+		CHECK_TEST(arm64_plt_and_no_unload),
+		CHECK_TEST(mask_corner_cases),
+		CHECK_TEST(wx_refused_unchanged),
+		CHECK_TEST(bad_alignment_and_overflow),
+	};
+	const struct check_suite cs = {
+		.suite = "core_layout",
+		.tcase = "layout",
+	};
+	return CHECK_RUN(&cs, tests);
 }

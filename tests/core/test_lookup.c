@@ -12,6 +12,7 @@
 #include "arch/map.h"
 #include "core/lookup.h"
 #include "core/place.h"
+#include "tests/check_main.h"
 #include "tests/core/testutil.h"
 
 #define NSLOTS 48
@@ -386,14 +387,13 @@ int main(int argc, char **argv)
 	only_map = argc > 1 && strcmp(argv[1], "all") != 0 ? argv[1] : NULL;
 	if (argc > 2)
 		base_seed = strtoull(argv[2], NULL, 0);
-	Suite *su = suite_create("core_lookup_random");
-	TCase *tc = tcase_create("random");
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, random_streams, 0, MB_NBOUNDS * MB_NTREES);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_LOOP(random_streams, MB_NBOUNDS * MB_NTREES),
+	};
+	const struct check_suite cs = {
+		.suite = "core_lookup_random",
+		.tcase = "random",
+		.timeout = 120,
+	};
+	return CHECK_RUN(&cs, tests);
 }

@@ -6,6 +6,7 @@
 
 #include "arch/arch.h"
 #include "arch/map.h"
+#include "tests/check_main.h"
 
 #define MIB (1024ull * 1024)
 #define GIB (1024 * MIB)
@@ -182,17 +183,16 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("core_maps");
-	TCase *tc = tcase_create("maps");
-	tcase_add_test(tc, every_map_is_consistent);
-	tcase_add_test(tc, x86_64_reach);
-	tcase_add_test(tc, arm64_windows);
-	tcase_add_test(tc, powerpc32_windows);
-	tcase_add_test(tc, kaslr_offset);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(every_map_is_consistent),
+		CHECK_TEST(x86_64_reach),
+		CHECK_TEST(arm64_windows),
+		CHECK_TEST(powerpc32_windows),
+		CHECK_TEST(kaslr_offset),
+	};
+	const struct check_suite cs = {
+		.suite = "core_maps",
+		.tcase = "maps",
+	};
+	return CHECK_RUN(&cs, tests);
 }

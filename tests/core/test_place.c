@@ -8,6 +8,7 @@
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "core/place.h"
+#include "tests/check_main.h"
 #include "tests/core/testutil.h"
 
 #define PAGE 4096ul
@@ -493,22 +494,21 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("core_place");
-	TCase *tc = tcase_create("place");
-	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, kernel_policy_matches_page_bitmap, 0, 2);
-	tcase_add_loop_test(tc, packed_policy_first_fit_in_pools, 0, 2);
-	tcase_add_loop_test(tc, full_area_fails_cleanly, 0, 2);
-	tcase_add_test(tc, packed_out_of_chunks);
-	tcase_add_test(tc, holes_and_fallback);
-	tcase_add_loop_test(tc, window_at_top_of_address_space, 0, 2);
-	tcase_add_loop_test(tc, real_maps_place_in_windows, 0, 2);
-	tcase_add_test(tc, builtin_blocks);
-	tcase_add_loop_test(tc, huge_sizes, 0, MB_NPOLICIES);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_LOOP(kernel_policy_matches_page_bitmap, 2),
+		CHECK_LOOP(packed_policy_first_fit_in_pools, 2),
+		CHECK_LOOP(full_area_fails_cleanly, 2),
+		CHECK_TEST(packed_out_of_chunks),
+		CHECK_TEST(holes_and_fallback),
+		CHECK_LOOP(window_at_top_of_address_space, 2),
+		CHECK_LOOP(real_maps_place_in_windows, 2),
+		CHECK_TEST(builtin_blocks),
+		CHECK_LOOP(huge_sizes, MB_NPOLICIES),
+	};
+	const struct check_suite cs = {
+		.suite = "core_place",
+		.tcase = "place",
+		.timeout = 60,
+	};
+	return CHECK_RUN(&cs, tests);
 }

@@ -5,6 +5,7 @@
  * operation. */
 #include "harness/coreops.h"
 #include "harness/emu.h"
+#include "tests/check_main.h"
 #include "tests/corediff/hand_streams.h"
 
 #include "arch/arch.h"
@@ -203,18 +204,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s x86_64|arm64|powerpc32\n", argv[0]);
 		return 2;
 	}
-	Suite *s = suite_create("coreguest");
-	TCase *tc = tcase_create(arch->name);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, basic_stream_on_the_guest);
-	tcase_add_test(tc, top_of_the_address_space_on_the_guest);
-	tcase_add_test(tc, rbtree_streams_agree);
-	tcase_add_test(tc, corrupted_lookup_result_is_reported);
-	tcase_add_test(tc, corrupted_place_status_is_reported);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(basic_stream_on_the_guest),
+		CHECK_TEST(top_of_the_address_space_on_the_guest),
+		CHECK_TEST(rbtree_streams_agree),
+		CHECK_TEST(corrupted_lookup_result_is_reported),
+		CHECK_TEST(corrupted_place_status_is_reported),
+	};
+	const struct check_suite cs = {
+		.suite = "coreguest",
+		.tcase = arch->name,
+		.timeout = 120,
+	};
+	return CHECK_RUN(&cs, tests);
 }

@@ -4,6 +4,7 @@
 #include "harness/coreops.h"
 #include "harness/coreops_rng.h"
 #include "arch/arch.h"
+#include "tests/check_main.h"
 #include "tests/corediff/hand_streams.h"
 
 #include <check.h>
@@ -264,22 +265,21 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("coreops");
-	TCase *tc = tcase_create("host");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, words_have_explicit_width_and_order);
-	tcase_add_test(tc, header_names_the_format);
-	tcase_add_test(tc, basic_stream_gives_hand_computed_results);
-	tcase_add_test(tc, edge_stream_gives_hand_computed_results);
-	tcase_add_test(tc, malformed_input_is_refused);
-	tcase_add_test(tc, generator_is_deterministic_per_seed);
-	tcase_add_test(tc, generator_covers_every_operation_and_outcome);
-	tcase_add_test(tc, sizes_follow_the_corpus_quantiles);
-	tcase_add_test(tc, comparison_finds_a_changed_result);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(words_have_explicit_width_and_order),
+		CHECK_TEST(header_names_the_format),
+		CHECK_TEST(basic_stream_gives_hand_computed_results),
+		CHECK_TEST(edge_stream_gives_hand_computed_results),
+		CHECK_TEST(malformed_input_is_refused),
+		CHECK_TEST(generator_is_deterministic_per_seed),
+		CHECK_TEST(generator_covers_every_operation_and_outcome),
+		CHECK_TEST(sizes_follow_the_corpus_quantiles),
+		CHECK_TEST(comparison_finds_a_changed_result),
+	};
+	const struct check_suite cs = {
+		.suite = "coreops",
+		.tcase = "host",
+		.timeout = 60,
+	};
+	return CHECK_RUN(&cs, tests);
 }

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "tests/check_main.h"
+
 static const char *modbed, *corpus;
 static const char *const arches[] = { "x86_64", "arm64" };
 
@@ -700,21 +702,20 @@ int main(int argc, char **argv)
 			return 77;
 		}
 	}
-	Suite *s = suite_create("corpus_funcs");
-	TCase *tc = tcase_create("funcs");
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, reference_selftest);
-	tcase_add_test(tc, crc_itu_t_and_crc7);
-	tcase_add_test(tc, gf128mul_lle);
-	tcase_add_test(tc, poly1305_init_update_final);
-	tcase_add_test(tc, x25519_generic);
-	tcase_add_test(tc, dependency_through_modpath);
-	tcase_add_test(tc, lz4_compress_roundtrip);
-	tcase_add_test(tc, selftest_init_returns_zero);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct check_test tests[] = {
+		CHECK_TEST(reference_selftest),
+		CHECK_TEST(crc_itu_t_and_crc7),
+		CHECK_TEST(gf128mul_lle),
+		CHECK_TEST(poly1305_init_update_final),
+		CHECK_TEST(x25519_generic),
+		CHECK_TEST(dependency_through_modpath),
+		CHECK_TEST(lz4_compress_roundtrip),
+		CHECK_TEST(selftest_init_returns_zero),
+	};
+	const struct check_suite cs = {
+		.suite = "corpus_funcs",
+		.tcase = "funcs",
+		.timeout = 300,
+	};
+	return CHECK_RUN(&cs, tests);
 }

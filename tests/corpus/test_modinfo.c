@@ -1,6 +1,7 @@
 /* .modinfo, __versions and the appended signature, on hand-built bytes whose
  * expected fields are written out here from the kernel's formats. */
 #include "harness/modinfo.h"
+#include "tests/check_main.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -218,17 +219,16 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("modinfo");
-	TCase *tc = tcase_create("modinfo");
-	tcase_add_test(tc, modinfo_entries);
-	tcase_add_test(tc, modinfo_errors);
-	tcase_add_test(tc, versions_both_layouts);
-	tcase_add_test(tc, signature_found);
-	tcase_add_test(tc, signature_malformed);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct check_test tests[] = {
+		CHECK_TEST(modinfo_entries),
+		CHECK_TEST(modinfo_errors),
+		CHECK_TEST(versions_both_layouts),
+		CHECK_TEST(signature_found),
+		CHECK_TEST(signature_malformed),
+	};
+	const struct check_suite cs = {
+		.suite = "modinfo",
+		.tcase = "modinfo",
+	};
+	return CHECK_RUN(&cs, tests);
 }

@@ -8,6 +8,7 @@
 #include "harness/elf.h"
 #include "harness/loader.h"
 #include "harness/space.h"
+#include "tests/check_main.h"
 #include "tests/elf/rawelf.h"
 
 #include <check.h>
@@ -696,19 +697,18 @@ int main(int argc, char **argv)
 	}
 	moddir = argv[1];
 	modbed_bin = argc > 2 ? argv[2] : NULL;
-	Suite *s = suite_create("elf_bad");
-	TCase *tc = tcase_create("bad");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_pristine_loads);
-	tcase_add_loop_test(tc, test_bad_x86_64, 0, (int)NCASES);
-	tcase_add_loop_test(tc, test_bad_arm64, 0, (int)NCASES);
-	tcase_add_loop_test(tc, test_bad_powerpc32, 0, (int)NCASES);
-	tcase_add_test(tc, test_enough_cases);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(test_pristine_loads),
+		CHECK_LOOP(test_bad_x86_64, (int)NCASES),
+		CHECK_LOOP(test_bad_arm64, (int)NCASES),
+		CHECK_LOOP(test_bad_powerpc32, (int)NCASES),
+		CHECK_TEST(test_enough_cases),
+	};
+	const struct check_suite cs = {
+		.suite = "elf_bad",
+		.tcase = "bad",
+		.timeout = 120,
+		.fork = CK_NOFORK,
+	};
+	return CHECK_RUN(&cs, tests);
 }

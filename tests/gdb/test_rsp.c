@@ -5,6 +5,7 @@
 #include "arch/arch.h"
 #include "arch/debug.h"
 #include "harness/gdbstub_session.h"
+#include "tests/check_main.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -219,21 +220,20 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("rsp");
-	TCase *tc = tcase_create("rsp");
-	tcase_add_test(tc, acks_checksums_and_resend);
-	tcase_add_test(tc, registers_in_target_byte_order);
-	tcase_add_test(tc, whole_register_file_size);
-	tcase_add_test(tc, memory_read_write_and_short_reads);
-	tcase_add_test(tc, breakpoints_and_resume_kinds);
-	tcase_add_test(tc, resume_with_signal_is_plain_resume);
-	tcase_add_test(tc, interrupt_byte_polled_without_losing_packets);
-	tcase_add_test(tc, escapes_and_no_ack_mode);
-	tcase_add_test(tc, target_description_matches_register_table);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(acks_checksums_and_resend),
+		CHECK_TEST(registers_in_target_byte_order),
+		CHECK_TEST(whole_register_file_size),
+		CHECK_TEST(memory_read_write_and_short_reads),
+		CHECK_TEST(breakpoints_and_resume_kinds),
+		CHECK_TEST(resume_with_signal_is_plain_resume),
+		CHECK_TEST(interrupt_byte_polled_without_losing_packets),
+		CHECK_TEST(escapes_and_no_ack_mode),
+		CHECK_TEST(target_description_matches_register_table),
+	};
+	const struct check_suite cs = {
+		.suite = "rsp",
+		.tcase = "rsp",
+	};
+	return CHECK_RUN(&cs, tests);
 }

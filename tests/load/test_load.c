@@ -15,6 +15,7 @@
 #include "harness/elf.h"
 #include "harness/loader.h"
 #include "harness/space.h"
+#include "tests/check_main.h"
 #include "tests/elf/rawelf.h"
 
 #include <check.h>
@@ -601,21 +602,20 @@ int main(int argc, char **argv)
 	}
 	moddir = argv[1];
 	corpusdir = argc > 2 ? argv[2] : "/nonexistent";
-	Suite *s = suite_create("load");
-	TCase *tc = tcase_create("load");
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, test_layout_every_map, 0, 3);
-	tcase_add_loop_test(tc, test_exports_resolve, 0, 3);
-	tcase_add_loop_test(tc, test_third_reloc_rolls_back, 0, 3);
-	tcase_add_loop_test(tc, test_unload_restores, 0, 3);
-	tcase_add_loop_test(tc, test_where_brute_force, 0, 3);
-	tcase_add_loop_test(tc, test_nonalloc_target_skipped, 0, 3);
-	tcase_add_loop_test(tc, test_corpus_layout, 0, 3);
-	tcase_add_loop_test(tc, test_kallsyms_sizes, 0, 3);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_LOOP(test_layout_every_map, 3),
+		CHECK_LOOP(test_exports_resolve, 3),
+		CHECK_LOOP(test_third_reloc_rolls_back, 3),
+		CHECK_LOOP(test_unload_restores, 3),
+		CHECK_LOOP(test_where_brute_force, 3),
+		CHECK_LOOP(test_nonalloc_target_skipped, 3),
+		CHECK_LOOP(test_corpus_layout, 3),
+		CHECK_LOOP(test_kallsyms_sizes, 3),
+	};
+	const struct check_suite cs = {
+		.suite = "load",
+		.tcase = "load",
+		.timeout = 120,
+	};
+	return CHECK_RUN(&cs, tests);
 }

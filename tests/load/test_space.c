@@ -2,6 +2,7 @@
  * and the JSON writer, against hand-written expectations. */
 #include "harness/json.h"
 #include "harness/space.h"
+#include "tests/check_main.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -177,16 +178,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("space");
-	TCase *tc = tcase_create("space");
-	tcase_add_test(tc, test_create_refused_is_undone);
-	tcase_add_test(tc, test_overlap_and_host);
-	tcase_add_test(tc, test_protect_refused_restores);
-	tcase_add_test(tc, test_json_writer);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(test_create_refused_is_undone),
+		CHECK_TEST(test_overlap_and_host),
+		CHECK_TEST(test_protect_refused_restores),
+		CHECK_TEST(test_json_writer),
+	};
+	const struct check_suite cs = {
+		.suite = "space",
+		.tcase = "space",
+	};
+	return CHECK_RUN(&cs, tests);
 }

@@ -1,6 +1,7 @@
 /* The deliberately bad test modules (tests/modules/bad): each is refused
  * for its one reason, with the type's name, value and range, and the bytes
  * of every refused location stay as the file has them. */
+#include "tests/check_main.h"
 #include "tests/reloc/layouts.h"
 
 #include <check.h>
@@ -144,26 +145,16 @@ END_TEST
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
-	Suite *s = suite_create("reloc_bad");
-	TCase *tc = tcase_create("bad");
-	if (!only || strcmp(only, "x86_64") == 0) {
-		tcase_add_test(tc, x86_64_gotpcrel);
-		tcase_add_test(tc, x86_64_nonzero);
-		tcase_add_test(tc, x86_64_range);
-	}
-	if (!only || strcmp(only, "arm64") == 0) {
-		tcase_add_test(tc, arm64_range);
-		tcase_add_test(tc, arm64_got);
-	}
-	if (!only || strcmp(only, "powerpc32") == 0) {
-		tcase_add_test(tc, powerpc32_rel16);
-		tcase_add_test(tc, powerpc32_addr24);
-		tcase_add_test(tc, powerpc32_rel14);
-	}
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_GROUP_TEST("x86_64", x86_64_gotpcrel),
+		CHECK_GROUP_TEST("x86_64", x86_64_nonzero),
+		CHECK_GROUP_TEST("x86_64", x86_64_range),
+		CHECK_GROUP_TEST("arm64", arm64_range),
+		CHECK_GROUP_TEST("arm64", arm64_got),
+		CHECK_GROUP_TEST("powerpc32", powerpc32_rel16),
+		CHECK_GROUP_TEST("powerpc32", powerpc32_addr24),
+		CHECK_GROUP_TEST("powerpc32", powerpc32_rel14),
+	};
+	const struct check_suite cs = { .suite = "reloc_bad", .tcase = "bad", .only = only };
+	return CHECK_RUN(&cs, tests);
 }

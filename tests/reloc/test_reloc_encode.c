@@ -5,6 +5,7 @@
  * exactly as they were. */
 #include "arch/arch.h"
 #include "arch/reloc.h"
+#include "tests/check_main.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -645,31 +646,21 @@ END_TEST
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
-	Suite *s = suite_create("reloc_encode");
-	TCase *tc = tcase_create("encode");
-	if (!only || strcmp(only, "x86_64") == 0) {
-		tcase_add_test(tc, x86_64_values);
-		tcase_add_test(tc, x86_64_refused);
-	}
-	if (!only || strcmp(only, "arm64") == 0) {
-		tcase_add_test(tc, arm64_values);
-		tcase_add_test(tc, arm64_refused);
-		tcase_add_test(tc, arm64_plt_entry);
-		tcase_add_test(tc, sizing_errors);
-		tcase_add_test(tc, arm64_sizing);
-		tcase_add_test(tc, arm64_erratum_843419);
-		tcase_add_test(tc, arm64_erratum_sizing);
-	}
-	if (!only || strcmp(only, "powerpc32") == 0) {
-		tcase_add_test(tc, powerpc32_values);
-		tcase_add_test(tc, powerpc32_refused);
-		tcase_add_test(tc, powerpc32_trampoline);
-		tcase_add_test(tc, powerpc32_sizing);
-	}
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_GROUP_TEST("x86_64", x86_64_values),
+		CHECK_GROUP_TEST("x86_64", x86_64_refused),
+		CHECK_GROUP_TEST("arm64", arm64_values),
+		CHECK_GROUP_TEST("arm64", arm64_refused),
+		CHECK_GROUP_TEST("arm64", arm64_plt_entry),
+		CHECK_GROUP_TEST("arm64", sizing_errors),
+		CHECK_GROUP_TEST("arm64", arm64_sizing),
+		CHECK_GROUP_TEST("arm64", arm64_erratum_843419),
+		CHECK_GROUP_TEST("arm64", arm64_erratum_sizing),
+		CHECK_GROUP_TEST("powerpc32", powerpc32_values),
+		CHECK_GROUP_TEST("powerpc32", powerpc32_refused),
+		CHECK_GROUP_TEST("powerpc32", powerpc32_trampoline),
+		CHECK_GROUP_TEST("powerpc32", powerpc32_sizing),
+	};
+	const struct check_suite cs = { .suite = "reloc_encode", .tcase = "encode", .only = only };
+	return CHECK_RUN(&cs, tests);
 }

@@ -7,6 +7,7 @@
  *   test_reloc_lld ARCH                  the test modules, fixed and seeded layouts
  *   test_reloc_lld --corpus DIR ARCH     every .ko under DIR/ARCH (exit 77 if none)
  */
+#include "tests/check_main.h"
 #include "tests/reloc/layouts.h"
 
 #include <check.h>
@@ -395,18 +396,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	test_arch = argv[1];
-	Suite *s = suite_create("reloc_lld");
-	TCase *tc = tcase_create(test_arch);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, near_reloc_all);
-	tcase_add_test(tc, near_plt_calls);
-	tcase_add_test(tc, far_plt_calls);
-	tcase_add_test(tc, seeded_layouts);
-	tcase_add_test(tc, every_listed_module);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(near_reloc_all),
+		CHECK_TEST(near_plt_calls),
+		CHECK_TEST(far_plt_calls),
+		CHECK_TEST(seeded_layouts),
+		CHECK_TEST(every_listed_module),
+	};
+	const struct check_suite cs = {
+		.suite = "reloc_lld",
+		.tcase = test_arch,
+		.timeout = 120,
+	};
+	return CHECK_RUN(&cs, tests);
 }

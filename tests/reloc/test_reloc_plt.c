@@ -4,6 +4,7 @@
  * Expected counts are worked out by hand from plt_calls.c (see the comments
  * at each case), and every branch and entry is decoded here from the ISA
  * encodings, independently of arch/. */
+#include "tests/check_main.h"
 #include "tests/reloc/layouts.h"
 
 #include <check.h>
@@ -276,24 +277,15 @@ END_TEST
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
-	Suite *s = suite_create("reloc_plt");
-	TCase *tc = tcase_create("plt");
-	if (!only || strcmp(only, "x86_64") == 0)
-		tcase_add_test(tc, t_x86_64_none);
-	if (!only || strcmp(only, "arm64") == 0) {
-		tcase_add_test(tc, t_arm64_far);
-		tcase_add_test(tc, t_arm64_near);
-		tcase_add_test(tc, t_arm64_full);
-	}
-	if (!only || strcmp(only, "powerpc32") == 0) {
-		tcase_add_test(tc, t_powerpc32_far);
-		tcase_add_test(tc, t_powerpc32_near);
-		tcase_add_test(tc, t_powerpc32_full);
-	}
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_GROUP_TEST("x86_64", t_x86_64_none),
+		CHECK_GROUP_TEST("arm64", t_arm64_far),
+		CHECK_GROUP_TEST("arm64", t_arm64_near),
+		CHECK_GROUP_TEST("arm64", t_arm64_full),
+		CHECK_GROUP_TEST("powerpc32", t_powerpc32_far),
+		CHECK_GROUP_TEST("powerpc32", t_powerpc32_near),
+		CHECK_GROUP_TEST("powerpc32", t_powerpc32_full),
+	};
+	const struct check_suite cs = { .suite = "reloc_plt", .tcase = "plt", .only = only };
+	return CHECK_RUN(&cs, tests);
 }

@@ -4,6 +4,7 @@
  * before. Run under the sanitizers by `make asan`. */
 #include "arch/arch.h"
 #include "arch/reloc.h"
+#include "tests/check_main.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -132,14 +133,13 @@ int main(int argc, char **argv)
 	if (argc != 2)
 		return 2;
 	test_arch = argv[1];
-	Suite *s = suite_create("reloc_random");
-	TCase *tc = tcase_create(test_arch);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, random_sites);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(random_sites),
+	};
+	const struct check_suite cs = {
+		.suite = "reloc_random",
+		.tcase = test_arch,
+		.timeout = 120,
+	};
+	return CHECK_RUN(&cs, tests);
 }

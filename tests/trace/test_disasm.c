@@ -3,6 +3,7 @@
  * architecture manuals' branch-offset arithmetic done by hand. */
 #include "arch/arch.h"
 #include "harness/disasm.h"
+#include "tests/check_main.h"
 
 #include <check.h>
 #include <string.h>
@@ -178,19 +179,18 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("disasm");
-	TCase *tc = tcase_create("disasm");
-	tcase_add_test(tc, arm64_names_capstone_lacks);
-	tcase_add_test(tc, arm64_undecodable_prints_raw_with_note);
-	tcase_add_test(tc, ppc_spr_names);
-	tcase_add_test(tc, arm64_flow_from_opcodes);
-	tcase_add_test(tc, ppc_flow_from_opcodes);
-	tcase_add_test(tc, x86_flow_and_raw_bytes);
-	tcase_add_test(tc, decoded_once_per_address);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(arm64_names_capstone_lacks),
+		CHECK_TEST(arm64_undecodable_prints_raw_with_note),
+		CHECK_TEST(ppc_spr_names),
+		CHECK_TEST(arm64_flow_from_opcodes),
+		CHECK_TEST(ppc_flow_from_opcodes),
+		CHECK_TEST(x86_flow_and_raw_bytes),
+		CHECK_TEST(decoded_once_per_address),
+	};
+	const struct check_suite cs = {
+		.suite = "disasm",
+		.tcase = "disasm",
+	};
+	return CHECK_RUN(&cs, tests);
 }

@@ -14,6 +14,7 @@
 #include "harness/disasm.h"
 #include "harness/runtime.h"
 #include "harness/trace.h"
+#include "tests/check_main.h"
 
 #include <check.h>
 #include <ctype.h>
@@ -571,22 +572,22 @@ int main(int argc, char **argv)
 	ko = argv[2];
 	objdump = argv[3];
 	source = argv[4];
-	Suite *s = suite_create("trace");
-	TCase *tc = tcase_create(arch_name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, trace_lines_match_objdump);
-	tcase_add_test(tc, calls_show_depth_args_and_returns);
-	tcase_add_test(tc, fault_backtrace_from_observed_calls);
-	tcase_add_test(tc, bug_trap_names_file_and_line);
-	tcase_add_test(tc, warn_trap_names_file_and_line_and_continues);
-	tcase_add_test(tc, filter_and_start_stop);
-	tcase_add_test(tc, undecodable_instruction_runs_and_prints_raw);
-	tcase_add_test(tc, tail_call_continues_the_frame);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_test tests[] = {
+		CHECK_TEST(trace_lines_match_objdump),
+		CHECK_TEST(calls_show_depth_args_and_returns),
+		CHECK_TEST(fault_backtrace_from_observed_calls),
+		CHECK_TEST(bug_trap_names_file_and_line),
+		CHECK_TEST(warn_trap_names_file_and_line_and_continues),
+		CHECK_TEST(filter_and_start_stop),
+		CHECK_TEST(undecodable_instruction_runs_and_prints_raw),
+		CHECK_TEST(tail_call_continues_the_frame),
+	};
+	const struct check_suite cs = {
+		.suite = "trace",
+		.tcase = arch_name,
+		.timeout = 60,
+		.setup = setup,
+		.teardown = teardown,
+	};
+	return CHECK_RUN(&cs, tests);
 }
