@@ -255,6 +255,15 @@ static int module_arg(struct mb_ops_state *st, struct args *a, struct mb_ops_mod
 	return *out ? MB_OPS_OK : MB_OPS_BAD_SLOT;
 }
 
+/* For operations whose only argument is the module slot. */
+static int module_only_arg(struct mb_ops_state *st, struct args *a, struct mb_ops_module **out)
+{
+	int rc = module_arg(st, a, out);
+	if (rc != MB_OPS_OK)
+		return rc;
+	return args_ok(a) ? MB_OPS_OK : MB_OPS_BAD_ARGS;
+}
+
 static int op_layout(struct mb_ops_state *st, struct args *a, struct results *r)
 {
 	struct mb_ops_module *m;
@@ -356,11 +365,9 @@ static int op_sizes(struct mb_ops_state *st, struct args *a, struct results *r)
 static int op_place(struct mb_ops_state *st, struct args *a, struct results *r)
 {
 	struct mb_ops_module *m;
-	int rc = module_arg(st, a, &m);
+	int rc = module_only_arg(st, a, &m);
 	if (rc != MB_OPS_OK)
 		return rc;
-	if (!args_ok(a))
-		return MB_OPS_BAD_ARGS;
 	if (m->placed)
 		return MB_OPS_BUSY;
 	if (!m->laid_out)
@@ -390,11 +397,9 @@ static int op_place(struct mb_ops_state *st, struct args *a, struct results *r)
 static int op_insert(struct mb_ops_state *st, struct args *a, struct results *r)
 {
 	struct mb_ops_module *m;
-	int rc = module_arg(st, a, &m);
+	int rc = module_only_arg(st, a, &m);
 	if (rc != MB_OPS_OK)
 		return rc;
-	if (!args_ok(a))
-		return MB_OPS_BAD_ARGS;
 	if (!m->placed)
 		return MB_OPS_NOT_PLACED;
 	struct mb_lookup_err lerr;
@@ -411,11 +416,9 @@ static int op_insert(struct mb_ops_state *st, struct args *a, struct results *r)
 static int op_remove(struct mb_ops_state *st, struct args *a, bool init_only)
 {
 	struct mb_ops_module *m;
-	int rc = module_arg(st, a, &m);
+	int rc = module_only_arg(st, a, &m);
 	if (rc != MB_OPS_OK)
 		return rc;
-	if (!args_ok(a))
-		return MB_OPS_BAD_ARGS;
 	if (init_only) {
 		mb_lookup_remove_init(&st->lookup, &m->mod);
 	} else {
@@ -428,11 +431,9 @@ static int op_remove(struct mb_ops_state *st, struct args *a, bool init_only)
 static int op_free(struct mb_ops_state *st, struct args *a, struct results *r, bool init_only)
 {
 	struct mb_ops_module *m;
-	int rc = module_arg(st, a, &m);
+	int rc = module_only_arg(st, a, &m);
 	if (rc != MB_OPS_OK)
 		return rc;
-	if (!args_ok(a))
-		return MB_OPS_BAD_ARGS;
 	if (!m->placed)
 		return MB_OPS_NOT_PLACED;
 	if (init_only) {

@@ -53,6 +53,17 @@ static bool hole_below(const struct mb_range *r)
 	return r->prev ? r->base - range_last(r->prev) > 1 : r->base > 0;
 }
 
+static void gap_unlink(struct mb_place *pl, struct mb_range *r)
+{
+	if (r->gprev)
+		r->gprev->gnext = r->gnext;
+	else
+		pl->gaps = r->gnext;
+	if (r->gnext)
+		r->gnext->gprev = r->gprev;
+	r->gprev = r->gnext = NULL;
+}
+
 static void gap_sync(struct mb_place *pl, struct mb_range *r)
 {
 	bool want = hole_below(r);
@@ -71,13 +82,7 @@ static void gap_sync(struct mb_place *pl, struct mb_range *r)
 		else
 			pl->gaps = r;
 	} else {
-		if (r->gprev)
-			r->gprev->gnext = r->gnext;
-		else
-			pl->gaps = r->gnext;
-		if (r->gnext)
-			r->gnext->gprev = r->gprev;
-		r->gprev = r->gnext = NULL;
+		gap_unlink(pl, r);
 	}
 	r->in_gaps = want;
 }
@@ -147,13 +152,7 @@ static void range_remove(struct mb_place *pl, struct mb_range *r)
 {
 	if (r->in_gaps) {
 		/* force the unlink: hole_below(r) may still be true */
-		if (r->gprev)
-			r->gprev->gnext = r->gnext;
-		else
-			pl->gaps = r->gnext;
-		if (r->gnext)
-			r->gnext->gprev = r->gprev;
-		r->gprev = r->gnext = NULL;
+		gap_unlink(pl, r);
 		r->in_gaps = false;
 	}
 	struct mb_range *next = r->next;

@@ -316,14 +316,30 @@ static void code_sym(struct mb_trace *t, uint64_t addr, char *buf, size_t len, b
 		*plus = '\0';
 }
 
+/* The symbol a call or return event of func shows; false when the trace
+ * is inactive or its filter leaves the event out. */
+static bool frame_event_sym(struct mb_trace *t, uint64_t func, char *sym, size_t len)
+{
+	if (!t->active)
+		return false;
+	code_sym(t, func, sym, len, true);
+	return sym_matches(t, sym, true);
+}
+
+/* Opens a JSON line {"event": EVENT, "depth": DEPTH, ...} for a frame event. */
+static void json_frame_event(struct mb_json *j, FILE *f, const char *event, int depth)
+{
+	mb_json_init(j, f, false);
+	mb_json_object(j, NULL);
+	mb_json_str(j, "event", event);
+	mb_json_u64(j, "depth", (uint64_t)depth);
+}
+
 static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const uint64_t *args, unsigned nargs,
 		       bool tail)
 {
 	char sym[MB_SYM_LEN], from[MB_SYM_LEN];
-	if (!t->active)
-		return;
-	code_sym(t, func, sym, sizeof(sym), true);
-	if (!sym_matches(t, sym, true))
+	if (!frame_event_sym(t, func, sym, sizeof(sym)))
 		return;
 	FILE *f = t->o.out;
 	int depth = (int)t->nframes - 1;
@@ -331,10 +347,7 @@ static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const u
 		code_sym(t, site, from, sizeof(from), false);
 	if (t->o.jsonl) {
 		struct mb_json j;
-		mb_json_init(&j, f, false);
-		mb_json_object(&j, NULL);
-		mb_json_str(&j, "event", "call");
-		mb_json_u64(&j, "depth", (uint64_t)depth);
+		json_frame_event(&j, f, "call", depth);
 		mb_json_hex(&j, "func", func);
 		mb_json_str(&j, "sym", sym);
 		mb_json_array(&j, "args");
@@ -362,19 +375,13 @@ static void write_call(struct mb_trace *t, uint64_t func, uint64_t site, const u
 static void write_ret(struct mb_trace *t, uint64_t func, uint64_t value)
 {
 	char sym[MB_SYM_LEN];
-	if (!t->active)
-		return;
-	code_sym(t, func, sym, sizeof(sym), true);
-	if (!sym_matches(t, sym, true))
+	if (!frame_event_sym(t, func, sym, sizeof(sym)))
 		return;
 	FILE *f = t->o.out;
 	int depth = (int)t->nframes - 1;
 	if (t->o.jsonl) {
 		struct mb_json j;
-		mb_json_init(&j, f, false);
-		mb_json_object(&j, NULL);
-		mb_json_str(&j, "event", "ret");
-		mb_json_u64(&j, "depth", (uint64_t)depth);
+		json_frame_event(&j, f, "ret", depth);
 		mb_json_str(&j, "sym", sym);
 		mb_json_hex(&j, "ret", value);
 		mb_json_end(&j);
