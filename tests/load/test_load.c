@@ -17,6 +17,7 @@
 #include "harness/space.h"
 #include "tests/check_main.h"
 #include "tests/elf/rawelf.h"
+#include "tests/modfile.h"
 
 #include <check.h>
 #include <inttypes.h>
@@ -28,25 +29,9 @@ static const char *moddir, *corpusdir;
 static const char *const arches[] = { "x86_64", "arm64", "powerpc32" };
 static const char *const policies[] = { "kernel", "packed" };
 
-struct file {
-	uint8_t *b;
-	size_t n;
-};
-
 static struct file module_file(const char *arch, const char *name)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s/%s.ko", moddir, arch, name);
-	struct file f = { 0 };
-	FILE *fp = fopen(path, "rb");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	fseek(fp, 0, SEEK_END);
-	f.n = (size_t)ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	f.b = malloc(f.n);
-	ck_assert(f.b && fread(f.b, 1, f.n, fp) == f.n);
-	fclose(fp);
-	return f;
+	return read_module_file(moddir, arch, name);
 }
 
 struct fixture {
