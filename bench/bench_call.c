@@ -7,11 +7,11 @@
  *   - the cost of one host-implemented kernel call (strlen via the stub).
  * Uses tests/modules/<arch>/run_work.ko from the build tree. */
 #include "arch/cpu.h"
+#include "bench/bench_dirs.h"
 #include "harness/runtime.h"
 #include "harness/space.h"
 
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,17 +203,12 @@ static void bench_arch(const char *arch, const char *modules)
 	mb_runtime_close(&rt);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-	(void)argc;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		snprintf(exe, sizeof(exe), "%s", argv[0]);
-	else
-		exe[n] = 0;
-	char modules[PATH_MAX];
-	snprintf(modules, sizeof(modules), "%s/../tests/modules", dirname(exe));
+	char build[4096], source[4096];
+	bench_dirs(build, sizeof(build), source, sizeof(source));
+	char modules[4200];
+	snprintf(modules, sizeof(modules), "%s/tests/modules", build);
 	printf("bench_call: Unicorn %u.%u.%u\n", UC_VERSION_MAJOR, UC_VERSION_MINOR, UC_VERSION_PATCH);
 	for (size_t i = 0; i < mb_narches; i++)
 		bench_arch(mb_arches[i]->name, modules);

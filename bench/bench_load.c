@@ -9,11 +9,11 @@
  * module loaded alone (its module dependencies then bind to traps). */
 #include "arch/arch.h"
 #include "arch/map.h"
+#include "bench/bench_dirs.h"
 #include "harness/loader.h"
 #include "harness/space.h"
 
 #include <dirent.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,33 +230,10 @@ static void row(const char *arch, const char *set, const struct set *s, const st
 	       refmps, refmps > 0 ? mps / refmps : 0);
 }
 
-/* The build directory is two levels above this program; the source
- * directory is recorded in its CMakeCache.txt. */
-static void find_dirs(char *build, size_t bn, char *src, size_t sn)
-{
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	snprintf(build, bn, "%s", dirname(dirname(exe)));
-	src[0] = '\0';
-	char cache[4200];
-	snprintf(cache, sizeof(cache), "%s/CMakeCache.txt", build);
-	FILE *f = fopen(cache, "r");
-	char line[4096];
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "CMAKE_HOME_DIRECTORY:INTERNAL=", 30)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(src, sn, "%s", line + 30);
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
 int main(void)
 {
 	char build[4096], src[4096];
-	find_dirs(build, sizeof(build), src, sizeof(src));
+	bench_dirs(build, sizeof(build), src, sizeof(src));
 	printf("modbed load benchmark: read + layout + place + relocate from memory, then unload\n");
 	printf("(reference: llvm-readelf -r over the same files, fork/exec, 128 files per process)\n\n");
 	printf("%-10s %-8s %6s %6s %8s %12s %14s %14s %9s\n", "arch", "set", "files", "failed", "rounds", "modules/s",

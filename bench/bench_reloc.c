@@ -6,6 +6,7 @@
  * Beside it, the time `llvm-readelf -r` takes to list the same files. */
 #include "arch/arch.h"
 #include "arch/reloc.h"
+#include "bench/bench_dirs.h"
 #include "harness/elf.h"
 
 #include <ftw.h>
@@ -211,34 +212,10 @@ static void free_set(void)
 	memset(&cur_set, 0, sizeof(cur_set));
 }
 
-/* The build and source directories, from this program's location. */
-static void dirs(char *build, char *source, size_t n)
-{
-	char exe[2048];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[len > 0 ? len : 0] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(build, n, "%s/..", exe);
-	source[0] = '\0';
-	char cache[4200];
-	snprintf(cache, sizeof(cache), "%s/CMakeCache.txt", build);
-	FILE *f = fopen(cache, "r");
-	char line[4096];
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "modbed_SOURCE_DIR:STATIC=", 25) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(source, n, "%s", line + 25);
-		}
-	if (f)
-		fclose(f);
-}
-
 int main(void)
 {
 	char build[4096], source[4096];
-	dirs(build, source, sizeof(build));
+	bench_dirs(build, sizeof(build), source, sizeof(source));
 	printf("bench_reloc: relocation apply + PLT emission only (ELF already read), kernel symbols out of branch range\n");
 	for (size_t a = 0; a < mb_narches; a++) {
 		char dir[8300];

@@ -4,6 +4,7 @@
  * and tr_calls (a call and a return per iteration).
  * Run from the build tree: it finds the modules next to itself. */
 #include "arch/arch.h"
+#include "bench/bench_dirs.h"
 #include "harness/disasm.h"
 #include "harness/emu.h"
 #include "harness/runtime.h"
@@ -78,17 +79,8 @@ static double run(struct bench *b, const char *fn, uint64_t arg, enum mode mode,
 int main(int argc, char **argv)
 {
 	(void)argc;
-	char self[4096], dir[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		perror("bench_trace: /proc/self/exe");
-		return 1;
-	}
-	self[n] = '\0';
-	snprintf(dir, sizeof(dir), "%s", self);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
+	char build[4096], source[4096];
+	bench_dirs(build, sizeof(build), source, sizeof(source));
 	char tmpl[] = "/tmp/bench_trace_XXXXXX";
 	char *tmp = mkdtemp(tmpl);
 	if (tmp == NULL) {
@@ -103,7 +95,7 @@ int main(int argc, char **argv)
 	for (size_t a = 0; a < mb_narches; a++) {
 		const struct mb_arch *arch = mb_arches[a];
 		char ko[4300];
-		snprintf(ko, sizeof(ko), "%s/../tests/modules/%s/trace_demo.ko", dir, arch->name);
+		snprintf(ko, sizeof(ko), "%s/tests/modules/%s/trace_demo.ko", build, arch->name);
 		if (access(ko, R_OK) != 0) {
 			printf("%-10s (no %s: build the test modules first)\n", arch->name, ko);
 			continue;
