@@ -83,6 +83,20 @@ static struct mb_call_result traced(const char *fn, const uint64_t *args, unsign
 	return res;
 }
 
+/* traced() with the trace written to *out (a malloc'd string to free). */
+static struct mb_call_result traced_to_buf(const char *fn, const uint64_t *args, unsigned n,
+					   struct mb_trace_opts *o, char **out)
+{
+	size_t len = 0;
+	*out = NULL;
+	o->out = open_memstream(out, &len);
+	ck_assert_ptr_nonnull(o->out);
+	struct mb_call_result res = traced(fn, args, n, o);
+	fclose(o->out);
+	o->out = NULL;
+	return res;
+}
+
 /* ---- the objdump reference ---- */
 
 struct ref_line {
@@ -214,13 +228,10 @@ START_TEST(trace_lines_match_objdump)
 	static struct ref_line ref[4096];
 	size_t nref = objdump_lines(ref, 4096, false);
 	ck_assert_uint_gt(nref, 10);
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *f = open_memstream(&buf, &blen);
-	struct mb_trace_opts o = { .out = f };
+	char *buf;
+	struct mb_trace_opts o = { 0 };
 	uint64_t args[] = { 3 };
-	struct mb_call_result res = traced("tr_sum", args, 1, &o);
-	fclose(f);
+	struct mb_call_result res = traced_to_buf("tr_sum", args, 1, &o, &buf);
 	ck_assert(!res.faulted);
 	ck_assert_uint_eq(res.ret, 3 * (1 + 2 + 3)); /* the host's arithmetic */
 	size_t lines = 0, checked = 0, mismatches = 0;
@@ -267,10 +278,7 @@ START_TEST(trace_lines_match_objdump)
 	ck_assert_ptr_nonnull(retname);
 	free(buf);
 	/* Trace again to a buffer and look for " RET=0x12" */
-	f = open_memstream(&buf, &blen);
-	o.out = f;
-	traced("tr_sum", args, 1, &o);
-	fclose(f);
+	traced_to_buf("tr_sum", args, 1, &o, &buf);
 	char want[32];
 	snprintf(want, sizeof(want), " %s=0x12", retname);
 	ck_assert_msg(strstr(buf, want) != NULL, "no line sets %s to 0x12:\n%s", retname, buf);
@@ -285,13 +293,10 @@ static long host_rec(long n)
 
 START_TEST(calls_show_depth_args_and_returns)
 {
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *f = open_memstream(&buf, &blen);
-	struct mb_trace_opts o = { .out = f, .calls_only = true };
+	char *buf;
+	struct mb_trace_opts o = { .calls_only = true };
 	uint64_t args[] = { 5 };
-	struct mb_call_result res = traced("tr_rec", args, 1, &o);
-	fclose(f);
+	struct mb_call_result res = traced_to_buf("tr_rec", args, 1, &o, &buf);
 	ck_assert(!res.faulted);
 	ck_assert_uint_eq(res.ret, (uint64_t)host_rec(5));
 	/* Expected event sequence from the host recursion. */
@@ -458,13 +463,10 @@ END_TEST
 START_TEST(filter_and_start_stop)
 {
 	/* --filter trace_demo:tr_fault_mid shows only that function's lines. */
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *f = open_memstream(&buf, &blen);
-	struct mb_trace_opts o = { .out = f, .module = "trace_demo", .func = "tr_rec" };
+	char *buf;
+	struct mb_trace_opts o = { .module = "trace_demo", .func = "tr_rec" };
 	uint64_t args[] = { 2 };
-	traced("tr_rec", args, 1, &o);
-	fclose(f);
+	traced_to_buf("tr_rec", args, 1, &o, &buf);
 	size_t n = 0;
 	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"), n++)
 		ck_assert_msg(strstr(l, " trace_demo:tr_rec+") != NULL, "%s", l);
@@ -475,11 +477,9 @@ START_TEST(filter_and_start_stop)
 	const struct mb_insn *i0 = mb_disasm_machine(dis, rt.m, a0, 0);
 	const struct mb_insn *i1 = mb_disasm_machine(dis, rt.m, a0 + i0->size, 0);
 	uint64_t a1 = i1->addr, a2 = a1 + i1->size;
-	f = open_memstream(&buf, &blen);
-	struct mb_trace_opts o2 = { .out = f, .has_start = true, .start = a1, .has_stop = true, .stop = a2 };
+	struct mb_trace_opts o2 = { .has_start = true, .start = a1, .has_stop = true, .stop = a2 };
 	uint64_t sargs[] = { 2 };
-	traced("tr_sum", sargs, 1, &o2);
-	fclose(f);
+	traced_to_buf("tr_sum", sargs, 1, &o2, &buf);
 	char *l1 = strtok(buf, "\n"), *l2 = strtok(NULL, "\n"), *l3 = strtok(NULL, "\n");
 	ck_assert_ptr_nonnull(l2);
 	ck_assert_ptr_null(l3);
@@ -503,13 +503,10 @@ START_TEST(tail_call_continues_the_frame)
 		    (strncmp(x, "call", 4) == 0 || (strncmp(x, "bl", 2) == 0 && isspace((unsigned char)x[2]))))
 			calls = true;
 	}
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *f = open_memstream(&buf, &blen);
-	struct mb_trace_opts o = { .out = f, .calls_only = true };
+	char *buf;
+	struct mb_trace_opts o = { .calls_only = true };
 	uint64_t args[] = { 4 };
-	struct mb_call_result res = traced("tr_tail_outer", args, 1, &o);
-	fclose(f);
+	struct mb_call_result res = traced_to_buf("tr_tail_outer", args, 1, &o, &buf);
 	long leaf = 5 ^ (5 >> 3); /* tr_leaf(4 + 1) on the host */
 	ck_assert_uint_eq(res.ret, (uint64_t)leaf + 1);
 	char want[96];
