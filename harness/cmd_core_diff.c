@@ -54,19 +54,13 @@ static const char *tree_name(int i)
 static void json_first(struct mb_json *j, const struct mb_corestream *s, const uint8_t *res, size_t len,
 		       const struct mb_corediff *d)
 {
-	static char op[16384], host[4096], guest[4096];
-	size_t av = 0;
-	mb_coreops_format_op(s, d->first, true, op, sizeof(op));
-	mb_coreops_format_result(s->fmt, s->res + s->res_off[d->first], s->res_len - s->res_off[d->first], host,
-				 sizeof(host));
-	const uint8_t *g = mb_coreops_result_at(s->fmt, res, len, d->first, &av);
-	if (g)
-		mb_coreops_format_result(s->fmt, g, av, guest, sizeof(guest));
+	static struct mb_coreops_first first;
+	mb_coreops_format_first(s, res, len, d, &first);
 	mb_json_object(j, "first");
 	mb_json_u64(j, "index", d->first);
-	mb_json_str(j, "op", op);
-	mb_json_str(j, "host", host);
-	mb_json_str(j, "guest", g ? guest : NULL);
+	mb_json_str(j, "op", first.op);
+	mb_json_str(j, "host", first.host);
+	mb_json_str(j, "guest", first.has_guest ? first.guest : NULL);
 	mb_json_end(j);
 }
 

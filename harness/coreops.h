@@ -157,6 +157,15 @@ void mb_coreops_format_result(struct mb_opfmt f, const uint8_t *rec, size_t avai
 const uint8_t *mb_coreops_result_at(struct mb_opfmt f, const uint8_t *res, size_t len, size_t i,
 				    size_t *avail);
 
+/* The first differing operation in full, with the host's result and the
+ * guest's (has_guest false: the guest's results end before it). */
+struct mb_coreops_first {
+	char op[16384], host[4096], guest[4096];
+	bool has_guest;
+};
+void mb_coreops_format_first(const struct mb_corestream *s, const uint8_t *res, size_t len,
+			     const struct mb_corediff *d, struct mb_coreops_first *out);
+
 /* Prints the first differing operation in full (every section of a
  * layout) with both results, then up to max_listed further differences. */
 void mb_coreops_report(FILE *f, const struct mb_corestream *s, const uint8_t *res, size_t len,

@@ -292,22 +292,31 @@ void mb_coreops_compare(const struct mb_corestream *s, const uint8_t *res, size_
 	}
 }
 
+void mb_coreops_format_first(const struct mb_corestream *s, const uint8_t *res, size_t len,
+			     const struct mb_corediff *d, struct mb_coreops_first *out)
+{
+	size_t av = 0;
+	mb_coreops_format_op(s, d->first, true, out->op, sizeof(out->op));
+	mb_coreops_format_result(s->fmt, s->res + s->res_off[d->first], s->res_len - s->res_off[d->first],
+				 out->host, sizeof(out->host));
+	const uint8_t *g = mb_coreops_result_at(s->fmt, res, len, d->first, &av);
+	out->has_guest = g != NULL;
+	if (g)
+		mb_coreops_format_result(s->fmt, g, av, out->guest, sizeof(out->guest));
+	else
+		out->guest[0] = '\0';
+}
+
 void mb_coreops_report(FILE *f, const struct mb_corestream *s, const uint8_t *res, size_t len,
 		       const struct mb_corediff *d, size_t max_listed)
 {
 	if (d->ndiff == 0)
 		return;
-	static char op[16384], host[4096], guest[4096];
-	size_t av = 0;
-	mb_coreops_format_op(s, d->first, true, op, sizeof(op));
-	mb_coreops_format_result(s->fmt, s->res + s->res_off[d->first], s->res_len - s->res_off[d->first], host,
-				 sizeof(host));
-	const uint8_t *g = mb_coreops_result_at(s->fmt, res, len, d->first, &av);
-	if (g)
-		mb_coreops_format_result(s->fmt, g, av, guest, sizeof(guest));
-	else
-		snprintf(guest, sizeof(guest), "(no result: the guest's results end before this operation)");
-	fprintf(f, "  first difference: operation %zu: %s\n    host:  %s\n    guest: %s\n", d->first, op, host, guest);
+	static struct mb_coreops_first first;
+	mb_coreops_format_first(s, res, len, d, &first);
+	fprintf(f, "  first difference: operation %zu: %s\n    host:  %s\n    guest: %s\n", d->first, first.op,
+		first.host,
+		first.has_guest ? first.guest : "(no result: the guest's results end before this operation)");
 	if (d->truncated)
 		fprintf(f, "  the guest's results stop there: %zu operation(s) have none\n", d->ndiff);
 	size_t listed = 0;
@@ -318,10 +327,12 @@ void mb_coreops_report(FILE *f, const struct mb_corestream *s, const uint8_t *re
 		if (gn == 0)
 			break;
 		if (i > d->first && (gn != hn || memcmp(res + at, s->res + s->res_off[i], hn) != 0)) {
-			mb_coreops_format_op(s, i, false, op, sizeof(op));
-			mb_coreops_format_result(s->fmt, s->res + s->res_off[i], hn, host, sizeof(host));
-			mb_coreops_format_result(s->fmt, res + at, gn, guest, sizeof(guest));
-			fprintf(f, "  operation %zu: %s\n    host:  %s\n    guest: %s\n", i, op, host, guest);
+			/* the later differences reuse the first one's buffers */
+			mb_coreops_format_op(s, i, false, first.op, sizeof(first.op));
+			mb_coreops_format_result(s->fmt, s->res + s->res_off[i], hn, first.host, sizeof(first.host));
+			mb_coreops_format_result(s->fmt, res + at, gn, first.guest, sizeof(first.guest));
+			fprintf(f, "  operation %zu: %s\n    host:  %s\n    guest: %s\n", i, first.op, first.host,
+				first.guest);
 			listed++;
 		}
 		at += gn;
