@@ -22,6 +22,24 @@ fail=0
 check() { # name got want
 	if [ "$2" != "$3" ]; then echo "FAIL: $ARCH: $1: got '$2', want '$3'"; fail=$((fail+1)); else echo "ok: $1 = $2"; fi
 }
+# Starts `modbed call` on FUNC ARG behind the stub in the background (stdout
+# in $tmp/outSUFFIX, stderr in $tmp/errSUFFIX) and waits for its port.
+serve() { # SUFFIX FUNC ARG
+	timeout 120 "$M" call --arch "$ARCH" --no-init --gdb 127.0.0.1:0 "$KO" -- "$2" "$3" >"$tmp/out$1" 2>"$tmp/err$1" &
+	pid=$!
+	for _ in $(seq 200); do grep -q "listening on port" "$tmp/err$1" && break; sleep 0.05; done
+	port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$tmp/err$1")
+}
+# gdb in batch mode, attached to the stub with the module's symbols; the
+# arguments are its further -ex commands.
+attach() {
+	timeout 120 "$GDB" -nx -batch \
+		-ex 'set pagination off' -ex 'set confirm off' \
+		-ex "set architecture $GARCH" -ex "set endian $ENDIAN" \
+		-ex "$addsym" \
+		-ex "target remote 127.0.0.1:$port" \
+		"$@"
+}
 
 # The stub refuses addresses other than loopback.
 "$M" call --arch "$ARCH" --no-init --gdb 192.0.2.1:1234 "$KO" -- tr_rec 1 >/dev/null 2>"$tmp/refuse"
@@ -29,18 +47,11 @@ check "non-loopback --gdb exit status" "$?" 2
 grep -q "not a loopback address" "$tmp/refuse" || { echo "FAIL: refusal message: $(cat "$tmp/refuse")"; fail=$((fail+1)); }
 
 N=5
-timeout 120 "$M" call --arch "$ARCH" --no-init --gdb 127.0.0.1:0 "$KO" -- tr_rec $N >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 200); do grep -q "listening on port" "$tmp/err" && break; sleep 0.05; done
-port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$tmp/err")
+serve "" tr_rec $N
 addsym=$(grep '^add-symbol-file' "$tmp/err")
 [ -n "$port" ] && [ -n "$addsym" ] || { echo "FAIL: no port/add-symbol-file line: $(cat "$tmp/err")"; exit 1; }
 
-timeout 120 "$GDB" -nx -batch \
-	-ex 'set pagination off' -ex 'set confirm off' \
-	-ex "set architecture $GARCH" -ex "set endian $ENDIAN" \
-	-ex "$addsym" \
-	-ex "target remote 127.0.0.1:$port" \
+attach \
 	-ex 'printf "START %lx\n", $pc' \
 	-ex 'printf "SYM %lx\n", (unsigned long)&tr_rec' \
 	-ex 'break tr_rec' \
@@ -85,15 +96,8 @@ check "modbed's own result" "$(grep -o '^tr_rec = 0x[0-9a-f]*' "$tmp/out")" "tr_
 check "modbed exit status" "$status" 0
 # A fault is a signal stop at the faulting instruction; continuing ends the
 # session with the signal, and modbed exits 3.
-timeout 120 "$M" call --arch "$ARCH" --no-init --gdb 127.0.0.1:0 "$KO" -- tr_fault_outer 1 >"$tmp/out2" 2>"$tmp/err2" &
-pid=$!
-for _ in $(seq 200); do grep -q "listening on port" "$tmp/err2" && break; sleep 0.05; done
-port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$tmp/err2")
-timeout 120 "$GDB" -nx -batch \
-	-ex 'set pagination off' -ex 'set confirm off' \
-	-ex "set architecture $GARCH" -ex "set endian $ENDIAN" \
-	-ex "$addsym" \
-	-ex "target remote 127.0.0.1:$port" \
+serve 2 tr_fault_outer 1
+attach \
 	-ex 'continue' \
 	-ex 'info symbol $pc' \
 	-ex 'continue' >"$tmp/gdb2" 2>&1
