@@ -134,7 +134,10 @@ static void measure(struct mb_runtime *rt, struct workload *w)
 static void bench_arch(const char *arch, const char *modules)
 {
 	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/%s/run_work.ko", modules, arch);
+	if (snprintf(path, sizeof(path), "%s/%s/run_work.ko", modules, arch) >= (int)sizeof(path)) {
+		fprintf(stderr, "bench_call: module path too long under %s\n", modules);
+		return;
+	}
 	struct mb_cli cli;
 	memset(&cli, 0, sizeof(cli));
 	cli.cmd = "bench";
