@@ -12,10 +12,19 @@
 #include <string.h>
 #include <time.h>
 
-/* Scratch layout, from scratch_base. */
+/* Scratch layout, from scratch_base: per-cpu area, task page, guard, stack,
+ * guard, heap. The guards are inaccessible, as the guard pages around a
+ * kernel's vmalloc'd stack are: an overrun or a runaway recursion faults
+ * instead of silently rewriting the heap or the task page (the canary).
+ * Calls start TOP_RESERVE below the stack's end, where a kernel stack keeps
+ * pt_regs: a small overrun of the first frame stays on the stack (and is the
+ * canary's to catch), a large one reaches the guard. */
 #define PERCPU_SIZE 0x4000u
 #define TASK_SIZE 0x1000u
+#define GUARD_SIZE 0x1000u
 #define STACK_SIZE 0x40000u
+#define TOP_RESERVE 0x1000u
+#define FIXED_SIZE (PERCPU_SIZE + TASK_SIZE + GUARD_SIZE + STACK_SIZE + GUARD_SIZE)
 #define HEAP_MAX (32u << 20)
 
 /* ---- observers and log ---------------------------------------------------- */
@@ -150,21 +159,27 @@ static void detach(struct mb_machine *m)
 static int setup_scratch(struct mb_machine *m, struct mb_err *err)
 {
 	const struct mb_machine_config *cfg = &m->cfg;
-	uint64_t need = PERCPU_SIZE + TASK_SIZE + STACK_SIZE + 0x10000;
+	uint64_t need = FIXED_SIZE + 0x10000;
 	if (cfg->scratch_size < need)
 		return mb_fail(err, NULL, NULL, "scratch region of %" PRIu64 " bytes is too small (need %" PRIu64 ")",
 			       cfg->scratch_size, need);
 	uint64_t size = cfg->scratch_size;
-	if (size > PERCPU_SIZE + TASK_SIZE + STACK_SIZE + HEAP_MAX)
-		size = PERCPU_SIZE + TASK_SIZE + STACK_SIZE + HEAP_MAX;
+	if (size > FIXED_SIZE + HEAP_MAX)
+		size = FIXED_SIZE + HEAP_MAX;
 	if (mb_space_add_fixed(m->space, cfg->scratch_base, size, MB_PERM_RW, "scratch", &m->scratch, err) != 0)
 		return -1;
 	m->percpu_base = cfg->scratch_base;
 	m->task_base = m->percpu_base + PERCPU_SIZE;
-	m->stack_base = m->task_base + TASK_SIZE;
-	m->stack_top = m->stack_base + STACK_SIZE;
-	m->heap.base = m->stack_top;
+	m->stack_base = m->task_base + TASK_SIZE + GUARD_SIZE;
+	m->stack_top = m->stack_base + STACK_SIZE - TOP_RESERVE;
+	m->heap.base = m->stack_base + STACK_SIZE + GUARD_SIZE;
 	m->heap.size = cfg->scratch_base + size - m->heap.base;
+	if (mb_space_protect(m->space, m->stack_base - GUARD_SIZE, GUARD_SIZE, MB_PERM_NONE, err) != 0 ||
+	    mb_space_protect(m->space, m->stack_base + STACK_SIZE, GUARD_SIZE, MB_PERM_NONE, err) != 0) {
+		mb_space_release(m->space, m->scratch);
+		m->scratch = NULL;
+		return -1;
+	}
 	return 0;
 }
 

@@ -158,6 +158,36 @@ START_TEST(test_work_faults)
 }
 END_TEST
 
+/* The stack is bounded by one inaccessible page on each side, as a kernel's
+ * vmalloc'd stack is: walking page by page away from the initial stack
+ * pointer, stores succeed until exactly one page refuses them, and the page
+ * beyond that guard is ordinary memory again (heap above, task page below). */
+static void probe_guard(uint64_t from, int64_t step)
+{
+	uint64_t a = from & ~(uint64_t)0xfff;
+	int pages = 0;
+	for (;; a += (uint64_t)step, pages++) {
+		ck_assert_msg(pages < 512, "no guard within 2 MiB of 0x%" PRIx64, from);
+		struct mb_call_result r = call("write_addr", ARGS(a, 0));
+		if (r.faulted) {
+			struct mb_fault f = fault("write_addr", r, MB_FAULT_WRITE_PROTECT);
+			ck_assert_uint_eq(f.addr, a);
+			break;
+		}
+	}
+	struct mb_call_result beyond = call("write_addr", ARGS(a + (uint64_t)step, 0));
+	ck_assert_msg(!beyond.faulted, "page after the guard at 0x%" PRIx64 " faults: %s", a, beyond.fault.detail);
+}
+
+START_TEST(test_stack_guards)
+{
+	load("run_work");
+	uint64_t sp = mb_machine_stack_top(rt.m);
+	probe_guard(sp, 0x1000);
+	probe_guard(sp - 0x1000, -0x1000);
+}
+END_TEST
+
 /* ppc32 only: mftb / mftbu / mfspr DEC in module text, found by the scan
  * when the loader makes the text executable. */
 START_TEST(test_timebase)
@@ -334,6 +364,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, test_work_vs_host);
 	tcase_add_test(t, test_work_faults);
+	tcase_add_test(t, test_stack_guards);
 	tcase_add_test(t, test_timebase);
 	tcase_add_test(t, test_life_ro_after_init_and_free_init);
 	tcase_add_test(t, test_life_no_init);
