@@ -236,7 +236,7 @@ int cmd_maps(struct mb_cli *cli)
 		return MB_EXIT_USAGE;
 	int policy = -1;
 	if (cli->policy && (policy = mb_policy_parse(cli->policy)) < 0) {
-		mb_errorf("usage: unknown placement policy '%s' (kernel or packed)", cli->policy);
+		mb_errorf("usage: unknown placement policy '%s' (kernel, packed, builtin)", cli->policy);
 		return MB_EXIT_USAGE;
 	}
 	bool all = cli->arch == NULL || strcmp(cli->arch, "all") == 0;

@@ -16,7 +16,6 @@
 #define PACKED_CHUNKS 4096
 #define INITIAL_MODULES 64
 
-static const char *const policy_names[] = { [MB_POLICY_KERNEL] = "kernel", [MB_POLICY_PACKED] = "packed" };
 
 static uint64_t trap_area_size(const struct mb_map *map)
 {
@@ -35,15 +34,9 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 	const struct mb_map *map = cfg->map ? cfg->map : mb_arch_map(arch, NULL);
 	if (!map)
 		return mb_fail(err, NULL, NULL, "loader: arch %s has no memory map", arch->name);
-	int policy = MB_POLICY_KERNEL;
-	if (cfg->policy) {
-		policy = -1;
-		for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
-			if (strcmp(cfg->policy, policy_names[i]) == 0)
-				policy = (int)i;
-		if (policy < 0)
-			return mb_fail(err, NULL, NULL, "unknown placement policy '%s' (kernel, packed)", cfg->policy);
-	}
+	int policy = cfg->policy ? mb_policy_parse(cfg->policy) : MB_POLICY_KERNEL;
+	if (policy < 0)
+		return mb_fail(err, NULL, NULL, "unknown placement policy '%s' (kernel, packed, builtin)", cfg->policy);
 	int bounds = cfg->bounds ? mb_bounds_parse(cfg->bounds) : MB_BOUNDS_KERNEL;
 	if (bounds < 0)
 		return mb_fail(err, NULL, NULL, "unknown bounds policy '%s' (kernel, split, pertype)", cfg->bounds);

@@ -27,7 +27,7 @@
 
 static const char *moddir, *corpusdir;
 static const char *const arches[] = { "x86_64", "arm64", "powerpc32" };
-static const char *const policies[] = { "kernel", "packed" };
+static const char *const policies[] = { "kernel", "packed", "builtin" };
 
 static struct file module_file(const char *arch, const char *name)
 {
