@@ -238,8 +238,16 @@ void mb_oops_print(FILE *out, const struct mb_fault *f, struct mb_machine *m, st
 		code_line(out, m, f->pc);
 	if (f->nhistory) {
 		fprintf(out, "Last %u instructions:\n", f->nhistory);
-		for (unsigned i = 0; i < f->nhistory; i++)
-			insn_line(out, m, d, f->history[i], i + 1 == f->nhistory && f->history[i] == f->pc);
+		/* A spin (`jmp .`, `b .`) would fill the whole history with one
+		 * line: print a run of the same pc once, with its count. */
+		for (unsigned i = 0, run; i < f->nhistory; i += run) {
+			for (run = 1; i + run < f->nhistory && f->history[i + run] == f->history[i]; run++)
+				;
+			unsigned last = i + run - 1;
+			insn_line(out, m, d, f->history[last], last + 1 == f->nhistory && f->history[last] == f->pc);
+			if (run > 1)
+				fprintf(out, "    ... the line above %u times in a row\n", run);
+		}
 		if (f->history[f->nhistory - 1] != f->pc)
 			insn_line(out, m, d, f->pc, true);
 	}

@@ -43,6 +43,14 @@ PY
 "$modbed" call --json --budget 1000 "$work" -- spin >/tmp/mb_cli_$$.json 2>/dev/null
 [ $? -eq 3 ] || fail "spin exit"
 grep -q '"kind":"budget"' /tmp/mb_cli_$$.json || fail "budget: $(cat /tmp/mb_cli_$$.json)"
+# spin is one branch-to-self: the oops shows it once, with the whole history
+# (every entry that one pc) as its count, and marks it as the faulting pc.
+"$modbed" call --budget 1000 "$work" -- spin 2>/tmp/mb_cli_$$.err >/dev/null
+n=$(sed -n 's/^Last \([0-9]*\) instructions:$/\1/p' /tmp/mb_cli_$$.err)
+hist=$(sed -n '/^Last /,/^Call Trace/p' /tmp/mb_cli_$$.err | grep -c 'run_work:spin+0x0 ')
+[ -n "$n" ] && [ "$hist" = 1 ] || fail "spin history not collapsed: $(cat /tmp/mb_cli_$$.err)"
+grep -q "^ => .*run_work:spin+0x0 " /tmp/mb_cli_$$.err || fail "spin line not marked"
+grep -q "^    \.\.\. the line above $n times in a row$" /tmp/mb_cli_$$.err || fail "spin count: $(cat /tmp/mb_cli_$$.err)"
 
 # Usage errors exit 2; an unknown function exits 1.
 "$modbed" call "$work" -- fib bogus:1 2>/dev/null; [ $? -eq 2 ] || fail "bad arg exit"
