@@ -497,8 +497,16 @@ void mb_trace_call_begin(struct mb_trace *t, uint64_t func, const uint64_t *args
 	t->active = !t->o.has_start;
 	t->stop_seen = false;
 	push_frame(t, func, 0, 0);
-	if (t->o.calls_only && t->o.out)
-		write_call(t, func, 0, args, nargs, false);
+	if (t->o.calls_only && t->o.out) {
+		/* As the registers hold them: nested calls print register values,
+		 * so a 32-bit target's -5 is 0xfffffffb at every depth. */
+		uint64_t regs[16];
+		uint64_t mask = t->arch->ptr_bytes == 8 ? UINT64_MAX : UINT32_MAX;
+		nargs = nargs < 16 ? nargs : 16;
+		for (unsigned i = 0; i < nargs; i++)
+			regs[i] = args[i] & mask;
+		write_call(t, func, 0, regs, nargs, false);
+	}
 	mb_machine_add_observer(t->m, observe, t);
 }
 

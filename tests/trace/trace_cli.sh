@@ -22,6 +22,12 @@ check "every line has pc, sym, bytes, insn, regs" \
 check "result" "$(grep -o '^tr_sum = 0x[0-9a-f]*' "$tmp/out")" "tr_sum = $(printf '0x%x' $((3 * 7 * 8 / 2)))"
 
 N=6
+
+# A negative argument prints as the register holds it, at the target's word
+# width, for the top-level call as for the nested ones.
+run trace --calls "$KO" -- tr_bug_outer -5 >"$tmp/neg" 2>/dev/null
+if [ "$ARCH" = powerpc32 ]; then want=0xfffffffb; else want=0xfffffffffffffffb; fi
+check "top-level argument at word width" "$(sed -n 's/^-> trace_demo:tr_bug_outer(\(.*\))$/\1/p' "$tmp/neg")" "$want"
 run trace --calls --jsonl "$KO" -- tr_rec $N >"$tmp/calls" 2>&1
 calls=$(grep -c '"event":"call"' "$tmp/calls")
 rets=$(grep -c '"event":"ret"' "$tmp/calls")
