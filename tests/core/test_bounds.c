@@ -306,9 +306,6 @@ int main(void)
 		CHECK_LOOP(ranges_at_the_top, MB_NTREES),
 		CHECK_LOOP(insert_errors_change_nothing, MB_NTREES),
 	};
-	const struct check_suite cs = {
-		.suite = "core_bounds",
-		.tcase = "bounds",
-	};
+	const struct check_suite cs = { .suite = "core_bounds", .tcase = "bounds" };
 	return CHECK_RUN(&cs, tests);
 }

@@ -264,9 +264,6 @@ int main(void)
 		CHECK_TEST(wx_refused_unchanged),
 		CHECK_TEST(bad_alignment_and_overflow),
 	};
-	const struct check_suite cs = {
-		.suite = "core_layout",
-		.tcase = "layout",
-	};
+	const struct check_suite cs = { .suite = "core_layout", .tcase = "layout" };
 	return CHECK_RUN(&cs, tests);
 }

@@ -390,10 +390,6 @@ int main(int argc, char **argv)
 	const struct check_test tests[] = {
 		CHECK_LOOP(random_streams, MB_NBOUNDS * MB_NTREES),
 	};
-	const struct check_suite cs = {
-		.suite = "core_lookup_random",
-		.tcase = "random",
-		.timeout = 120,
-	};
+	const struct check_suite cs = { .suite = "core_lookup_random", .tcase = "random", .timeout = 120 };
 	return CHECK_RUN(&cs, tests);
 }

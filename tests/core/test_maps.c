@@ -190,9 +190,6 @@ int main(void)
 		CHECK_TEST(powerpc32_windows),
 		CHECK_TEST(kaslr_offset),
 	};
-	const struct check_suite cs = {
-		.suite = "core_maps",
-		.tcase = "maps",
-	};
+	const struct check_suite cs = { .suite = "core_maps", .tcase = "maps" };
 	return CHECK_RUN(&cs, tests);
 }

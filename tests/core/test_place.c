@@ -505,10 +505,6 @@ int main(void)
 		CHECK_TEST(builtin_blocks),
 		CHECK_LOOP(huge_sizes, MB_NPOLICIES),
 	};
-	const struct check_suite cs = {
-		.suite = "core_place",
-		.tcase = "place",
-		.timeout = 60,
-	};
+	const struct check_suite cs = { .suite = "core_place", .tcase = "place", .timeout = 60 };
 	return CHECK_RUN(&cs, tests);
 }

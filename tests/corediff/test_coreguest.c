@@ -211,10 +211,6 @@ int main(int argc, char **argv)
 		CHECK_TEST(corrupted_lookup_result_is_reported),
 		CHECK_TEST(corrupted_place_status_is_reported),
 	};
-	const struct check_suite cs = {
-		.suite = "coreguest",
-		.tcase = arch->name,
-		.timeout = 120,
-	};
+	const struct check_suite cs = { .suite = "coreguest", .tcase = arch->name, .timeout = 120 };
 	return CHECK_RUN(&cs, tests);
 }

@@ -276,10 +276,6 @@ int main(void)
 		CHECK_TEST(sizes_follow_the_corpus_quantiles),
 		CHECK_TEST(comparison_finds_a_changed_result),
 	};
-	const struct check_suite cs = {
-		.suite = "coreops",
-		.tcase = "host",
-		.timeout = 60,
-	};
+	const struct check_suite cs = { .suite = "coreops", .tcase = "host", .timeout = 60 };
 	return CHECK_RUN(&cs, tests);
 }

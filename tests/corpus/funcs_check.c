@@ -712,10 +712,6 @@ int main(int argc, char **argv)
 		CHECK_TEST(lz4_compress_roundtrip),
 		CHECK_TEST(selftest_init_returns_zero),
 	};
-	const struct check_suite cs = {
-		.suite = "corpus_funcs",
-		.tcase = "funcs",
-		.timeout = 300,
-	};
+	const struct check_suite cs = { .suite = "corpus_funcs", .tcase = "funcs", .timeout = 300 };
 	return CHECK_RUN(&cs, tests);
 }

@@ -226,9 +226,6 @@ int main(void)
 		CHECK_TEST(signature_found),
 		CHECK_TEST(signature_malformed),
 	};
-	const struct check_suite cs = {
-		.suite = "modinfo",
-		.tcase = "modinfo",
-	};
+	const struct check_suite cs = { .suite = "modinfo", .tcase = "modinfo" };
 	return CHECK_RUN(&cs, tests);
 }

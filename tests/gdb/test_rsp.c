@@ -231,9 +231,6 @@ int main(void)
 		CHECK_TEST(escapes_and_no_ack_mode),
 		CHECK_TEST(target_description_matches_register_table),
 	};
-	const struct check_suite cs = {
-		.suite = "rsp",
-		.tcase = "rsp",
-	};
+	const struct check_suite cs = { .suite = "rsp", .tcase = "rsp" };
 	return CHECK_RUN(&cs, tests);
 }

@@ -597,10 +597,6 @@ int main(int argc, char **argv)
 		CHECK_LOOP(test_corpus_layout, 3),
 		CHECK_LOOP(test_kallsyms_sizes, 3),
 	};
-	const struct check_suite cs = {
-		.suite = "load",
-		.tcase = "load",
-		.timeout = 120,
-	};
+	const struct check_suite cs = { .suite = "load", .tcase = "load", .timeout = 120 };
 	return CHECK_RUN(&cs, tests);
 }

@@ -184,9 +184,6 @@ int main(void)
 		CHECK_TEST(test_protect_refused_restores),
 		CHECK_TEST(test_json_writer),
 	};
-	const struct check_suite cs = {
-		.suite = "space",
-		.tcase = "space",
-	};
+	const struct check_suite cs = { .suite = "space", .tcase = "space" };
 	return CHECK_RUN(&cs, tests);
 }

@@ -403,10 +403,6 @@ int main(int argc, char **argv)
 		CHECK_TEST(seeded_layouts),
 		CHECK_TEST(every_listed_module),
 	};
-	const struct check_suite cs = {
-		.suite = "reloc_lld",
-		.tcase = test_arch,
-		.timeout = 120,
-	};
+	const struct check_suite cs = { .suite = "reloc_lld", .tcase = test_arch, .timeout = 120 };
 	return CHECK_RUN(&cs, tests);
 }

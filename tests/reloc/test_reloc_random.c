@@ -136,10 +136,6 @@ int main(int argc, char **argv)
 	const struct check_test tests[] = {
 		CHECK_TEST(random_sites),
 	};
-	const struct check_suite cs = {
-		.suite = "reloc_random",
-		.tcase = test_arch,
-		.timeout = 120,
-	};
+	const struct check_suite cs = { .suite = "reloc_random", .tcase = test_arch, .timeout = 120 };
 	return CHECK_RUN(&cs, tests);
 }

@@ -188,9 +188,6 @@ int main(void)
 		CHECK_TEST(x86_flow_and_raw_bytes),
 		CHECK_TEST(decoded_once_per_address),
 	};
-	const struct check_suite cs = {
-		.suite = "disasm",
-		.tcase = "disasm",
-	};
+	const struct check_suite cs = { .suite = "disasm", .tcase = "disasm" };
 	return CHECK_RUN(&cs, tests);
 }
