@@ -5,6 +5,8 @@
 
 #include "arch/cpu.h"
 
+#include "tests/check_main.h"
+
 #include <check.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -484,36 +486,31 @@ END_TEST
 int main(int argc, char **argv)
 {
 	arch_name = argc > 1 ? argv[1] : "x86_64";
-	Suite *s = suite_create(arch_name);
-	TCase *t = tcase_create("raw");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 30);
-	tcase_add_test(t, test_arith_recursion);
-	tcase_add_test(t, test_crc);
-	tcase_add_test(t, test_fnptr_switch);
-	tcase_add_test(t, test_strings);
-	tcase_add_test(t, test_alloc_printk);
-	tcase_add_test(t, test_math64);
-	tcase_add_test(t, test_helpers64);
-	tcase_add_test(t, test_stub_code);
-	tcase_add_test(t, test_write_text);
-	tcase_add_test(t, test_write_rodata);
-	tcase_add_test(t, test_exec_data);
-	tcase_add_test(t, test_unresolved);
-	tcase_add_test(t, test_unmapped);
-	tcase_add_test(t, test_freed_init);
-	tcase_add_test(t, test_protect_after_run);
-	tcase_add_test(t, test_revoke_exec);
-	tcase_add_test(t, test_canary);
-	tcase_add_test(t, test_budget_timeout);
-	tcase_add_test(t, test_trap_slot_data_pointer);
-	tcase_add_test(t, test_trap_and_kernel_function_faults);
-	tcase_add_test(t, test_noncanonical);
-	tcase_add_test(t, test_hazard);
-	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_suite cs = { .suite = arch_name, .tcase = "raw", .timeout = 30,
+					 .setup = setup, .teardown = teardown };
+	const struct check_test tests[] = {
+		CHECK_TEST(test_arith_recursion),
+		CHECK_TEST(test_crc),
+		CHECK_TEST(test_fnptr_switch),
+		CHECK_TEST(test_strings),
+		CHECK_TEST(test_alloc_printk),
+		CHECK_TEST(test_math64),
+		CHECK_TEST(test_helpers64),
+		CHECK_TEST(test_stub_code),
+		CHECK_TEST(test_write_text),
+		CHECK_TEST(test_write_rodata),
+		CHECK_TEST(test_exec_data),
+		CHECK_TEST(test_unresolved),
+		CHECK_TEST(test_unmapped),
+		CHECK_TEST(test_freed_init),
+		CHECK_TEST(test_protect_after_run),
+		CHECK_TEST(test_revoke_exec),
+		CHECK_TEST(test_canary),
+		CHECK_TEST(test_budget_timeout),
+		CHECK_TEST(test_trap_slot_data_pointer),
+		CHECK_TEST(test_trap_and_kernel_function_faults),
+		CHECK_TEST(test_noncanonical),
+		CHECK_TEST(test_hazard),
+	};
+	return CHECK_RUN(&cs, tests);
 }

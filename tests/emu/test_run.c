@@ -5,6 +5,8 @@
 #include "arch/cpu.h"
 #include "harness/runtime.h"
 
+#include "tests/check_main.h"
+
 #include <check.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -358,23 +360,18 @@ END_TEST
 int main(int argc, char **argv)
 {
 	arch_name = argc > 1 ? argv[1] : "x86_64";
-	Suite *s = suite_create(arch_name);
-	TCase *t = tcase_create("run");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_set_timeout(t, 30);
-	tcase_add_test(t, test_work_vs_host);
-	tcase_add_test(t, test_work_faults);
-	tcase_add_test(t, test_stack_guards);
-	tcase_add_test(t, test_timebase);
-	tcase_add_test(t, test_life_ro_after_init_and_free_init);
-	tcase_add_test(t, test_life_no_init);
-	tcase_add_test(t, test_cross_module_and_unload);
-	tcase_add_test(t, test_init_fails_no_trace);
-	tcase_add_test(t, test_canary_module);
-	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const struct check_suite cs = { .suite = arch_name, .tcase = "run", .timeout = 30,
+					 .setup = setup, .teardown = teardown };
+	const struct check_test tests[] = {
+		CHECK_TEST(test_work_vs_host),
+		CHECK_TEST(test_work_faults),
+		CHECK_TEST(test_stack_guards),
+		CHECK_TEST(test_timebase),
+		CHECK_TEST(test_life_ro_after_init_and_free_init),
+		CHECK_TEST(test_life_no_init),
+		CHECK_TEST(test_cross_module_and_unload),
+		CHECK_TEST(test_init_fails_no_trace),
+		CHECK_TEST(test_canary_module),
+	};
+	return CHECK_RUN(&cs, tests);
 }
