@@ -1,3 +1,4 @@
+#include "core/byteorder.h"
 #include "harness/disasm.h"
 
 #include "arch/cpu.h"
@@ -135,11 +136,7 @@ static struct entry *insert(struct mb_disasm *d, uint64_t addr)
 
 static uint32_t word_of(const struct mb_disasm *d, const uint8_t *b, size_t len)
 {
-	if (len < 4)
-		return 0;
-	if (d->arch->big_endian)
-		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-	return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+	return len < 4 ? 0 : (uint32_t)mb_load(b, 4, d->arch->big_endian);
 }
 
 static void decode(struct mb_disasm *d, struct mb_insn *in, const uint8_t *code, size_t len)

@@ -192,9 +192,9 @@ static void place_canary(struct mb_machine *m)
 	bool be = m->arch->big_endian;
 	uint8_t *task = m->scratch->host + (m->task_base - m->scratch->base);
 	for (unsigned off = 0; off + wb <= TASK_SIZE; off += wb)
-		mb_store_word(task + off, m->ks.canary, wb, be);
+		mb_store(task + off, wb, m->ks.canary, be);
 	if (m->cpu->percpu_canary_offset >= 0)
-		mb_store_word(m->scratch->host + (unsigned)m->cpu->percpu_canary_offset, m->ks.canary, wb, be);
+		mb_store(m->scratch->host + (unsigned)m->cpu->percpu_canary_offset, wb, m->ks.canary, be);
 }
 
 int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *cfg,

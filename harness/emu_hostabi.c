@@ -28,7 +28,7 @@ static uint64_t arg_slot(struct mb_machine *m, unsigned i)
 	uint8_t b[8] = { 0 };
 	if (mb_guest_read(m, at, b, c->reg_bytes) != 0)
 		return 0;
-	return mb_load_word(b, c->reg_bytes, m->arch->big_endian);
+	return mb_load(b, c->reg_bytes, m->arch->big_endian);
 }
 
 void mb_hc_args(struct mb_machine *m, const char *sig, uint64_t *out)
@@ -76,7 +76,7 @@ uint64_t mb_run_return_addr(struct mb_machine *m)
 	uint8_t b[8] = { 0 };
 	if (uc_mem_read(m->uc, mb_machine_reg(m, c->reg_sp), b, c->reg_bytes) != UC_ERR_OK)
 		return 0;
-	return mb_load_word(b, c->reg_bytes, m->arch->big_endian);
+	return mb_load(b, c->reg_bytes, m->arch->big_endian);
 }
 
 #define MAX_INSN_BYTES 15

@@ -5,6 +5,7 @@
 #define MODBED_HARNESS_EMU_PRIV_H
 
 #include "arch/cpu.h"
+#include "core/byteorder.h"
 #include "harness/emu.h"
 #include "harness/space.h"
 
@@ -179,19 +180,5 @@ uint64_t mb_machine_reg(struct mb_machine *m, int r);
 
 /* The mapping holding addr, or NULL. */
 const struct mb_mapping *mb_machine_mapping(const struct mb_machine *m, uint64_t addr);
-
-/* Target-order word I/O on host bytes (bytes = 4 or 8). */
-static inline uint64_t mb_load_word(const uint8_t *p, unsigned bytes, bool big_endian)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint64_t)p[big_endian ? bytes - 1 - i : i] << (8 * i);
-	return v;
-}
-static inline void mb_store_word(uint8_t *p, uint64_t v, unsigned bytes, bool big_endian)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[big_endian ? bytes - 1 - i : i] = (uint8_t)(v >> (8 * i));
-}
 
 #endif

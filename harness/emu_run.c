@@ -244,12 +244,12 @@ int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t fun
 	uint64_t sp = (stack_top - c->stack_reserve) & ~(uint64_t)(c->stack_align - 1);
 	uint8_t word[8];
 	if (c->stack_back_chain) {
-		mb_store_word(word, 0, c->reg_bytes, arch->big_endian);
+		mb_store(word, c->reg_bytes, 0, arch->big_endian);
 		uc_mem_write(uc, sp, word, c->reg_bytes);
 	}
 	if (c->ret_addr_pushed) {
 		sp -= c->reg_bytes;
-		mb_store_word(word, ret_addr, c->reg_bytes, arch->big_endian);
+		mb_store(word, c->reg_bytes, ret_addr, arch->big_endian);
 		uc_mem_write(uc, sp, word, c->reg_bytes);
 	}
 	if (c->reg_link >= 0)

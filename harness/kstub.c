@@ -254,8 +254,8 @@ static int populate(struct mb_machine *m, struct mb_err *err)
 	struct mb_ksym *g = add_data(m, "__stack_chk_guard", err);
 	if (!g)
 		return -1;
-	mb_store_word(ks->data->host + (g->storage - ks->data_base), ks->canary, m->cpu->reg_bytes,
-		      m->arch->big_endian);
+	mb_store(ks->data->host + (g->storage - ks->data_base), m->cpu->reg_bytes, ks->canary,
+		 m->arch->big_endian);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * and __ksymtab_gpl (EXPORT_SYMBOL_GPL); the strings live in
  * __ksymtab_strings. Read from the relocated, staged bytes: the offsets are
  * only known after relocation. */
+#include "core/byteorder.h"
 #include "harness/loader_priv.h"
 
 #include <inttypes.h>
@@ -11,12 +12,6 @@
 #include <string.h>
 
 #define KSYM_ENTRY 12
-
-static uint32_t rd32(const uint8_t *p, bool be)
-{
-	return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
-		  : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
 
 /* The file bytes of a string at guest address addr: strings are never
  * relocated, so the object's own copy stays valid after the load. */
@@ -60,7 +55,7 @@ static int read_table(struct mb_load *ld, const char *secname, bool gpl, struct 
 			return mb_fail(err, obj->path, secname, "entry %zu not in placed memory", k);
 		uint64_t field[3];
 		for (int f = 0; f < 3; f++) {
-			int32_t rel = (int32_t)rd32(p + 4 * f, obj->big_endian);
+			int32_t rel = (int32_t)(uint32_t)mb_load(p + 4 * f, 4, obj->big_endian);
 			field[f] = (at + 4 * (uint64_t)f + (uint64_t)(int64_t)rel) & mask;
 		}
 		const char *name = string_at(ld, field[1]);

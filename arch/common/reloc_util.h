@@ -4,6 +4,7 @@
 #define MODBED_ARCH_COMMON_RELOC_UTIL_H
 
 #include "arch/reloc.h"
+#include "core/byteorder.h"
 #include "core/layout.h"
 #include "core/util.h"
 
@@ -19,27 +20,6 @@ const char *mb_reloc_name_find(const struct mb_reloc_name *t, size_t n, uint32_t
 const char *mb_reloc_type_name_x86_64(uint32_t type);
 const char *mb_reloc_type_name_arm64(uint32_t type);
 const char *mb_reloc_type_name_powerpc32(uint32_t type);
-
-/* ---- Target byte order ------------------------------------------------- */
-
-static inline uint64_t mb_load(const uint8_t *p, unsigned bytes, bool big_endian)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned b = big_endian ? i : bytes - 1 - i;
-		v = (v << 8) | p[b];
-	}
-	return v;
-}
-
-static inline void mb_store(uint8_t *p, unsigned bytes, uint64_t v, bool big_endian)
-{
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned b = big_endian ? bytes - 1 - i : i;
-		p[b] = (uint8_t)v;
-		v >>= 8;
-	}
-}
 
 /* ---- Arithmetic without implementation-defined behaviour ----------------- */
 
