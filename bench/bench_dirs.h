@@ -1,6 +1,6 @@
 /* Where a benchmark finds its inputs: the build directory is the parent of
  * bench/, where the program is built (test modules under tests/modules);
- * the source directory (corpus cache under tests/corpus/cache) is the one
+ * the source directory is the one
  * that build's CMakeCache.txt records. */
 #ifndef MODBED_BENCH_DIRS_H
 #define MODBED_BENCH_DIRS_H

@@ -5,7 +5,7 @@
  *
  * Sets: the bundled test modules of each arch, loaded in order and unloaded
  * in reverse many times over; and the distribution corpus
- * (tests/corpus/cache/<arch>, from tests/corpus/fetch.sh) when present, each
+ * (MODBED_CORPUS_DIR/<arch>, from tests/corpus/fetch.sh) when present, each
  * module loaded alone (its module dependencies then bind to traps). */
 #include "arch/arch.h"
 #include "arch/map.h"
@@ -250,7 +250,7 @@ int main(void)
 			row(arch->name, "modules", &s, &r, rounds, readelf_secs(&s, 3) / 3 * rounds);
 		}
 		free_set(&s);
-		snprintf(path, sizeof(path), "%s/tests/corpus/cache/%s", src, arch->name);
+		snprintf(path, sizeof(path), "%s/%s", MODBED_CORPUS_DIR, arch->name);
 		add_tree(&s, path);
 		if (s.n) {
 			struct result r = run(arch, &s, 3, false);

@@ -2,7 +2,7 @@
  * every relocation of a module set applied again and again at fixed
  * addresses, kernel symbols beyond branch range so that arm64 and powerpc32
  * go through their PLTs. Module sets: the built test modules, repeated, and
- * the distribution corpus (tests/corpus/cache) when it has been fetched.
+ * the distribution corpus (MODBED_CORPUS_DIR) when it has been fetched.
  * Beside it, the time `llvm-readelf -r` takes to list the same files. */
 #include "arch/arch.h"
 #include "arch/reloc.h"
@@ -235,7 +235,7 @@ int main(void)
 		free_set();
 		if (source[0]) {
 			cur_set.arch = mb_arches[a];
-			snprintf(dir, sizeof(dir), "%s/tests/corpus/cache/%s", source, mb_arches[a]->name);
+			snprintf(dir, sizeof(dir), "%s/%s", MODBED_CORPUS_DIR, mb_arches[a]->name);
 			if (access(dir, R_OK) == 0) {
 				nftw(dir, add_file, 16, FTW_PHYS);
 				run("corpus", 1);

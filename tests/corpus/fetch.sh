@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches Debian's newest cloud kernel image packages for amd64 and arm64 and
-# unpacks their .ko files into tests/corpus/cache/<modbed arch>/.
+# unpacks their .ko files into $MODBED_CORPUS_CACHE/<modbed arch>/ (default
+# ${MODBED_CACHE:-~/.cache/modbed}/corpus: outside the clone, shared by checkouts).
 #
 # The machine's apt configuration is left alone: apt runs with a private
 # state, lists and cache folder under the cache, a sources.list generated from
@@ -15,7 +16,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${MODBED_CORPUS_CACHE:-$here/cache}
+cache=${MODBED_CORPUS_CACHE:-${MODBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modbed}/corpus}
 SKIP=77
 
 say() { echo "corpus: $*"; }

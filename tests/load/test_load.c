@@ -523,7 +523,7 @@ START_TEST(test_kallsyms_sizes)
 }
 END_TEST
 
-/* The same layout check over every distribution module (tests/corpus/cache,
+/* The same layout check over every distribution module (MODBED_CORPUS_DIR,
  * when fetched): real objects carry every special section kmod-corpus.md
  * lists. Each is loaded alone; its module dependencies bind to traps. */
 #include <dirent.h>
