@@ -8,8 +8,8 @@
  * Uses tests/modules/<arch>/run_work.ko from the build tree. */
 #include "arch/cpu.h"
 #include "bench/bench_dirs.h"
-#include "harness/runtime.h"
-#include "harness/space.h"
+#include "harness/session/runtime.h"
+#include "harness/load/space.h"
 
 #include <inttypes.h>
 #include <limits.h>

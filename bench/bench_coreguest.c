@@ -2,7 +2,7 @@
  * operations per second of the same seeded stream (realistic mix: loads,
  * unloads, init frees, lookups) through the host's core and through the
  * coreguest driver on each arch's emulated CPU. */
-#include "harness/coreops.h"
+#include "harness/corediff/coreops.h"
 
 #include "arch/arch.h"
 #include "arch/map.h"

@@ -10,8 +10,8 @@
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "bench/bench_dirs.h"
-#include "harness/loader.h"
-#include "harness/space.h"
+#include "harness/load/loader.h"
+#include "harness/load/space.h"
 
 #include <dirent.h>
 #include <stdio.h>

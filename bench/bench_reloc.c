@@ -7,7 +7,7 @@
 #include "arch/arch.h"
 #include "arch/reloc.h"
 #include "bench/bench_dirs.h"
-#include "harness/elf.h"
+#include "harness/elf/elf.h"
 
 #include <ftw.h>
 #include <stdio.h>

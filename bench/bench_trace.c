@@ -5,10 +5,10 @@
  * Run from the build tree: it finds the modules next to itself. */
 #include "arch/arch.h"
 #include "bench/bench_dirs.h"
-#include "harness/disasm.h"
-#include "harness/emu.h"
-#include "harness/runtime.h"
-#include "harness/trace.h"
+#include "harness/debug/disasm.h"
+#include "harness/machine/emu.h"
+#include "harness/session/runtime.h"
+#include "harness/debug/trace.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * powerpc32: 32-bit big-endian unsigned long at the top of the space), and
  * a corrupted guest result buffer is caught and reported with its
  * operation. */
-#include "harness/coreops.h"
-#include "harness/emu.h"
+#include "harness/corediff/coreops.h"
+#include "harness/machine/emu.h"
 #include "tests/check_main.h"
 #include "tests/corediff/hand_streams.h"
 

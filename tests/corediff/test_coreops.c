@@ -1,8 +1,8 @@
 /* Host side of core-diff: word encoding against hand-written bytes, the
  * interpreter against hand-computed results, the generator's determinism
  * and realism (against the kmod corpus table), and the comparison. */
-#include "harness/coreops.h"
-#include "harness/coreops_rng.h"
+#include "harness/corediff/coreops.h"
+#include "harness/corediff/coreops_rng.h"
 #include "arch/arch.h"
 #include "tests/check_main.h"
 #include "tests/corediff/hand_streams.h"

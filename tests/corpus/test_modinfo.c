@@ -1,6 +1,6 @@
 /* .modinfo, __versions and the appended signature, on hand-built bytes whose
  * expected fields are written out here from the kernel's formats. */
-#include "harness/modinfo.h"
+#include "harness/elf/modinfo.h"
 #include "tests/check_main.h"
 
 #include <check.h>

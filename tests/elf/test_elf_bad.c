@@ -5,9 +5,9 @@
  *
  * argv[1]: the test-module directory (build/tests/modules), argv[2]: modbed. */
 #include "arch/arch.h"
-#include "harness/elf.h"
-#include "harness/loader.h"
-#include "harness/space.h"
+#include "harness/elf/elf.h"
+#include "harness/load/loader.h"
+#include "harness/load/space.h"
 #include "tests/check_main.h"
 #include "tests/elf/rawelf.h"
 #include "tests/modfile.h"

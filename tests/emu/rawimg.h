@@ -5,8 +5,8 @@
 #ifndef MODBED_TESTS_EMU_RAWIMG_H
 #define MODBED_TESTS_EMU_RAWIMG_H
 
-#include "harness/emu.h"
-#include "harness/space.h"
+#include "harness/machine/emu.h"
+#include "harness/load/space.h"
 
 struct rawimg_sym {
 	char *name;

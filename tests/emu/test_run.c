@@ -3,7 +3,7 @@
  * kind/address, and the kernel's lifecycle (init, ro_after_init, free init,
  * exit, failed init leaving no trace, exports pinning their provider). */
 #include "arch/cpu.h"
-#include "harness/runtime.h"
+#include "harness/session/runtime.h"
 
 #include "tests/check_main.h"
 

@@ -5,9 +5,9 @@
  * it was (split bounds, which shrink on removal, so unload can restore all). */
 #include "arch/arch.h"
 #include "arch/map.h"
-#include "harness/elf.h"
-#include "harness/loader.h"
-#include "harness/space.h"
+#include "harness/elf/elf.h"
+#include "harness/load/loader.h"
+#include "harness/load/space.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * (checksums computed by hand: "OK" is 0x4f+0x4b = 0x9a). */
 #include "arch/arch.h"
 #include "arch/debug.h"
-#include "harness/gdbstub_session.h"
+#include "harness/debug/gdb/gdbstub_session.h"
 #include "tests/check_main.h"
 
 #include <check.h>

@@ -12,9 +12,9 @@
  * argv[1]: the test-module directory (build/tests/modules). */
 #include "arch/arch.h"
 #include "arch/map.h"
-#include "harness/elf.h"
-#include "harness/loader.h"
-#include "harness/space.h"
+#include "harness/elf/elf.h"
+#include "harness/load/loader.h"
+#include "harness/load/space.h"
 #include "tests/check_main.h"
 #include "tests/elf/rawelf.h"
 #include "tests/modfile.h"

@@ -1,7 +1,7 @@
 /* The guest address space and its observers (what the emulator mirrors),
  * and the JSON writer, against hand-written expectations. */
-#include "harness/json.h"
-#include "harness/space.h"
+#include "harness/util/json.h"
+#include "harness/load/space.h"
 #include "tests/check_main.h"
 
 #include <check.h>

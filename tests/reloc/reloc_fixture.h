@@ -9,7 +9,7 @@
 
 #include "arch/arch.h"
 #include "arch/reloc.h"
-#include "harness/elf.h"
+#include "harness/elf/elf.h"
 
 #include <stdbool.h>
 #include <stddef.h>

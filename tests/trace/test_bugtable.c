@@ -7,9 +7,9 @@
  * argv: ARCH CORPUS_DIR [MAX_MODULES]. Exit 77 (skip) without a corpus. */
 #define _XOPEN_SOURCE 700
 #include "arch/arch.h"
-#include "harness/backtrace.h"
-#include "harness/emu.h"
-#include "harness/runtime.h"
+#include "harness/debug/backtrace.h"
+#include "harness/machine/emu.h"
+#include "harness/session/runtime.h"
 
 #include <ftw.h>
 #include <inttypes.h>

@@ -2,7 +2,7 @@
  * encodings produced by llvm-mc 14 (an independent assembler) and the
  * architecture manuals' branch-offset arithmetic done by hand. */
 #include "arch/arch.h"
-#include "harness/disasm.h"
+#include "harness/debug/disasm.h"
 #include "tests/check_main.h"
 
 #include <check.h>

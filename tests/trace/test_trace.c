@@ -10,10 +10,10 @@
 #include "arch/arch.h"
 #include "arch/cpu.h"
 #include "arch/debug.h"
-#include "harness/backtrace.h"
-#include "harness/disasm.h"
-#include "harness/runtime.h"
-#include "harness/trace.h"
+#include "harness/debug/backtrace.h"
+#include "harness/debug/disasm.h"
+#include "harness/session/runtime.h"
+#include "harness/debug/trace.h"
 #include "tests/check_main.h"
 
 #include <check.h>

@@ -1,0 +1,76 @@
+#include "arch/arch.h"
+#include "arch/map.h"
+#include "harness/cli/commands.h"
+#include "harness/util/diag.h"
+#include "harness/util/json.h"
+#include "harness/session/load_cli.h"
+#include "harness/session/load_report.h"
+#include "harness/session/runtime.h"
+
+#include <stdio.h>
+
+/* --dump takes each module's bytes as soon as it is relocated, before its
+ * init runs (init memory is gone afterwards). */
+struct dump_ctx {
+	const char *dir;
+	int failed;
+	struct mb_err err;
+};
+
+static void dump_loaded(void *ctx, struct mb_loader *l, struct mb_loaded_module *mod)
+{
+	struct dump_ctx *d = ctx;
+	if (!d->failed && mb_dump_module(l, mod, d->dir, &d->err) != 0)
+		d->failed = 1;
+}
+
+int cmd_load(struct mb_cli *cli)
+{
+	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
+				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_PATHS | MB_OPT_MODPATH |
+				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS) != 0)
+		return MB_EXIT_USAGE;
+	/* The emulator's runtime: each module is loaded, protected and its init
+	 * run (unless --no-init) before the next one loads, as the kernel does,
+	 * so `load` places modules exactly where `call` does. */
+	struct mb_runtime rt;
+	int rc = mb_runtime_open(&rt, cli);
+	if (rc != MB_EXIT_OK)
+		return rc;
+	const struct mb_load_session *s = &rt.s;
+	struct dump_ctx dump = { .dir = cli->dump };
+	if (cli->dump) {
+		rt.s.loader.loaded_hook = dump_loaded;
+		rt.s.loader.loaded_ctx = &dump;
+	}
+	rc = mb_runtime_load_all(&rt, cli);
+	if (rc == MB_EXIT_OK && cli->dump) {
+		if (!dump.failed && mb_dump_layout_json(&s->loader, cli->dump, &dump.err) != 0)
+			dump.failed = 1;
+		if (dump.failed) {
+			mb_report(&dump.err);
+			rc = MB_EXIT_ERROR;
+		}
+	}
+	if (rc == MB_EXIT_OK) {
+		if (cli->json) {
+			struct mb_json j;
+			mb_json_init(&j, stdout, true);
+			mb_json_object(&j, NULL);
+			mb_json_str(&j, "arch", s->arch->name);
+			mb_json_str(&j, "map", s->map->name);
+			mb_json_str(&j, "policy", cli->policy ? cli->policy : "kernel");
+			mb_json_array(&j, "modules");
+			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
+				mb_report_module_json(&j, m);
+			mb_json_finish(&j);
+		} else {
+			printf("arch %s, map %s, policy %s\n", s->arch->name, s->map->name,
+			       cli->policy ? cli->policy : "kernel");
+			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
+				mb_report_module_text(stdout, m);
+		}
+	}
+	mb_runtime_close(&rt);
+	return rc;
+}

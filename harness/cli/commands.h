@@ -1,0 +1,27 @@
+/* One function per `modbed` command, each in harness/cmd_<name>.c. Each takes
+ * the parsed options and returns the process exit status (diag.h). */
+#ifndef MODBED_COMMANDS_H
+#define MODBED_COMMANDS_H
+
+#include "harness/util/cli.h"
+
+struct mb_command {
+	const char *name;
+	int (*run)(struct mb_cli *cli);
+	const char *usage;   /* one line, after "modbed " */
+};
+
+extern const struct mb_command mb_commands[];
+
+int cmd_maps(struct mb_cli *cli);
+int cmd_load(struct mb_cli *cli);
+int cmd_lookup(struct mb_cli *cli);
+int cmd_info(struct mb_cli *cli);
+int cmd_corpus(struct mb_cli *cli);
+int cmd_call(struct mb_cli *cli);
+int cmd_trace(struct mb_cli *cli);
+/* The run loop of call and trace (cmd_call.c). */
+int mb_calls_run(struct mb_cli *cli, bool tracing);
+int cmd_core_diff(struct mb_cli *cli);
+
+#endif

@@ -1,0 +1,53 @@
+/* The debugging side of `modbed call` and `modbed trace`, behind four
+ * calls the command's run loop makes: open (after the modules are loaded),
+ * before and after each guest call, close. It owns the instruction trace
+ * (trace), the GDB stub (--gdb) and the oops-style fault report.
+ *
+ * The untraced `call` pays nothing per instruction here. When one of its
+ * calls faults, the report's backtrace comes from a deterministic replay:
+ * a fresh runtime loads the same modules with the same options, runs the
+ * earlier calls, and runs the faulting one again with a call-stack tracer;
+ * the replay must fault at the same pc (else no backtrace is claimed). */
+#ifndef MODBED_HARNESS_DEBUGRUN_H
+#define MODBED_HARNESS_DEBUGRUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness/debug/backtrace.h"
+#include "harness/util/cli.h"
+
+struct mb_runtime;
+struct mb_callplan;
+struct mb_call_result;
+struct mb_disasm;
+struct mb_trace;
+struct mb_gdb;
+
+struct mb_debugrun {
+	const struct mb_cli *cli;
+	struct mb_runtime *rt;
+	const struct mb_callplan *plan;
+	bool tracing;             /* the trace command: trace every call */
+	struct mb_disasm *d;
+	struct mb_trace *t;
+	FILE *out;
+	bool close_out;
+	char filter[256];
+	struct mb_gdb *gdb;
+	size_t call;              /* index of the current call */
+};
+
+/* tracing: the trace command. Returns an exit status (after printing). */
+int mb_debugrun_open(struct mb_debugrun *r, const struct mb_cli *cli, struct mb_runtime *rt,
+		     const struct mb_callplan *plan, bool tracing);
+void mb_debugrun_before(struct mb_debugrun *r, size_t i, uint64_t fn, const uint64_t *args, unsigned nargs);
+/* Fills res->fault.ctx on a fault (registers, backtrace, BUG/WARN line). */
+void mb_debugrun_after(struct mb_debugrun *r, struct mb_call_result *res);
+/* The oops report of a call's fault (after the one-line error). */
+void mb_debugrun_report(struct mb_debugrun *r, FILE *f, const struct mb_call_result *res);
+void mb_debugrun_close(struct mb_debugrun *r);
+
+#endif

@@ -1,0 +1,56 @@
+#include "harness/cli/commands.h"
+#include "harness/util/diag.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The command table: add a command here and in commands.h. */
+const struct mb_command mb_commands[] = {
+	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--policy P] [--json]   memory maps; sample placement with --policy" },
+	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--bounds B] [--tree T] [--json] [--dump DIR] [--strict-symbols]\n"
+	  "                                           place and relocate modules; summary per module" },
+	{ "lookup", cmd_lookup, "lookup FILE... [--bounds B] [--tree T] -- ADDR...\n"
+	  "                                           address -> module, type, symbol+offset; lookup counters" },
+	{ "info", cmd_info, "info FILE... [--json]                     .modinfo, __versions, signature of modules" },
+	{ "corpus", cmd_corpus, "corpus DIR... [--arch A] [--policy P] [--tree T] [--json]   load a module tree, providers first; report" },
+	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init] [--tree T] [--gdb 127.0.0.1:PORT]\n"
+	  "                                           run module functions on the arch's CPU (ARG: 42, buf:@PATH, hex:, str:, out:N, NAME=ARG, @NAME)" },
+	{ "trace", cmd_trace, "trace FILE... -- FUNC ARG... [--calls] [--filter MODULE[:FUNC]] [--start ADDR] [--stop ADDR]\n"
+	  "                                           [--output FILE] [--jsonl] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace" },
+	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--tree T|all] [--ops N] [--seed S] [--json]\n"
+	  "                                           one seeded stream through the host core and the core on the emulated CPU; every result compared" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: modbed COMMAND [options] [FILE...] [-- ...]\n\ncommands:\n", f);
+	for (const struct mb_command *c = mb_commands; c->name; c++)
+		fprintf(f, "  modbed %s\n", c->usage);
+	fputs("\ncommon options: --arch A  --map M  --policy P  --bounds B  --json\n"
+	      "lookup tree: --tree fast (default) | rbtree (the kernel's red-black mod_tree)\n"
+	      "errors: exit 1; usage errors: exit 2; guest faults: exit 3\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return MB_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return MB_EXIT_OK;
+	}
+	for (const struct mb_command *c = mb_commands; c->name; c++) {
+		if (strcmp(c->name, argv[1]) != 0)
+			continue;
+		struct mb_cli cli;
+		if (mb_cli_parse(&cli, argc, argv, 2) != 0)
+			return MB_EXIT_USAGE;
+		cli.cmd = c->name;
+		return c->run(&cli);
+	}
+	mb_errorf("usage: unknown command '%s' (see modbed --help)", argv[1]);
+	return MB_EXIT_USAGE;
+}

@@ -1,0 +1,83 @@
+/* A module's exports: Linux 6.1 `struct kernel_symbol` with
+ * HAVE_ARCH_PREL32_RELOCATIONS, i.e. three 32-bit offsets {value, name,
+ * namespace}, each relative to its own field, in __ksymtab (EXPORT_SYMBOL)
+ * and __ksymtab_gpl (EXPORT_SYMBOL_GPL); the strings live in
+ * __ksymtab_strings. Read from the relocated, staged bytes: the offsets are
+ * only known after relocation. */
+#include "core/byteorder.h"
+#include "harness/load/loader_priv.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KSYM_ENTRY 12
+
+/* The file bytes of a string at guest address addr: strings are never
+ * relocated, so the object's own copy stays valid after the load. */
+static const char *string_at(const struct mb_load *ld, uint64_t addr)
+{
+	const struct mb_elf *obj = ld->obj;
+	for (size_t i = 1; i < obj->nsecs; i++) {
+		const struct mb_elf_section *s = &obj->secs[i];
+		if (ld->sectype[i] == MOD_INVALID || !s->data || addr - ld->secaddr[i] >= s->size)
+			continue;
+		uint64_t off = addr - ld->secaddr[i];
+		const char *p = (const char *)s->data + off;
+		return memchr(p, '\0', (size_t)(s->size - off)) ? p : NULL;
+	}
+	return NULL;
+}
+
+static int read_table(struct mb_load *ld, const char *secname, bool gpl, struct mb_err *err)
+{
+	const struct mb_elf *obj = ld->obj;
+	uint32_t idx = mb_elf_find_section(obj, secname);
+	if (!idx || ld->sectype[idx] == MOD_INVALID)
+		return 0;
+	const struct mb_elf_section *s = &obj->secs[idx];
+	if (s->size % KSYM_ENTRY)
+		return mb_fail(err, obj->path, secname,
+			       "size 0x%" PRIx64 " is not a multiple of %d (Linux 6.1 PREL32 kernel_symbol entries)",
+			       s->size, KSYM_ENTRY);
+	uint64_t mask = obj->is64 ? UINT64_MAX : UINT32_MAX;
+	size_t n = (size_t)(s->size / KSYM_ENTRY);
+	struct mb_loaded_module *mod = ld->mod;
+	struct mb_module_export *ex = realloc(mod->exports, (mod->nexports + n) * sizeof(*ex));
+	if (n && !ex)
+		return mb_fail(err, obj->path, secname, "out of memory");
+	if (n)
+		mod->exports = ex;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t at = ld->secaddr[idx] + k * KSYM_ENTRY;
+		const uint8_t *p = mb_load_stage_ptr(ld, at, KSYM_ENTRY);
+		if (!p)
+			return mb_fail(err, obj->path, secname, "entry %zu not in placed memory", k);
+		uint64_t field[3];
+		for (int f = 0; f < 3; f++) {
+			int32_t rel = (int32_t)(uint32_t)mb_load(p + 4 * f, 4, obj->big_endian);
+			field[f] = (at + 4 * (uint64_t)f + (uint64_t)(int64_t)rel) & mask;
+		}
+		const char *name = string_at(ld, field[1]);
+		if (!name || !name[0])
+			return mb_fail(err, obj->path, secname, "entry %zu: name at 0x%" PRIx64 " is not a string in the module",
+				       k, field[1]);
+		const char *ns = string_at(ld, field[2]);
+		mod->exports[mod->nexports++] = (struct mb_module_export){
+			.name = name, .ns = ns ? ns : "", .addr = field[0], .gpl = gpl };
+	}
+	return 0;
+}
+
+int mb_read_exports(struct mb_load *ld, struct mb_err *err)
+{
+	if (read_table(ld, "__ksymtab", false, err) != 0 || read_table(ld, "__ksymtab_gpl", true, err) != 0)
+		return -1;
+	/* Two exports of one name in one module: the kernel refuses it too. */
+	const struct mb_loaded_module *mod = ld->mod;
+	for (size_t i = 0; i < mod->nexports; i++)
+		for (size_t k = i + 1; k < mod->nexports; k++)
+			if (strcmp(mod->exports[i].name, mod->exports[k].name) == 0)
+				return mb_fail(err, ld->obj->path, NULL, "exports %s twice", mod->exports[i].name);
+	return 0;
+}

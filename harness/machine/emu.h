@@ -1,0 +1,208 @@
+/* The emulated machine: one Unicorn CPU per loaded arch map, guest memory
+ * mirrored from host buffers, a kernel stub image, calls with the arch ABI,
+ * and every stop that is not a normal return classified as a fault.
+ *
+ * Exact fault pcs (Unicorn 2.0.1 reports the translation-block start): the
+ * machine always runs with one full-range UC_HOOK_CODE, installed before the
+ * first instruction is translated. The hook records the pc of the
+ * instruction being executed (the fault pc), counts instructions (the
+ * budget and the `insns` figure), keeps a ring of recent pcs for fault
+ * reports, dispatches host-implemented kernel functions and feeds the
+ * instruction observers (trace, gdb). Cost: see bench_call and the README.
+ * Hooks are never added after translation without flushing translated code.
+ */
+#ifndef MODBED_HARNESS_EMU_H
+#define MODBED_HARNESS_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/arch.h"
+#include "harness/debug/backtrace.h"
+#include "harness/util/diag.h"
+
+struct uc_struct;
+struct mb_machine;
+
+/* ---- creation ---------------------------------------------------------- */
+
+struct mb_space;
+
+struct mb_machine_config {
+	const struct mb_arch *arch;
+	/* Kernel image: the stub's code and data go at kernel_base. */
+	uint64_t kernel_base, kernel_size;
+	/* Scratch: the call stack, the guest heap (kmalloc, call buffers), the
+	 * per-CPU area and the task page. */
+	uint64_t scratch_base, scratch_size;
+};
+
+/* Kernel image and scratch area of an arch memory map (arch/map.h). */
+struct mb_map;
+void mb_machine_config_from_map(struct mb_machine_config *cfg, const struct mb_arch *arch,
+				const struct mb_map *map);
+
+/* Creates the CPU and mirrors `space` into it: the machine observes the space
+ * (every arena created, protected or released there is mapped, protected or
+ * unmapped in Unicorn with the arena's host buffer, so relocation writes are
+ * guest memory) and adds its own fixed arenas for the kernel stub and the
+ * scratch area. Lifetime: create after the space; destroy (which releases
+ * its fixed arenas and stops observing) before mb_space_fini. */
+int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *cfg,
+		      struct mb_space *space, struct mb_err *err);
+void mb_machine_destroy(struct mb_machine *m);
+
+const struct mb_arch *mb_machine_arch(const struct mb_machine *m);
+struct uc_struct *mb_machine_uc(struct mb_machine *m);    /* uc_engine * */
+
+/* ---- guest memory -------------------------------------------------------- */
+
+/* Marks [addr, addr+size) as freed init memory: a later touch is reported as
+ * `freed-init` rather than `unmapped` (until something is mapped there). Call
+ * before releasing the init arenas. */
+void mb_machine_mark_freed_init(struct mb_machine *m, uint64_t addr, uint64_t size);
+/* Host code changed bytes in [addr, addr+size): drop translated code there. */
+void mb_machine_code_changed(struct mb_machine *m, uint64_t addr, uint64_t size);
+/* Number of live Unicorn mappings and whether [addr,addr+size) overlaps one
+ * (tests: "a failed load leaves the machine as it was"). */
+size_t mb_machine_nmaps(const struct mb_machine *m);
+bool mb_machine_is_mapped(const struct mb_machine *m, uint64_t addr, uint64_t size);
+
+/* Host-side access (ignores guest permissions; fails on unmapped bytes). */
+int mb_machine_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len, struct mb_err *err);
+int mb_machine_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t len,
+		     struct mb_err *err);
+
+/* Guest heap in the scratch area (also behind kmalloc/vmalloc). */
+int mb_machine_alloc(struct mb_machine *m, uint64_t size, uint64_t *addr, struct mb_err *err);
+void mb_machine_free(struct mb_machine *m, uint64_t addr);
+size_t mb_machine_heap_live(const struct mb_machine *m);   /* live allocations */
+
+/* ---- kernel stub: the kernel symbol provider ---------------------------- */
+
+enum mb_ksym_kind {
+	MB_KSYM_CODE,        /* real guest code (thunks) */
+	MB_KSYM_HOST,        /* host-implemented function */
+	MB_KSYM_DATA,        /* zeroed kernel data */
+	MB_KSYM_TRAP,        /* unknown name: its own trap slot */
+};
+/* Resolves a kernel symbol: every name gets an address (unknown function
+ * names their own trap slot, so calling one names it). -1 only when the stub
+ * is full. */
+int mb_kstub_resolve(struct mb_machine *m, const char *name, uint64_t *addr,
+		     enum mb_ksym_kind *kind, struct mb_err *err);
+/* Like mb_kstub_resolve for names the kernel has (code, host functions,
+ * data): 0 with *addr; 1 for any other name (no trap slot is made). */
+int mb_kstub_lookup(struct mb_machine *m, const char *name, uint64_t *addr, struct mb_err *err);
+/* "kernel:NAME+0xOFF" for addresses inside the stub image; false otherwise. */
+bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len);
+
+/* ---- symbolization ------------------------------------------------------ */
+
+/* Fills buf with "module:symbol+0xoff" for addr and returns true, or false
+ * when addr is in no module. Set by the runtime (core lookup + module
+ * symbols); the machine falls back to the kernel stub and then to the
+ * mapping's name. */
+typedef bool (*mb_symbolize_fn)(void *ctx, uint64_t addr, char *buf, size_t len);
+void mb_machine_set_symbolizer(struct mb_machine *m, mb_symbolize_fn fn, void *ctx);
+
+/* Asked on every trap instruction (ud2, brk, tw/twi, int3) before it becomes
+ * a fault: true means handled, resume at *resume (a WARN(), which the kernel
+ * reports and steps over); false stops the call with a `trap` fault. The
+ * machine knows no modules; whoever does (the runtime) decides. */
+typedef bool (*mb_trap_fn)(void *ctx, struct mb_machine *m, uint64_t pc, uint64_t *resume);
+void mb_machine_set_trap_handler(struct mb_machine *m, mb_trap_fn fn, void *ctx);
+/* Best-effort name for addr, always filled ("0x..." when nothing knows it). */
+void mb_machine_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len);
+
+/* ---- calls and faults --------------------------------------------------- */
+
+enum mb_fault_kind {
+	MB_FAULT_NONE = 0,
+	MB_FAULT_WRITE_PROTECT,
+	MB_FAULT_FETCH_PROTECT,
+	MB_FAULT_UNMAPPED,
+	MB_FAULT_FREED_INIT,
+	MB_FAULT_TRAP,
+	MB_FAULT_UNRESOLVED_SYMBOL,
+	MB_FAULT_STACK_PROTECTOR,
+	MB_FAULT_BUDGET,
+	MB_FAULT_TIMEOUT,
+	MB_FAULT_NKINDS,
+};
+/* "write-protect", "fetch-protect", ... as in the JSON `kind` field. */
+const char *mb_fault_kind_name(enum mb_fault_kind k);
+
+#define MB_FAULT_HISTORY 32
+#define MB_SYM_LEN 160
+
+/* One stop that was not a normal return. The trace engineer extends this
+ * (registers, backtrace) by adding fields at the end. */
+struct mb_fault {
+	enum mb_fault_kind kind;
+	uint64_t pc;                 /* exact pc of the faulting instruction */
+	char pc_sym[MB_SYM_LEN];     /* module:symbol+0xoff */
+	bool has_addr;
+	uint64_t addr;               /* accessed address (memory faults) */
+	char addr_sym[MB_SYM_LEN];
+	char access[8];              /* "read", "write", "fetch", "" */
+	char detail[256];            /* one line for people */
+	/* Last pcs executed, oldest first, ending with pc. */
+	uint64_t history[MB_FAULT_HISTORY];
+	unsigned nhistory;
+	/* Registers, the observed backtrace and a BUG/WARN's file:line
+	 * (harness/backtrace.h). The machine leaves it zeroed; the caller of
+	 * mb_machine_call fills it (harness/debugrun.c). */
+	struct mb_fault_context ctx;
+};
+
+struct mb_call_limits {
+	uint64_t budget;      /* instructions; 0: MB_DEFAULT_BUDGET */
+	uint64_t timeout_ms;  /* wall clock; 0: MB_DEFAULT_TIMEOUT_MS */
+};
+#define MB_DEFAULT_BUDGET 100000000ull
+#define MB_DEFAULT_TIMEOUT_MS 10000ull
+
+struct mb_call_result {
+	uint64_t ret;         /* return register, zero-extended from reg width */
+	uint64_t insns;       /* guest instructions executed */
+	bool faulted;
+	struct mb_fault fault;
+};
+
+/* Calls func(args...) with the arch ABI (native-word arguments) on a fresh
+ * stack. Returns 0 when the call ran (check res->faulted), -1 with err when
+ * it could not be started (bad address, too many arguments). */
+int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, unsigned nargs,
+		    const struct mb_call_limits *lim, struct mb_call_result *res,
+		    struct mb_err *err);
+
+/* The arch ABI's call setup on any Unicorn instance (also used by the
+ * benchmark's hook-free baseline): argument registers, an aligned stack at
+ * stack_top (ppc32 back chain), return address pushed or in the link
+ * register. */
+int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t func, const uint64_t *args,
+		  unsigned nargs, uint64_t stack_top, uint64_t ret_addr, struct mb_err *err);
+uint64_t mb_machine_stack_top(const struct mb_machine *m);
+/* The return address every call gets: uc_emu_start(..., until = this). */
+uint64_t mb_machine_return_sentinel(const struct mb_machine *m);
+
+/* ---- observers (trace, gdb) -------------------------------------------- */
+
+/* Called from the machine's code hook for every guest instruction, before it
+ * executes. Observers may call mb_machine_stop. */
+typedef void (*mb_insn_observer_fn)(void *ctx, struct mb_machine *m, uint64_t pc, uint32_t size);
+int mb_machine_add_observer(struct mb_machine *m, mb_insn_observer_fn fn, void *ctx);
+void mb_machine_remove_observer(struct mb_machine *m, mb_insn_observer_fn fn, void *ctx);
+/* Ends the current call with a `trap` fault carrying `why` (e.g. a breakpoint). */
+void mb_machine_stop(struct mb_machine *m, const char *why);
+
+/* ---- the run's log (printk) -------------------------------------------- */
+
+const char *mb_machine_log(const struct mb_machine *m, size_t *len);
+void mb_machine_log_clear(struct mb_machine *m);
+/* Appends to the run's log, as printk output does. */
+void mb_machine_log_write(struct mb_machine *m, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,324 @@
+/* The machine's memory: every arena of the guest space mirrored into Unicorn
+ * with its host buffer, permission changes with translated code dropped, the
+ * ppc32 time-base pre-scan, freed-init bookkeeping, and guest memory access
+ * with guest permissions for host-implemented kernel functions. */
+#include "harness/machine/emu_priv.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static unsigned to_uc_prot(unsigned perm)
+{
+	unsigned p = 0;
+	if (perm & MB_PERM_R) p |= UC_PROT_READ;
+	if (perm & MB_PERM_W) p |= UC_PROT_WRITE;
+	if (perm & MB_PERM_X) p |= UC_PROT_EXEC;
+	return p;
+}
+
+void mb_flush_code(struct mb_machine *m, uint64_t addr, uint64_t size)
+{
+	if (size)
+		uc_ctl_remove_cache(m->uc, addr, addr + size);
+}
+
+void mb_machine_code_changed(struct mb_machine *m, uint64_t addr, uint64_t size)
+{
+	mb_flush_code(m, addr, size);
+}
+
+/* ---- the memory mirror ---------------------------------------------------- */
+
+static struct mb_mapping *mapping_at(const struct mb_machine *m, uint64_t base)
+{
+	for (size_t i = 0; i < m->nmaps; i++)
+		if (m->maps[i].addr == base)
+			return &m->maps[i];
+	return NULL;
+}
+
+const struct mb_mapping *mb_machine_mapping(const struct mb_machine *m, uint64_t addr)
+{
+	for (size_t i = 0; i < m->nmaps; i++)
+		if (addr >= m->maps[i].addr && addr - m->maps[i].addr < m->maps[i].size)
+			return &m->maps[i];
+	return NULL;
+}
+
+static void hazard_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	(void)size;
+	struct mb_machine *m = user;
+	m->cpu->emulate_hazard(uc, addr, m->run.insns);
+}
+
+/* Removes the hazard hooks inside [base, base+size). */
+static void drop_hazards(struct mb_machine *m, struct mb_mapping *mp, uint64_t base, uint64_t size)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < mp->nhazards; i++) {
+		if (mp->hazard_addrs[i] - base < size) {
+			uc_hook_del(m->uc, mp->hazard_hooks[i]);
+			continue;
+		}
+		mp->hazard_hooks[j] = mp->hazard_hooks[i];
+		mp->hazard_addrs[j++] = mp->hazard_addrs[i];
+	}
+	mp->nhazards = j;
+}
+
+void mb_mapping_free_hazards(struct mb_mapping *mp)
+{
+	free(mp->hazard_hooks);
+	free(mp->hazard_addrs);
+	mp->hazard_hooks = NULL;
+	mp->hazard_addrs = NULL;
+	mp->nhazards = 0;
+}
+
+/* Host-crashing instructions (ppc32 time-base reads under 2.0.1) in code that
+ * is made executable get a hook at their address that runs them on the host.
+ * Rescanned on every protect to exec (packed pools get new code in pages
+ * that were executable already); the range is flushed after, so the hooks
+ * are in place before the code is translated. */
+static int scan_hazards(struct mb_machine *m, struct mb_mapping *mp, const struct mb_space_arena *a,
+			uint64_t base, uint64_t size, struct mb_err *err)
+{
+	if (!m->cpu->hazard_at)
+		return 0;
+	drop_hazards(m, mp, base, size);
+	const uint8_t *host = a->host + (base - a->base);
+	for (uint64_t off = 0; off + m->cpu->insn_align <= size; off += m->cpu->insn_align) {
+		if (!m->cpu->hazard_at(host + off, size - off))
+			continue;
+		uc_hook h;
+		uint64_t at = base + off;
+		if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, (void *)hazard_hook, m, at, at) != UC_ERR_OK)
+			return mb_fail(err, a->name, NULL, "cannot hook %s at 0x%" PRIx64,
+				       m->cpu->hazard_what, at);
+		uc_hook *nh = realloc(mp->hazard_hooks, (mp->nhazards + 1) * sizeof(*nh));
+		uint64_t *na = nh ? realloc(mp->hazard_addrs, (mp->nhazards + 1) * sizeof(*na)) : NULL;
+		if (nh)
+			mp->hazard_hooks = nh;
+		if (!na) {
+			uc_hook_del(m->uc, h);
+			return mb_fail(err, a->name, NULL, "out of memory");
+		}
+		mp->hazard_addrs = na;
+		nh[mp->nhazards] = h;
+		na[mp->nhazards++] = at;
+	}
+	mb_flush_code(m, base, size);
+	return 0;
+}
+
+static void forget_freed(struct mb_machine *m, uint64_t addr, uint64_t size)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < m->nfreed; i++) {
+		struct mb_freed f = m->freed[i];
+		bool overlap = f.addr < addr + size && addr < f.addr + f.size;
+		if (!overlap)
+			m->freed[j++] = f;
+	}
+	m->nfreed = j;
+}
+
+static int obs_created(void *ctx, const struct mb_space_arena *a, struct mb_err *err)
+{
+	struct mb_machine *m = ctx;
+	if (m->cpu->addr_ok && (!m->cpu->addr_ok(a->base) || !m->cpu->addr_ok(a->base + a->size - 1)))
+		return mb_fail(err, a->name, NULL,
+			       "[0x%" PRIx64 ", 0x%" PRIx64 ") is not a canonical %s address range",
+			       a->base, a->base + a->size, m->arch->name);
+	if (m->nmaps == m->mapcap) {
+		size_t cap = m->mapcap ? 2 * m->mapcap : 16;
+		struct mb_mapping *n = realloc(m->maps, cap * sizeof(*n));
+		if (!n)
+			return mb_fail(err, a->name, NULL, "out of memory");
+		m->maps = n;
+		m->mapcap = cap;
+	}
+	uc_err e = uc_mem_map_ptr(m->uc, a->base, a->size, to_uc_prot(a->perm), a->host);
+	if (e != UC_ERR_OK)
+		return mb_fail(err, a->name, NULL, "cannot map [0x%" PRIx64 ", 0x%" PRIx64 ") in the %s emulator: %s",
+			       a->base, a->base + a->size, m->arch->name, uc_strerror(e));
+	/* Code that ran here before (an unloaded module) must not be reused. */
+	mb_flush_code(m, a->base, a->size);
+	struct mb_mapping *mp = &m->maps[m->nmaps++];
+	memset(mp, 0, sizeof(*mp));
+	mp->addr = a->base;
+	mp->size = a->size;
+	mp->prot = a->perm;
+	snprintf(mp->name, sizeof(mp->name), "%s", a->name);
+	forget_freed(m, a->base, a->size);
+	if (a->perm & MB_PERM_X) {
+		if (scan_hazards(m, mp, a, a->base, a->size, err) != 0) {
+			drop_hazards(m, mp, a->base, a->size);
+			mb_mapping_free_hazards(mp);
+			uc_mem_unmap(m->uc, a->base, a->size);
+			m->nmaps--;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void obs_released(void *ctx, const struct mb_space_arena *a)
+{
+	struct mb_machine *m = ctx;
+	struct mb_mapping *mp = mapping_at(m, a->base);
+	if (!mp)
+		return;
+	mb_flush_code(m, a->base, a->size);
+	drop_hazards(m, mp, a->base, a->size);
+	mb_mapping_free_hazards(mp);
+	uc_mem_unmap(m->uc, a->base, a->size);
+	*mp = m->maps[--m->nmaps];
+}
+
+static int obs_protected(void *ctx, const struct mb_space_arena *a, uint64_t base, uint64_t size,
+			 unsigned perm, struct mb_err *err)
+{
+	struct mb_machine *m = ctx;
+	struct mb_mapping *mp = mapping_at(m, a->base);
+	uc_err e = uc_mem_protect(m->uc, base, size, to_uc_prot(perm));
+	if (e != UC_ERR_OK)
+		return mb_fail(err, a->name, NULL, "cannot protect [0x%" PRIx64 ", 0x%" PRIx64 "): %s",
+			       base, base + size, uc_strerror(e));
+	/* Revoking exec does not reach already-translated blocks: drop them. */
+	mb_flush_code(m, base, size);
+	if (mp && (perm & MB_PERM_X) && scan_hazards(m, mp, a, base, size, err) != 0)
+		return -1;
+	if (mp)
+		mp->prot = perm;
+	return 0;
+}
+
+void mb_machine_mark_freed_init(struct mb_machine *m, uint64_t addr, uint64_t size)
+{
+	if (!size)
+		return;
+	struct mb_freed *n = m->nfreed == m->freedcap
+		? realloc(m->freed, (m->freedcap ? 2 * m->freedcap : 8) * sizeof(*n)) : m->freed;
+	if (!n)
+		return;
+	if (m->nfreed == m->freedcap)
+		m->freedcap = m->freedcap ? 2 * m->freedcap : 8;
+	m->freed = n;
+	m->freed[m->nfreed++] = (struct mb_freed){ addr, size };
+}
+
+bool mb_machine_is_freed(const struct mb_machine *m, uint64_t addr)
+{
+	for (size_t i = 0; i < m->nfreed; i++)
+		if (addr >= m->freed[i].addr && addr - m->freed[i].addr < m->freed[i].size)
+			return true;
+	return false;
+}
+
+size_t mb_machine_nmaps(const struct mb_machine *m)
+{
+	return m->nmaps;
+}
+
+bool mb_machine_is_mapped(const struct mb_machine *m, uint64_t addr, uint64_t size)
+{
+	for (size_t i = 0; i < m->nmaps; i++)
+		if (m->maps[i].addr < addr + size && addr < m->maps[i].addr + m->maps[i].size)
+			return true;
+	return false;
+}
+
+int mb_machine_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len, struct mb_err *err)
+{
+	if (uc_mem_read(m->uc, addr, buf, len) != UC_ERR_OK)
+		return mb_fail(err, NULL, NULL, "cannot read %zu bytes at 0x%" PRIx64 ": not mapped", len, addr);
+	return 0;
+}
+
+int mb_machine_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t len,
+		     struct mb_err *err)
+{
+	if (uc_mem_write(m->uc, addr, buf, len) != UC_ERR_OK)
+		return mb_fail(err, NULL, NULL, "cannot write %zu bytes at 0x%" PRIx64 ": not mapped", len, addr);
+	return 0;
+}
+
+/* ---- guest-permission access for host implementations ---------------------- */
+
+static int guest_access(struct mb_machine *m, uint64_t addr, size_t len, unsigned need,
+			const char *access)
+{
+	uint64_t page = m->space->page_size;
+	for (uint64_t a = addr; len && a - addr < len; a = (a | (page - 1)) + 1) {
+		unsigned perm = mb_space_perm(m->space, a);
+		if ((perm & need) == need)
+			continue;
+		enum mb_fault_kind kind = MB_FAULT_UNMAPPED;
+		if (perm != MB_PERM_NONE)
+			kind = (need & MB_PERM_W) ? MB_FAULT_WRITE_PROTECT : MB_FAULT_UNMAPPED;
+		else if (mb_machine_is_freed(m, a))
+			kind = MB_FAULT_FREED_INIT;
+		mb_run_fault(m, kind, 0, true, a, access, "%s of %zu bytes at 0x%" PRIx64 " by a kernel function",
+			     access, len, addr);
+		return -1;
+	}
+	return 0;
+}
+
+static void copy_guest(struct mb_machine *m, uint64_t addr, void *buf, const void *src, size_t len)
+{
+	uint64_t page = m->space->page_size;
+	size_t done = 0;
+	while (done < len) {
+		uint64_t a = addr + done;
+		size_t chunk = (size_t)(((a | (page - 1)) + 1) - a);
+		if (chunk > len - done)
+			chunk = len - done;
+		uint8_t *h = mb_space_host(m->space, a, chunk);
+		if (src)
+			memcpy(h, (const uint8_t *)src + done, chunk);
+		else
+			memcpy((uint8_t *)buf + done, h, chunk);
+		done += chunk;
+	}
+}
+
+int mb_guest_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len)
+{
+	if (guest_access(m, addr, len, MB_PERM_R, "read") != 0)
+		return -1;
+	copy_guest(m, addr, buf, NULL, len);
+	return 0;
+}
+
+int mb_guest_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t len)
+{
+	if (guest_access(m, addr, len, MB_PERM_W, "write") != 0)
+		return -1;
+	copy_guest(m, addr, NULL, buf, len);
+	return 0;
+}
+
+long mb_guest_strnlen(struct mb_machine *m, uint64_t addr, size_t max)
+{
+	for (size_t n = 0; n < max; n++) {
+		uint8_t c;
+		if (mb_guest_read(m, addr + n, &c, 1) != 0)
+			return -1;
+		if (c == 0)
+			return (long)n;
+	}
+	return (long)max;
+}
+
+
+void mb_mirror_observer(struct mb_machine *m, struct mb_space_observer *o)
+{
+	*o = (struct mb_space_observer){ m, obs_created, obs_released, obs_protected };
+}

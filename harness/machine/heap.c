@@ -1,0 +1,62 @@
+/* The guest heap: first fit over the scratch heap range, bookkeeping on the
+ * host so a guest scribble cannot corrupt the allocator. */
+#include "harness/machine/emu_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int mb_heap_alloc(struct mb_heap *h, uint64_t size, uint64_t align, uint64_t *addr)
+{
+	*addr = 0;
+	if (size == 0)
+		size = 1;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 64;
+		struct mb_heap_block *n = realloc(h->blocks, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		h->blocks = n;
+		h->cap = cap;
+	}
+	uint64_t end = h->base + h->size;
+	uint64_t cur = h->base;
+	for (size_t i = 0; i <= h->n; i++) {
+		uint64_t start = (cur + align - 1) & ~(align - 1);
+		uint64_t limit = i < h->n ? h->blocks[i].addr : end;
+		if (start <= limit && limit - start >= size) {
+			memmove(&h->blocks[i + 1], &h->blocks[i], (h->n - i) * sizeof(h->blocks[0]));
+			h->blocks[i] = (struct mb_heap_block){ start, size };
+			h->n++;
+			*addr = start;
+			return 0;
+		}
+		if (i < h->n)
+			cur = h->blocks[i].addr + h->blocks[i].size;
+	}
+	return 0;
+}
+
+uint64_t mb_heap_free(struct mb_heap *h, uint64_t addr)
+{
+	size_t lo = 0, hi = h->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (h->blocks[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == h->n || h->blocks[lo].addr != addr)
+		return 0;
+	uint64_t size = h->blocks[lo].size;
+	memmove(&h->blocks[lo], &h->blocks[lo + 1], (h->n - lo - 1) * sizeof(h->blocks[0]));
+	h->n--;
+	return size;
+}
+
+void mb_heap_fini(struct mb_heap *h)
+{
+	free(h->blocks);
+	h->blocks = NULL;
+	h->n = h->cap = 0;
+}
