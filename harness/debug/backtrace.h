@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "harness/machine/faultctx.h"
+
 struct mb_machine;
 struct mb_loader;
 struct mb_trace;
@@ -25,28 +27,10 @@ struct mb_disasm;
 struct mb_fault;
 struct mb_json;
 
-#define MB_FAULT_MAX_REGS 48
-#define MB_FAULT_MAX_FRAMES 32
-
-struct mb_fault_context {
-	bool valid;
-	uint64_t regs[MB_FAULT_MAX_REGS];   /* arch->debug->regs order; pc is the exact fault pc */
-	unsigned nregs;
-	bool has_backtrace;                  /* a tracer watched the call */
-	uint64_t frame_func[MB_FAULT_MAX_FRAMES];  /* innermost first */
-	uint64_t frame_site[MB_FAULT_MAX_FRAMES];  /* call instruction, 0 for the outermost call */
-	unsigned nframes;
-	bool frames_truncated;
-	bool has_bug;                        /* the pc is a __bug_table entry */
-	bool bug_warning;
-	unsigned bug_line;
-	char bug_file[160];
-};
-
 #define BUGFLAG_WARNING 1u
 
-/* The context of a fault, kept in the fault record itself (emu.h,
- * struct mb_fault: ctx). Fills ctx right after the faulting mb_machine_call returned (the CPU is
+/* The context of a fault (harness/machine/faultctx.h), kept in the fault
+ * record itself (emu.h, struct mb_fault: ctx). Fills ctx right after the faulting mb_machine_call returned (the CPU is
  * still as the fault left it). t and l may be NULL. */
 void mb_fault_context_fill(struct mb_fault_context *ctx, const struct mb_fault *f, struct mb_machine *m,
 			   const struct mb_trace *t, const struct mb_loader *l);

@@ -4,7 +4,7 @@
  * RCU / list-debug calls that have nothing to do on one emulated CPU. Every
  * guest memory access goes through mb_guest_read/write, so a kernel function
  * writing into rodata faults like the kernel's would, at its own pc. */
-#include "harness/machine/emu_priv.h"
+#include "harness/kstub/kstub_priv.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -182,9 +182,9 @@ static void alloc_ret(struct mb_machine *m, uint64_t size, bool zero)
 {
 	uint64_t addr = 0;
 	if (size <= MAX_HOST_COPY)
-		mb_heap_alloc(&m->heap, size, 16, &addr);
+		mb_heap_alloc(mb_machine_heap(m), size, 16, &addr);
 	if (addr && zero) {
-		uint8_t *h = mb_space_host(m->space, addr, size ? size : 1);
+		uint8_t *h = mb_space_host(mb_machine_space(m), addr, size ? size : 1);
 		if (h)
 			memset(h, 0, size);
 	}
@@ -234,7 +234,7 @@ static void hc_kfree(struct mb_machine *m)
 	mb_hc_args(m, "w", a);
 	if (a[0] <= 16)
 		return;
-	if (mb_heap_free(&m->heap, a[0]) == 0)
+	if (mb_heap_free(mb_machine_heap(m), a[0]) == 0)
 		mb_run_fault(m, MB_FAULT_TRAP, mb_run_caller_pc(m), true, a[0], NULL,
 			     "free of 0x%" PRIx64 ", which the allocator did not return (or was freed already)", a[0]);
 }
@@ -354,7 +354,7 @@ static void hc_udivmoddi4(struct mb_machine *m)
 	if (a[2]) {
 		uint8_t b[8];
 		uint64_t r = a[0] % a[1];
-		if (m->arch->big_endian)
+		if (mb_machine_arch(m)->big_endian)
 			for (int i = 0; i < 8; i++) b[i] = (uint8_t)(r >> (56 - 8 * i));
 		else
 			for (int i = 0; i < 8; i++) b[i] = (uint8_t)(r >> (8 * i));

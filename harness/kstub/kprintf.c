@@ -1,7 +1,7 @@
 /* printk and the s*printf family on the host: the kernel's vsnprintf subset
  * modules use, with variadic arguments fetched by the arch ABI (registers,
  * then the stack; 64-bit values in register pairs on 32-bit). */
-#include "harness/machine/emu_priv.h"
+#include "harness/kstub/kstub_priv.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@ struct varg { struct mb_machine *m; unsigned slot; };
 
 static uint64_t next_arg(struct varg *v, bool wide)
 {
-	const struct mb_cpu_ops *c = v->m->cpu;
+	const struct mb_cpu_ops *c = mb_machine_arch(v->m)->cpu;
 	if (!wide || c->reg_bytes == 8)
 		return mb_hc_word(v->m, v->slot++);
 	v->slot += v->slot & 1u;
@@ -58,7 +58,7 @@ static int format(struct mb_machine *m, uint64_t fmt_addr, unsigned first_slot, 
 	mb_guest_read(m, fmt_addr, fmt, (size_t)flen);
 	fmt[flen] = 0;
 	struct varg v = { m, first_slot };
-	unsigned wb = m->cpu->reg_bytes;
+	unsigned wb = mb_machine_arch(m)->cpu->reg_bytes;
 	for (const char *p = fmt; *p; p++) {
 		if (*p != '%') {
 			put(o, p, 1);

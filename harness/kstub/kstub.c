@@ -9,7 +9,7 @@
  * the guest returns by itself. Trap slots hold the trap instruction, and the
  * hook stops the run naming the symbol before it executes. x86_64 per-cpu
  * symbols live in the per-cpu area and resolve to offsets from %gs. */
-#include "harness/machine/emu_priv.h"
+#include "harness/kstub/kstub_priv.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -60,6 +60,16 @@ static bool has_prefix(const char *name, const char *const *list, size_t n)
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+static struct mb_kstub *stub_of(const struct mb_machine *m)
+{
+	return mb_machine_stub(m);
+}
+
+static const struct mb_cpu_ops *cpu_of(const struct mb_machine *m)
+{
+	return mb_machine_arch(m)->cpu;
+}
+
 static struct mb_ksym *find(const struct mb_kstub *ks, const char *name)
 {
 	for (size_t i = 0; i < ks->nsyms; i++)
@@ -100,7 +110,7 @@ static uint8_t *text_host(struct mb_kstub *ks, uint64_t addr)
 static struct mb_ksym *add_slot(struct mb_machine *m, const char *name, mb_hostcall_fn fn,
 				struct mb_err *err)
 {
-	struct mb_kstub *ks = &m->ks;
+	struct mb_kstub *ks = stub_of(m);
 	if (ks->slot_next + SLOT > ks->slot_end) {
 		mb_fail(err, "kernel stub", ".text", "no slot left for kernel symbol %s (%zu slots in use)",
 			name, ks->nslots);
@@ -112,7 +122,7 @@ static struct mb_ksym *add_slot(struct mb_machine *m, const char *name, mb_hostc
 		return NULL;
 	s->fn = fn;
 	ks->slot_next += SLOT;
-	const struct mb_insn_bytes *ins = fn ? &m->cpu->ret_insn : &m->cpu->trap_insn;
+	const struct mb_insn_bytes *ins = fn ? &cpu_of(m)->ret_insn : &cpu_of(m)->trap_insn;
 	memcpy(text_host(ks, at), ins->bytes, ins->len);
 	ks->by_slot[(at - ks->slot_base) / SLOT] = ks->nsyms;
 	mb_machine_code_changed(m, at, SLOT);
@@ -121,8 +131,8 @@ static struct mb_ksym *add_slot(struct mb_machine *m, const char *name, mb_hostc
 
 static struct mb_ksym *add_data(struct mb_machine *m, const char *name, struct mb_err *err)
 {
-	struct mb_kstub *ks = &m->ks;
-	bool percpu = m->cpu->percpu_symbols_are_offsets && in_list(name, percpu_names, N(percpu_names));
+	struct mb_kstub *ks = stub_of(m);
+	bool percpu = cpu_of(m)->percpu_symbols_are_offsets && in_list(name, percpu_names, N(percpu_names));
 	if (percpu) {
 		if (ks->percpu_next + PERCPU_SLOT > PERCPU_END) {
 			mb_fail(err, "kernel stub", ".data..percpu", "no per-cpu space left for %s", name);
@@ -132,7 +142,7 @@ static struct mb_ksym *add_data(struct mb_machine *m, const char *name, struct m
 		struct mb_ksym *s = add(ks, name, MB_KSYM_DATA, off, PERCPU_SLOT, err);
 		if (!s)
 			return NULL;
-		s->storage = m->percpu_base + off;
+		s->storage = mb_machine_percpu_base(m) + off;
 		ks->percpu_next += PERCPU_SLOT;
 		return s;
 	}
@@ -152,7 +162,7 @@ static struct mb_ksym *get(struct mb_machine *m, const char *name, bool make_tra
 			   struct mb_err *err)
 {
 	*unknown = false;
-	struct mb_ksym *s = find(&m->ks, name);
+	struct mb_ksym *s = find(stub_of(m), name);
 	if (s) {
 		*unknown = s->kind == MB_KSYM_TRAP && !make_trap;
 		return *unknown ? NULL : s;
@@ -195,18 +205,39 @@ int mb_kstub_lookup(struct mb_machine *m, const char *name, uint64_t *addr, stru
 	return 0;
 }
 
-const struct mb_ksym *mb_kstub_slot(const struct mb_machine *m, uint64_t pc)
+static const struct mb_ksym *slot_at(const struct mb_kstub *ks, uint64_t pc)
 {
-	const struct mb_kstub *ks = &m->ks;
 	if (pc < ks->slot_base || pc >= ks->slot_end)
 		return NULL;
 	size_t i = ks->by_slot[(pc - ks->slot_base) / SLOT];
 	return i ? &ks->syms[i - 1] : NULL;
 }
 
-bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len)
+static void unresolved(struct mb_machine *m, const struct mb_ksym *s, uint64_t pc)
 {
-	const struct mb_kstub *ks = &m->ks;
+	uint64_t from = mb_run_caller_pc(m);
+	char where[MB_SYM_LEN];
+	mb_machine_symbolize(m, from, where, sizeof(where));
+	mb_run_fault(m, MB_FAULT_UNRESOLVED_SYMBOL, from, true, pc, "fetch",
+		     "called unimplemented kernel symbol %s from %s", s->name, where);
+}
+
+/* The machine's code hook saw pc enter the slot range: a host function runs
+ * (and the slot's `ret` returns), a trap slot names the missing symbol. */
+static void enter_slot(struct mb_machine *m, void *stub, uint64_t pc)
+{
+	const struct mb_ksym *s = slot_at(stub, pc);
+	if (s && s->kind == MB_KSYM_HOST)
+		s->fn(m);
+	else if (s)
+		unresolved(m, s, pc);
+	else
+		mb_run_fault(m, MB_FAULT_TRAP, pc, false, 0, NULL, "jump into an unused kernel stub slot");
+}
+
+static bool symbolize(const void *stub, uint64_t addr, char *buf, size_t len)
+{
+	const struct mb_kstub *ks = stub;
 	for (size_t i = 0; i < ks->nsyms; i++) {
 		const struct mb_ksym *s = &ks->syms[i];
 		if (addr >= s->storage && addr - s->storage < s->size) {
@@ -225,9 +256,15 @@ bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, si
 	return false;
 }
 
+bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len)
+{
+	const struct mb_kstub *ks = stub_of(m);
+	return ks && symbolize(ks, addr, buf, len);
+}
+
 static int add_code(struct mb_machine *m, const struct mb_cpu_stub_code *c, struct mb_err *err)
 {
-	struct mb_kstub *ks = &m->ks;
+	struct mb_kstub *ks = stub_of(m);
 	uint64_t at = ks->code_next;
 	if (at + c->code.len > ks->sentinel)
 		return mb_fail(err, "kernel stub", ".text", "code area full at %s", c->name);
@@ -240,13 +277,13 @@ static int add_code(struct mb_machine *m, const struct mb_cpu_stub_code *c, stru
 
 static int populate(struct mb_machine *m, struct mb_err *err)
 {
-	struct mb_kstub *ks = &m->ks;
+	struct mb_kstub *ks = stub_of(m);
 	/* Everything not yet used traps, so a wild jump into the stub stops. */
-	const struct mb_insn_bytes *t = &m->cpu->trap_insn;
+	const struct mb_insn_bytes *t = &cpu_of(m)->trap_insn;
 	for (uint64_t off = 0; off + t->len <= ks->text_size; off += t->len)
 		memcpy(ks->text->host + off, t->bytes, t->len);
-	for (size_t i = 0; i < m->cpu->nstub_code; i++)
-		if (add_code(m, &m->cpu->stub_code[i], err) != 0)
+	for (size_t i = 0; i < cpu_of(m)->nstub_code; i++)
+		if (add_code(m, &cpu_of(m)->stub_code[i], err) != 0)
 			return -1;
 	for (const struct mb_hostcall *hc = mb_hostcalls; hc->name; hc++)
 		if (!add_slot(m, hc->name, hc->fn, err))
@@ -254,18 +291,37 @@ static int populate(struct mb_machine *m, struct mb_err *err)
 	struct mb_ksym *g = add_data(m, "__stack_chk_guard", err);
 	if (!g)
 		return -1;
-	mb_store(ks->data->host + (g->storage - ks->data_base), m->cpu->reg_bytes, ks->canary,
-		 m->arch->big_endian);
+	mb_store(ks->data->host + (g->storage - ks->data_base), cpu_of(m)->reg_bytes, mb_machine_canary(m),
+		 mb_machine_arch(m)->big_endian);
 	return 0;
 }
 
-int mb_kstub_init(struct mb_machine *m, struct mb_err *err)
+static void fini(struct mb_machine *m, void *stub)
 {
-	struct mb_kstub *ks = &m->ks;
-	const struct mb_machine_config *cfg = &m->cfg;
+	struct mb_kstub *ks = stub;
+	if (ks->data)
+		mb_space_release(mb_machine_space(m), ks->data);
+	if (ks->text)
+		mb_space_release(mb_machine_space(m), ks->text);
+	for (size_t i = 0; i < ks->nsyms; i++)
+		free(ks->syms[i].name);
+	free(ks->syms);
+	free(ks->by_slot);
+	free(ks);
+	mb_machine_attach_stub(m, NULL, NULL, &(struct mb_stub_image){ 0 });
+}
+
+static const struct mb_stub_ops kstub_ops = { enter_slot, symbolize, fini };
+
+int mb_kstub_attach(struct mb_machine *m, struct mb_err *err)
+{
+	const struct mb_machine_config *cfg = mb_machine_config(m);
 	if (cfg->kernel_size < TEXT_SIZE + DATA_SIZE)
 		return mb_fail(err, "kernel stub", NULL, "kernel region of %" PRIu64 " bytes is too small (need %u)",
 			       cfg->kernel_size, TEXT_SIZE + DATA_SIZE);
+	struct mb_kstub *ks = calloc(1, sizeof(*ks));
+	if (!ks)
+		return mb_fail(err, "kernel stub", NULL, "out of memory");
 	ks->text_base = cfg->kernel_base;
 	ks->text_size = TEXT_SIZE;
 	ks->sentinel = ks->text_base + CODE_AREA - SLOT;
@@ -278,32 +334,23 @@ int mb_kstub_init(struct mb_machine *m, struct mb_err *err)
 	ks->data_next = ks->data_base;
 	ks->percpu_next = PERCPU_FIXED;
 	ks->nslots = (TEXT_SIZE - CODE_AREA) / SLOT;
+	mb_machine_attach_stub(m, &kstub_ops, ks,
+			       &(struct mb_stub_image){ ks->text_base, ks->text_size, ks->slot_base,
+							ks->slot_end, ks->sentinel });
 	ks->by_slot = calloc(ks->nslots, sizeof(*ks->by_slot));
-	if (!ks->by_slot)
-		return mb_fail(err, "kernel stub", NULL, "out of memory");
-	if (mb_space_add_fixed(m->space, ks->text_base, TEXT_SIZE, MB_PERM_RX, "kernel stub text", &ks->text, err) != 0)
+	if (!ks->by_slot) {
+		mb_fail(err, "kernel stub", NULL, "out of memory");
 		goto fail;
-	if (mb_space_add_fixed(m->space, ks->data_base, DATA_SIZE, MB_PERM_RW, "kernel stub data", &ks->data, err) != 0)
+	}
+	if (mb_space_add_fixed(mb_machine_space(m), ks->text_base, TEXT_SIZE, MB_PERM_RX, "kernel stub text", &ks->text, err) != 0)
+		goto fail;
+	if (mb_space_add_fixed(mb_machine_space(m), ks->data_base, DATA_SIZE, MB_PERM_RW, "kernel stub data", &ks->data, err) != 0)
 		goto fail;
 	if (populate(m, err) != 0)
 		goto fail;
 	mb_machine_code_changed(m, ks->text_base, TEXT_SIZE);
 	return 0;
 fail:
-	mb_kstub_fini(m);
+	fini(m, ks);
 	return -1;
-}
-
-void mb_kstub_fini(struct mb_machine *m)
-{
-	struct mb_kstub *ks = &m->ks;
-	if (ks->data)
-		mb_space_release(m->space, ks->data);
-	if (ks->text)
-		mb_space_release(m->space, ks->text);
-	for (size_t i = 0; i < ks->nsyms; i++)
-		free(ks->syms[i].name);
-	free(ks->syms);
-	free(ks->by_slot);
-	memset(ks, 0, sizeof(*ks));
 }

@@ -5,7 +5,9 @@
  * __ksymtab_strings. Read from the relocated, staged bytes: the offsets are
  * only known after relocation. */
 #include "core/byteorder.h"
-#include "harness/load/loader_priv.h"
+#include "harness/load/ksymtab.h"
+
+#include "core/modmem.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -15,7 +17,7 @@
 
 /* The file bytes of a string at guest address addr: strings are never
  * relocated, so the object's own copy stays valid after the load. */
-static const char *string_at(const struct mb_load *ld, uint64_t addr)
+static const char *string_at(const struct mb_export_source *ld, uint64_t addr)
 {
 	const struct mb_elf *obj = ld->obj;
 	for (size_t i = 1; i < obj->nsecs; i++) {
@@ -29,7 +31,8 @@ static const char *string_at(const struct mb_load *ld, uint64_t addr)
 	return NULL;
 }
 
-static int read_table(struct mb_load *ld, const char *secname, bool gpl, struct mb_err *err)
+static int read_table(const struct mb_export_source *ld, struct mb_loaded_module *mod,
+		      const char *secname, bool gpl, struct mb_err *err)
 {
 	const struct mb_elf *obj = ld->obj;
 	uint32_t idx = mb_elf_find_section(obj, secname);
@@ -42,7 +45,6 @@ static int read_table(struct mb_load *ld, const char *secname, bool gpl, struct 
 			       s->size, KSYM_ENTRY);
 	uint64_t mask = obj->is64 ? UINT64_MAX : UINT32_MAX;
 	size_t n = (size_t)(s->size / KSYM_ENTRY);
-	struct mb_loaded_module *mod = ld->mod;
 	struct mb_module_export *ex = realloc(mod->exports, (mod->nexports + n) * sizeof(*ex));
 	if (n && !ex)
 		return mb_fail(err, obj->path, secname, "out of memory");
@@ -50,7 +52,7 @@ static int read_table(struct mb_load *ld, const char *secname, bool gpl, struct 
 		mod->exports = ex;
 	for (size_t k = 0; k < n; k++) {
 		uint64_t at = ld->secaddr[idx] + k * KSYM_ENTRY;
-		const uint8_t *p = mb_load_stage_ptr(ld, at, KSYM_ENTRY);
+		const uint8_t *p = ld->read(ld->ctx, at, KSYM_ENTRY);
 		if (!p)
 			return mb_fail(err, obj->path, secname, "entry %zu not in placed memory", k);
 		uint64_t field[3];
@@ -69,12 +71,11 @@ static int read_table(struct mb_load *ld, const char *secname, bool gpl, struct 
 	return 0;
 }
 
-int mb_read_exports(struct mb_load *ld, struct mb_err *err)
+int mb_read_exports(const struct mb_export_source *ld, struct mb_loaded_module *mod, struct mb_err *err)
 {
-	if (read_table(ld, "__ksymtab", false, err) != 0 || read_table(ld, "__ksymtab_gpl", true, err) != 0)
+	if (read_table(ld, mod, "__ksymtab", false, err) != 0 || read_table(ld, mod, "__ksymtab_gpl", true, err) != 0)
 		return -1;
 	/* Two exports of one name in one module: the kernel refuses it too. */
-	const struct mb_loaded_module *mod = ld->mod;
 	for (size_t i = 0; i < mod->nexports; i++)
 		for (size_t k = i + 1; k < mod->nexports; k++)
 			if (strcmp(mod->exports[i].name, mod->exports[k].name) == 0)

@@ -4,6 +4,7 @@
 #include "arch/reloc.h" /* before core headers: both name a few ELF constants */
 #include "arch/map.h"
 #include "core/layout.h"
+#include "harness/load/ksymtab.h"
 #include "harness/load/loader_priv.h"
 #include "harness/elf/modinfo.h"
 #include "harness/load/space.h"
@@ -121,6 +122,18 @@ uint8_t *mb_load_stage_ptr(const struct mb_load *ld, uint64_t addr, uint64_t len
 		return ld->stage[t] + off;
 	}
 	return NULL;
+}
+
+static const uint8_t *stage_reader(void *ctx, uint64_t addr, uint64_t len)
+{
+	return mb_load_stage_ptr(ctx, addr, len);
+}
+
+/* The exports from the relocated, staged bytes (ksymtab.h). */
+static int read_exports(struct mb_load *ld, struct mb_err *err)
+{
+	const struct mb_export_source src = { ld->obj, ld->secaddr, ld->sectype, stage_reader, ld };
+	return mb_read_exports(&src, ld->mod, err);
 }
 
 static unsigned final_perm(int type)
@@ -657,7 +670,7 @@ int mb_load_object(struct mb_loader *l, struct mb_elf *obj_in, struct mb_loaded_
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
 		mod->perm[t] = final_perm(t);
 	if (stage(&ld, &view, err) != 0 || mb_resolve_symbols(&ld, err) != 0 ||
-	    apply_relocations(&ld, &view, &plan, err) != 0 || mb_read_exports(&ld, err) != 0 ||
+	    apply_relocations(&ld, &view, &plan, err) != 0 || read_exports(&ld, err) != 0 ||
 	    check_exports_unique(&ld, err) != 0 || record_sections(&ld, &view, err) != 0 ||
 	    mb_collect_symbols(&ld, err) != 0)
 		goto out;

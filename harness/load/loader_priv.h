@@ -1,5 +1,6 @@
 /* Loader internals shared by its files (loader.c pipeline, symbols.c
- * resolution, ksymtab.c exports). Not for use outside the loader. */
+ * resolution). Not for use outside harness/load/; ksymtab.c does not need
+ * them (ksymtab.h). */
 #ifndef MODBED_HARNESS_LOADER_PRIV_H
 #define MODBED_HARNESS_LOADER_PRIV_H
 
@@ -45,8 +46,5 @@ int mb_collect_symbols(struct mb_load *ld, struct mb_err *err);
 /* A loaded module's export of `name`, or NULL. */
 const struct mb_module_export *mb_find_export(const struct mb_loader *l, const char *name,
 					      struct mb_loaded_module **owner);
-
-/* ksymtab.c: exports from __ksymtab / __ksymtab_gpl of the staged bytes. */
-int mb_read_exports(struct mb_load *ld, struct mb_err *err);
 
 #endif

@@ -1,5 +1,6 @@
-/* The machine: creation (CPU model, per-CPU state, scratch layout, kernel
- * stub), teardown, observers, the run's log, the heap front. Memory mirror:
+/* The machine: creation (CPU model, per-CPU state, scratch layout),
+ * teardown, the kernel stub's registration, observers, the run's log, the
+ * heap front. Memory mirror:
  * emu_mem.c; runs and faults: emu_run.c; host-call ABI: emu_hostabi.c. */
 #include "harness/machine/emu_priv.h"
 
@@ -119,7 +120,47 @@ uint64_t mb_machine_stack_top(const struct mb_machine *m)
 
 uint64_t mb_machine_return_sentinel(const struct mb_machine *m)
 {
-	return m->ks.sentinel;
+	return m->stub.sentinel;
+}
+
+/* ---- the kernel stub's view (hostabi.h) ----------------------------------- */
+
+void mb_machine_attach_stub(struct mb_machine *m, const struct mb_stub_ops *ops, void *stub,
+			    const struct mb_stub_image *img)
+{
+	m->stub_ops = ops;
+	m->stub_ctx = stub;
+	m->stub = *img;
+}
+
+void *mb_machine_stub(const struct mb_machine *m)
+{
+	return m->stub_ctx;
+}
+
+const struct mb_machine_config *mb_machine_config(const struct mb_machine *m)
+{
+	return &m->cfg;
+}
+
+struct mb_space *mb_machine_space(struct mb_machine *m)
+{
+	return m->space;
+}
+
+uint64_t mb_machine_percpu_base(const struct mb_machine *m)
+{
+	return m->percpu_base;
+}
+
+uint64_t mb_machine_canary(const struct mb_machine *m)
+{
+	return m->canary;
+}
+
+struct mb_heap *mb_machine_heap(struct mb_machine *m)
+{
+	return &m->heap;
 }
 
 void mb_machine_config_from_map(struct mb_machine_config *cfg, const struct mb_arch *arch,
@@ -192,9 +233,9 @@ static void place_canary(struct mb_machine *m)
 	bool be = m->arch->big_endian;
 	uint8_t *task = m->scratch->host + (m->task_base - m->scratch->base);
 	for (unsigned off = 0; off + wb <= TASK_SIZE; off += wb)
-		mb_store(task + off, wb, m->ks.canary, be);
+		mb_store(task + off, wb, m->canary, be);
 	if (m->cpu->percpu_canary_offset >= 0)
-		mb_store(m->scratch->host + (unsigned)m->cpu->percpu_canary_offset, wb, m->ks.canary, be);
+		mb_store(m->scratch->host + (unsigned)m->cpu->percpu_canary_offset, wb, m->canary, be);
 }
 
 int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *cfg,
@@ -210,7 +251,7 @@ int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *c
 	m->arch = cfg->arch;
 	m->cpu = cfg->arch->cpu;
 	m->space = space;
-	m->ks.canary = m->cpu->reg_bytes == 8 ? 0x00c0ffee5a17ab1eull : 0x00a17ab1eull;
+	m->canary = m->cpu->reg_bytes == 8 ? 0x00c0ffee5a17ab1eull : 0x00a17ab1eull;
 	struct mb_space_observer o;
 	mb_mirror_observer(m, &o);
 	if (open_cpu(m, err) != 0)
@@ -221,13 +262,10 @@ int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *c
 		goto fail_obs;
 	if (setup_scratch(m, err) != 0)
 		goto fail_obs;
-	if (mb_kstub_init(m, err) != 0)
-		goto fail_scratch;
 	place_canary(m);
 	struct mb_cpu_percpu pc = { m->percpu_base, m->task_base };
 	if (m->cpu->setup_percpu && m->cpu->setup_percpu(m->uc, &pc) != UC_ERR_OK) {
 		mb_fail(err, NULL, NULL, "cannot set up %s per-cpu registers", m->arch->name);
-		mb_kstub_fini(m);
 		goto fail_scratch;
 	}
 	*out = m;
@@ -248,7 +286,8 @@ void mb_machine_destroy(struct mb_machine *m)
 {
 	if (!m)
 		return;
-	mb_kstub_fini(m);
+	if (m->stub_ops)
+		m->stub_ops->fini(m, m->stub_ctx);
 	if (m->scratch)
 		mb_space_release(m->space, m->scratch);
 	detach(m);

@@ -1,6 +1,8 @@
 /* The emulated machine: one Unicorn CPU per loaded arch map, guest memory
- * mirrored from host buffers, a kernel stub image, calls with the arch ABI,
- * and every stop that is not a normal return classified as a fault.
+ * mirrored from host buffers, calls with the arch ABI, and every stop that is
+ * not a normal return classified as a fault. The kernel stub image is not
+ * the machine's: harness/kstub/ attaches it (mb_kstub_attach) through the
+ * machine's stub interface (hostabi.h).
  *
  * Exact fault pcs (Unicorn 2.0.1 reports the translation-block start): the
  * machine always runs with one full-range UC_HOOK_CODE, installed before the
@@ -19,7 +21,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
-#include "harness/debug/backtrace.h"
+#include "harness/machine/faultctx.h"
 #include "harness/util/diag.h"
 
 struct uc_struct;
@@ -46,9 +48,10 @@ void mb_machine_config_from_map(struct mb_machine_config *cfg, const struct mb_a
 /* Creates the CPU and mirrors `space` into it: the machine observes the space
  * (every arena created, protected or released there is mapped, protected or
  * unmapped in Unicorn with the arena's host buffer, so relocation writes are
- * guest memory) and adds its own fixed arenas for the kernel stub and the
- * scratch area. Lifetime: create after the space; destroy (which releases
- * its fixed arenas and stops observing) before mb_space_fini. */
+ * guest memory) and adds its own fixed arena for the scratch area. Calls
+ * need the kernel stub attached next (harness/kstub/kstub.h). Lifetime:
+ * create after the space; destroy (which releases the stub and the fixed
+ * arenas and stops observing) before mb_space_fini. */
 int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *cfg,
 		      struct mb_space *space, struct mb_err *err);
 void mb_machine_destroy(struct mb_machine *m);
@@ -78,25 +81,6 @@ int mb_machine_write(struct mb_machine *m, uint64_t addr, const void *buf, size_
 int mb_machine_alloc(struct mb_machine *m, uint64_t size, uint64_t *addr, struct mb_err *err);
 void mb_machine_free(struct mb_machine *m, uint64_t addr);
 size_t mb_machine_heap_live(const struct mb_machine *m);   /* live allocations */
-
-/* ---- kernel stub: the kernel symbol provider ---------------------------- */
-
-enum mb_ksym_kind {
-	MB_KSYM_CODE,        /* real guest code (thunks) */
-	MB_KSYM_HOST,        /* host-implemented function */
-	MB_KSYM_DATA,        /* zeroed kernel data */
-	MB_KSYM_TRAP,        /* unknown name: its own trap slot */
-};
-/* Resolves a kernel symbol: every name gets an address (unknown function
- * names their own trap slot, so calling one names it). -1 only when the stub
- * is full. */
-int mb_kstub_resolve(struct mb_machine *m, const char *name, uint64_t *addr,
-		     enum mb_ksym_kind *kind, struct mb_err *err);
-/* Like mb_kstub_resolve for names the kernel has (code, host functions,
- * data): 0 with *addr; 1 for any other name (no trap slot is made). */
-int mb_kstub_lookup(struct mb_machine *m, const char *name, uint64_t *addr, struct mb_err *err);
-/* "kernel:NAME+0xOFF" for addresses inside the stub image; false otherwise. */
-bool mb_kstub_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, size_t len);
 
 /* ---- symbolization ------------------------------------------------------ */
 
@@ -152,8 +136,8 @@ struct mb_fault {
 	uint64_t history[MB_FAULT_HISTORY];
 	unsigned nhistory;
 	/* Registers, the observed backtrace and a BUG/WARN's file:line
-	 * (harness/backtrace.h). The machine leaves it zeroed; the caller of
-	 * mb_machine_call fills it (harness/debugrun.c). */
+	 * (faultctx.h). The machine leaves it zeroed; the caller of
+	 * mb_machine_call fills it (harness/cli/debugrun.c). */
 	struct mb_fault_context ctx;
 };
 

@@ -84,7 +84,7 @@ uint64_t mb_run_return_addr(struct mb_machine *m)
 
 static bool in_kstub_text(const struct mb_machine *m, uint64_t pc)
 {
-	return pc >= m->ks.text_base && pc - m->ks.text_base < m->ks.text_size;
+	return pc >= m->stub.text_base && pc - m->stub.text_base < m->stub.text_size;
 }
 
 /* Who called the stub function now running. The instruction just below the

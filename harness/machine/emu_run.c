@@ -23,7 +23,7 @@ void mb_machine_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, 
 {
 	if (m->symbolize && m->symbolize(m->symbolize_ctx, addr, buf, len))
 		return;
-	if (mb_kstub_symbolize(m, addr, buf, len))
+	if (m->stub_ops && m->stub_ops->symbolize(m->stub_ctx, addr, buf, len))
 		return;
 	const struct mb_mapping *mp = mb_machine_mapping(m, addr);
 	if (mp)
@@ -77,15 +77,6 @@ void mb_machine_stop(struct mb_machine *m, const char *why)
 	mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "%s", why);
 }
 
-static void unresolved(struct mb_machine *m, const struct mb_ksym *s, uint64_t pc)
-{
-	uint64_t from = mb_run_caller_pc(m);
-	char where[MB_SYM_LEN];
-	mb_machine_symbolize(m, from, where, sizeof(where));
-	mb_run_fault(m, MB_FAULT_UNRESOLVED_SYMBOL, from, true, pc, "fetch",
-		     "called unimplemented kernel symbol %s from %s", s->name, where);
-}
-
 #define CLOCK_CHECK_EVERY 4096u
 
 static uint64_t now_ns(void)
@@ -115,15 +106,8 @@ static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 			     "wall-clock limit of %" PRIu64 " ms reached", r->timeout_ms);
 		return;
 	}
-	if (addr >= m->ks.slot_base && addr < m->ks.slot_end) {
-		const struct mb_ksym *s = mb_kstub_slot(m, addr);
-		if (s && s->kind == MB_KSYM_HOST)
-			s->fn(m);
-		else if (s)
-			unresolved(m, s, addr);
-		else
-			mb_run_fault(m, MB_FAULT_TRAP, addr, false, 0, NULL, "jump into an unused kernel stub slot");
-	}
+	if (addr >= m->stub.slot_base && addr < m->stub.slot_end)
+		m->stub_ops->enter_slot(m, m->stub_ctx, addr);
 	for (size_t i = 0; i < m->nobs && !r->faulted; i++)
 		m->obs[i].fn(m->obs[i].ctx, m, addr, size);
 }
@@ -264,7 +248,7 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 	memset(res, 0, sizeof(*res));
 	if (m->run.active)
 		return mb_fail(err, NULL, NULL, "a call is already running on this machine");
-	if (mb_call_setup(m->uc, m->arch, func, args, nargs, m->stack_top, m->ks.sentinel, err) != 0)
+	if (mb_call_setup(m->uc, m->arch, func, args, nargs, m->stack_top, m->stub.sentinel, err) != 0)
 		return -1;
 	struct mb_run *r = &m->run;
 	memset(r, 0, sizeof(*r));
@@ -276,18 +260,18 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 	r->deadline_ns = r->timeout_ms > (UINT64_MAX - start) / 1000000u ? UINT64_MAX
 			 : start + r->timeout_ms * 1000000u;
 
-	uc_err e = uc_emu_start(m->uc, func, m->ks.sentinel, 0, 0);
+	uc_err e = uc_emu_start(m->uc, func, m->stub.sentinel, 0, 0);
 	/* A PC written from a hook (a handled WARN) ends uc_emu_start in 2.0.1;
 	 * carry on from there. */
 	while (e == UC_ERR_OK && !r->faulted && r->resume_pending) {
 		r->resume_pending = false;
-		e = uc_emu_start(m->uc, mb_machine_reg(m, m->cpu->reg_pc), m->ks.sentinel, 0, 0);
+		e = uc_emu_start(m->uc, mb_machine_reg(m, m->cpu->reg_pc), m->stub.sentinel, 0, 0);
 	}
 	r->active = false;
 	res->insns = r->insns;
 	if (!r->faulted) {
 		uint64_t pc = mb_machine_reg(m, m->cpu->reg_pc);
-		if (e == UC_ERR_OK && pc != m->ks.sentinel)
+		if (e == UC_ERR_OK && pc != m->stub.sentinel)
 			mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "emulation stopped at 0x%" PRIx64, pc);
 		else if (e == UC_ERR_INSN_INVALID || e == UC_ERR_EXCEPTION)
 			mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "%s", uc_strerror(e));

@@ -1,6 +1,6 @@
 /* The guest heap: first fit over the scratch heap range, bookkeeping on the
  * host so a guest scribble cannot corrupt the allocator. */
-#include "harness/machine/emu_priv.h"
+#include "harness/machine/heap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,7 @@
 #include "core/modmem.h"
 #include "arch/debug.h"
 #include "harness/debug/backtrace.h"
+#include "harness/kstub/kstub.h"
 #include "harness/util/diag.h"
 #include "harness/load/modpath.h"
 
@@ -97,8 +98,10 @@ int mb_runtime_open(struct mb_runtime *rt, const struct mb_cli *cli)
 	struct mb_machine_config cfg;
 	mb_machine_config_from_map(&cfg, rt->s.arch, rt->s.map);
 	struct mb_err err;
-	if (mb_machine_create(&rt->m, &cfg, &rt->s.space, &err) != 0) {
+	if (mb_machine_create(&rt->m, &cfg, &rt->s.space, &err) != 0 || mb_kstub_attach(rt->m, &err) != 0) {
 		mb_report(&err);
+		mb_machine_destroy(rt->m);
+		rt->m = NULL;
 		mb_session_close(&rt->s);
 		return MB_EXIT_ERROR;
 	}

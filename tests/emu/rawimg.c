@@ -164,7 +164,7 @@ int rawimg_open(struct rawimg *r, const char *arch, const char *const *objs, siz
 	mb_space_init(&r->space, 4096);
 	r->cfg = (struct mb_machine_config){ r->arch, f->kernel, 0x100000, f->scratch, 0x800000 };
 	struct mb_err err;
-	if (mb_machine_create(&r->m, &r->cfg, &r->space, &err) != 0)
+	if (mb_machine_create(&r->m, &r->cfg, &r->space, &err) != 0 || mb_kstub_attach(r->m, &err) != 0)
 		return fail("%s", err.msg);
 
 	char out[256], script[256], cmdf[256];

@@ -5,6 +5,7 @@
 #ifndef MODBED_TESTS_EMU_RAWIMG_H
 #define MODBED_TESTS_EMU_RAWIMG_H
 
+#include "harness/kstub/kstub.h"
 #include "harness/machine/emu.h"
 #include "harness/load/space.h"
 

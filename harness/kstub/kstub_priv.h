@@ -1,0 +1,53 @@
+/* Internals of the kernel stub, shared by kstub.c (the image and its
+ * symbols), hostcalls.c (the host implementations and their table) and
+ * kprintf.c (the printk family). Not for use outside harness/kstub/. */
+#ifndef MODBED_HARNESS_KSTUB_PRIV_H
+#define MODBED_HARNESS_KSTUB_PRIV_H
+
+#include "arch/cpu.h"
+#include "core/byteorder.h"
+#include "harness/kstub/kstub.h"
+#include "harness/load/space.h"
+#include "harness/machine/hostabi.h"
+
+/* A host implementation of a kernel function. It reads its arguments and
+ * sets its return value through the mb_hc_* helpers; to stop the run it
+ * calls mb_run_fault(). */
+typedef void (*mb_hostcall_fn)(struct mb_machine *m);
+
+struct mb_hostcall {
+	const char *name;
+	mb_hostcall_fn fn;
+};
+/* hostcalls.c: the table, NULL-terminated. */
+extern const struct mb_hostcall mb_hostcalls[];
+const struct mb_hostcall *mb_hostcall_find(const char *name);
+/* kprintf.c */
+void mb_hc_printk(struct mb_machine *m);
+void mb_hc_snprintf(struct mb_machine *m);
+void mb_hc_scnprintf(struct mb_machine *m);
+void mb_hc_sprintf(struct mb_machine *m);
+
+struct mb_ksym {
+	char *name;
+	uint64_t addr;         /* resolved value (per-cpu: offset) */
+	uint64_t storage;      /* where the bytes live (== addr unless per-cpu) */
+	uint64_t size;
+	enum mb_ksym_kind kind;
+	mb_hostcall_fn fn;     /* MB_KSYM_HOST */
+};
+
+struct mb_kstub {
+	uint64_t text_base, text_size;   /* code thunks, sentinel, then slots */
+	uint64_t slot_base, slot_end;    /* host + trap slots: the dispatch range */
+	uint64_t data_base, data_size;   /* zeroed kernel data symbols */
+	uint64_t sentinel;               /* return address of every host->guest call */
+	uint64_t code_next, slot_next, data_next, percpu_next;
+	struct mb_space_arena *text, *data;
+	struct mb_ksym *syms;
+	size_t nsyms, cap;
+	size_t *by_slot;                 /* slot index -> symbol index + 1 (0: free) */
+	size_t nslots;
+};
+
+#endif
