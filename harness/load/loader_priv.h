@@ -1,5 +1,5 @@
-/* Loader internals shared by its files (loader.c pipeline, symbols.c
- * resolution). Not for use outside harness/load/; ksymtab.c does not need
+/* Loader internals shared by its files (loader.c pipeline, load_stage.c,
+ * reloc_apply.c, lifetime.c, fingerprint.c, symbols.c resolution). Not for use outside harness/load/; ksymtab.c does not need
  * them (ksymtab.h). */
 #ifndef MODBED_HARNESS_LOADER_PRIV_H
 #define MODBED_HARNESS_LOADER_PRIV_H
@@ -46,5 +46,22 @@ int mb_collect_symbols(struct mb_load *ld, struct mb_err *err);
 /* A loaded module's export of `name`, or NULL. */
 const struct mb_module_export *mb_find_export(const struct mb_loader *l, const char *name,
 					      struct mb_loaded_module **owner);
+
+struct mb_object;
+struct mb_layout;
+struct mb_plt_plan;
+/* load_stage.c: the pipeline's steps, in the order loader.c runs them. */
+int mb_load_layout(struct mb_load *ld, struct mb_object *view, struct mb_layout *lay, struct mb_err *err);
+int mb_load_stage(struct mb_load *ld, const struct mb_object *view, struct mb_err *err);
+int mb_load_record_sections(struct mb_load *ld, const struct mb_object *view, struct mb_err *err);
+/* The only step that touches the lookup tree and the space. */
+int mb_load_commit(struct mb_load *ld, struct mb_err *err);
+/* reloc_apply.c: every relocation section into the staged bytes. */
+int mb_load_apply_relocations(struct mb_load *ld, const struct mb_object *view,
+			      const struct mb_plt_plan *plan, struct mb_err *err);
+/* lifetime.c: releases a committed module (its arenas, tree nodes, record). */
+void mb_load_unload(struct mb_loader *l, struct mb_loaded_module *mod);
+/* loader.c: frees a module record and its open object. */
+void mb_load_free_module(struct mb_loaded_module *mod);
 
 #endif

@@ -1,2 +1,0 @@
-/* Keeps modbed_arch non-empty while an arch part has no file yet. */
-typedef int mb_arch_empty_unit;
