@@ -1,5 +1,8 @@
-/* One function per `modbed` command, each in harness/cmd_<name>.c. Each takes
- * the parsed options and returns the process exit status (diag.h). */
+/* One function per `modbed` command, each in harness/cli/cmd_<name>.c. Each
+ * takes the parsed options and returns the process exit status (diag.h).
+ *
+ * harness/cli/: the top layer: main.c, the commands and debugrun.c (the
+ * debugging side of call and trace). Uses every folder; none uses it. */
 #ifndef MODBED_COMMANDS_H
 #define MODBED_COMMANDS_H
 

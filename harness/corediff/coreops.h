@@ -1,10 +1,15 @@
-/* core-diff on the host side: seeded random operation streams for the
+/* harness/corediff/ (this header is its interface; coreops_gen_priv.h is
+ * private to it). Depends on session/ (the guest side runs a module) and core/.
+ *
+ * core-diff on the host side: seeded random operation streams for the
  * placement and lookup core (core/opstream.h), their results on the host
  * core, the same stream run by the core built into a guest driver module on
  * an emulated CPU, and the word-for-word comparison of the two.
  *
  *   coreops_gen.c      the stream generator (runs the host core in lockstep,
  *                      so lookups can aim inside modules it placed)
+ *   coreops_shape.c    module shapes drawn from the kmod corpus
+ *   coreops_rng.c      the seeded random source
  *   coreops_scenario.c what a stream is about: a real map, or a synthetic
  *                      32-bit one (windows ending at 0xffffffff, ...)
  *   coreops_guest.c    the guest driver: loaded by modbed's loader, called

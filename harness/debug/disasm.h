@@ -1,4 +1,9 @@
-/* Disassembly for traces, fault reports and the GDB stub: Capstone, decoded
+/* harness/debug/: looking at a machine from outside: disassembly (this
+ * header), instruction traces (trace.h), oops-style fault reports and
+ * __bug_table (backtrace.h); gdb/ is the GDB remote stub, its own library
+ * on top. Depends on machine/, load/ and Capstone; nothing below calls it.
+ *
+ * Disassembly for traces, fault reports and the GDB stub: Capstone, decoded
  * once per address (a decode costs ~500 ns, a trace hook ~5 ns), with the
  * arch's fallbacks for what Capstone 4.0.2 cannot name (arch/debug.h).
  * An undecodable unit never aborts: it prints as `.long 0x...` (`.byte` on

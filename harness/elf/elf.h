@@ -1,5 +1,10 @@
 /* The ELF reader: one relocatable object (ET_REL), validated before use.
  *
+ * harness/elf/: reading files, nothing more: the object (elf.h, elf_view.c:
+ * the view the arch relocation code sees), .modinfo, __versions and the
+ * signature trailer (modinfo.h; the PKCS#7 blob in pkcs7.c). Depends on
+ * util/ and arch/; knows nothing of placement or the emulator.
+ *
  * libelf/gelf does the decoding (both byte orders, ELF32 and ELF64); this
  * layer checks everything a later stage would otherwise trust: every offset,
  * size, index and string stays inside the file, link/info indices point at

@@ -1,5 +1,12 @@
 /* The loader: relocatable object -> placed, relocated, lookup-able module.
  *
+ * harness/load/: the loader (this header; loader.c runs the pipeline, its
+ * steps in load_stage.c, reloc_apply.c, lifetime.c, fingerprint.c, symbols.c,
+ * ksymtab.c; loader_priv.h is private to the folder), the guest address
+ * space (space.h) and --modpath (modpath.h). Depends on elf/, util/, core/
+ * and arch/; no emulator: bytes are written into host buffers that the
+ * machine, a layer up, maps.
+ *
  * Pipeline of one load (DESIGN.md, data flow):
  *   ELF read + validate -> kernel section rewrites + arch PLT sizing
  *   -> core layout -> core placement -> host staging of every placed byte
@@ -176,7 +183,7 @@ void mb_loader_fini(struct mb_loader *l);
 int mb_load_file(struct mb_loader *l, const char *path, struct mb_loaded_module **out, struct mb_err *err);
 int mb_load_buffer(struct mb_loader *l, const char *name, const void *buf, size_t len,
 		   struct mb_loaded_module **out, struct mb_err *err);
-/* Loads an object already opened (and validated) with harness/elf.h; the
+/* Loads an object already opened (and validated) with harness/elf/elf.h; the
  * loader takes ownership of obj on success and on failure. */
 int mb_load_object(struct mb_loader *l, struct mb_elf *obj, struct mb_loaded_module **out, struct mb_err *err);
 

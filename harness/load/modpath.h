@@ -2,7 +2,7 @@
  * as depmod + modprobe do.
  *
  * The index is built once per directory tree: every *.ko under it is read
- * (harness/elf.h) and its exports are the `__ksymtab_NAME` symbols that
+ * (harness/elf/elf.h) and its exports are the `__ksymtab_NAME` symbols that
  * EXPORT_SYMBOL*() places in `__ksymtab` / `__ksymtab_gpl` (the names depmod
  * records in modules.symbols). Directories are searched in the order given;
  * inside one, files in sorted path order, so the first exporter of a name

@@ -1,4 +1,10 @@
-/* The emulated machine: one Unicorn CPU per loaded arch map, guest memory
+/* harness/machine/: the emulated CPU and what runs on it: this header (the
+ * machine: memory mirror, calls, faults, observers, log), hostabi.h (the
+ * machine as the kernel stub sees it), guestcall.h (call argument syntax),
+ * heap.h, faultctx.h. emu_priv.h is private to the folder. Depends on load/
+ * (the space it mirrors), util/, arch/ and Unicorn; never on kstub/ above it.
+ *
+ * The emulated machine: one Unicorn CPU per loaded arch map, guest memory
  * mirrored from host buffers, calls with the arch ABI, and every stop that is
  * not a normal return classified as a fault. The kernel stub image is not
  * the machine's: harness/kstub/ attaches it (mb_kstub_attach) through the

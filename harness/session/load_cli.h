@@ -1,4 +1,9 @@
-/* What every command that loads modules does first: pick the arch (given or
+/* harness/session/: what a command opens: a load session (this header:
+ * arch, map, space, loader), the runtime on top (runtime.h: the machine
+ * with its kernel stub and the module lifecycle) and the load reports
+ * (load_report.h). Depends on load/, machine/, kstub/ and debug/.
+ *
+ * What every command that loads modules does first: pick the arch (given or
  * from the first file's ELF header) and map, build the guest space and the
  * loader, load the files in order. Shared by load, lookup (and call/trace). */
 #ifndef MODBED_HARNESS_LOAD_CLI_H

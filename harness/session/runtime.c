@@ -227,7 +227,7 @@ static void modpath_unload_one(void *ctx, struct mb_loaded_module *mod)
 int mb_runtime_load_all(struct mb_runtime *rt, const struct mb_cli *cli)
 {
 	/* --modpath: providers of missing exports are loaded first, each
-	 * through the whole lifecycle (harness/modpath.h). */
+	 * through the whole lifecycle (harness/load/modpath.h). */
 	struct modpath_ctx mc = { .rt = rt };
 	const struct mb_modpath_loader how = { &mc, modpath_load_one, modpath_unload_one };
 	if (cli->nmodpath && rt->modpath == NULL) {

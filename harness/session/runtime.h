@@ -12,7 +12,7 @@
  *   unload: refused while another module uses an export; cleanup_module()
  *           on the CPU, then everything released.
  *
- * A runtime is a load session (harness/load_cli.h) plus the machine, which
+ * A runtime is a load session (harness/session/load_cli.h) plus the machine, which
  * mirrors the session's space and provides its kernel symbols. */
 #ifndef MODBED_HARNESS_RUNTIME_H
 #define MODBED_HARNESS_RUNTIME_H

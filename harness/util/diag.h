@@ -1,5 +1,9 @@
 /* Messages for people: `modbed: FILE: SECTION: what went wrong`.
- * Errors exit 1, usage errors 2, guest faults 3. */
+ * Errors exit 1, usage errors 2, guest faults 3.
+ *
+ * harness/util/: what every other folder may use and nothing else here
+ * uses: diagnostics (diag.h), the JSON writer (json.h), the command-line
+ * options (cli.h). Depends on core/ only. */
 #ifndef MODBED_DIAG_H
 #define MODBED_DIAG_H
 

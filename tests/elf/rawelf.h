@@ -1,6 +1,6 @@
 /* A raw ELF editor for tests: reads and writes header, section, symbol and
  * RELA fields at their fixed offsets in either class and byte order. It
- * deliberately shares nothing with harness/elf.c, so corruptions are made
+ * deliberately shares nothing with harness/elf/elf.c, so corruptions are made
  * (and expected values computed) independently of the reader under test. */
 #ifndef MODBED_TESTS_RAWELF_H
 #define MODBED_TESTS_RAWELF_H

@@ -1,5 +1,9 @@
 /* The GDB stub on the emulated machine (`--gdb HOST:PORT` on call/trace).
  *
+ * harness/debug/gdb/: this header is the folder's interface; gdbstub_rsp.h
+ * (packet framing) and gdbstub_session.h (the protocol on an abstract
+ * target, tested without a machine) are its parts. Depends on debug/.
+ *
  * It listens on loopback only (any address needs --gdb-any-address), stops
  * before the first instruction of the first call and serves the remote
  * protocol from inside the machine's code hook: a breakpoint or a step is
