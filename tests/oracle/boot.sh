@@ -52,7 +52,7 @@ arm64)
 	console=ttyAMA0 ;;
 powerpc32)
 	cc=powerpc-linux-gnu-gcc
-	qemu=(qemu-system-ppc -M mac99 -cpu G4 -m 1024 -smp 1)
+	qemu=(qemu-system-ppc -M mac99 -cpu G4 -m 512 -smp 1)
 	console=ttyPZ0 ;;
 *) usage ;;
 esac

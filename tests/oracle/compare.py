@@ -174,6 +174,30 @@ def derive_kernel(arch, kmod, kofile):
     return out, base, size, problems
 
 
+def kernel_facts(kmods, order, vmalloc):
+    """What the kernel's placement looked like, for whoever models it: the
+    first core's address, the vmalloc area that ends where it starts (the
+    earlier user of the module area, e.g. x86_64's bpf_prog_pack), and how
+    many cores went into ranges earlier modules' init blocks had used."""
+    live = [kmods[n] for n in order if kmods[n]['base'] is not None]
+    if not live:
+        return []
+    first = live[0]['base']
+    facts = ['first module core at %#x' % first]
+    before = [v for v in vmalloc if v[1] == first]
+    for v in before:
+        facts.append('before it: %#x-%#x (%d bytes with guard page) %s' % (v[0], v[1], v[2], v[3].split()[0]))
+    reused, inits = 0, []
+    for m in live:
+        if any(lo <= m['base'] < hi for lo, hi in inits):
+            reused += 1
+        init = [a for n, a in m['sections'].items() if n.startswith('.init') or n in ('.symtab', '.strtab')]
+        if init:
+            inits.append((min(init) & ~(PAGE - 1), max(init) + 1))
+    facts.append('cores placed where an earlier init block was: %d of %d' % (reused, len(live)))
+    return facts
+
+
 def run_modbed(args, files, tmp):
     dump = os.path.join(tmp, 'dump')
     cmd = [args.modbed, 'load', '--no-init', '--json', '--dump', dump] + files + shlex.split(args.modbed_args)
@@ -316,6 +340,8 @@ def main():
     print('  %-44s %s%s' % ('absolute addresses equal (modules)', pct(abs_eq, nmod),
                             '' if args.absolute else '  [not a failure without --absolute]'))
     print('  %-44s %d of %d' % ('kernel: core block in vmallocinfo + 1 guard page', vm_ok, nmod))
+    for fact in kernel_facts(kmods, order, vmalloc):
+        print('  kernel: %s' % fact)
     for p in problems:
         print('  problem: %s' % p)
     if diffs:
