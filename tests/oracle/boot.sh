@@ -53,7 +53,9 @@ arm64)
 powerpc32)
 	cc=powerpc-linux-gnu-gcc
 	qemu=(qemu-system-ppc -M mac99 -cpu G4 -m 512 -smp 1)
-	console=ttyPZ0 ;;
+	# pmac_zilog names its ports ttyS with SERIAL_PMACZILOG_TTYS (as
+	# pmac32_defconfig sets it), else ttyPZ; whichever registers is used.
+	console="ttyPZ0 console=ttyS0" ;;
 *) usage ;;
 esac
 

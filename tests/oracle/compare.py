@@ -43,12 +43,16 @@ set). Class boundaries are not printed, so:
    above, and every section lies below the next class's base. A module that
    fails this is reported as "kernel layout not explained".
 4. A class's page-aligned size is the distance to the next non-empty
-   class's base; the last core class ends at base + /proc/modules size (so
-   data includes the core kallsyms copy, as a mod_mem DATA allocation
-   would). Init text's size is known when an init rodata/data class follows
-   it; the end of the init block is not reported after init is freed.
-5. vmallocinfo must show the core block at the base with /proc/modules size
-   plus one guard page (counted and printed as a fact, not compared).
+   class's base in the same allocation; the last class of an allocation
+   ends where its vmalloc area's guard page starts (so data includes the
+   core kallsyms copy, as a mod_mem DATA allocation would). Init text's
+   size is known when an init rodata/data class follows it; init areas are
+   freed before the report.
+5. The module's core vmalloc areas, one guard page off each, must add up to
+   the /proc/modules size (counted and printed as a fact, not compared).
+   With DATA_IN_VMALLOC (ppc32) 6.1 puts rodata, ro_after_init and data
+   in a second block (data_layout; `m ? &data_layout : &core_layout` in
+   layout_sections()), which step 4 handles as a second allocation.
 
 modbed's side: a section's type and address come from --dump's
 layout.json, the base and size of each type from --json. The offset is the
@@ -134,9 +138,10 @@ def parse_boot(path):
     return mods, order, vmalloc, loads, False
 
 
-def derive_kernel(arch, kmod, kofile):
+def derive_kernel(arch, kmod, kofile, vmalloc):
     """Per section (class, offset from class base), per class base and
-    page-aligned size, and the problems found when checking (steps 1-4)."""
+    page-aligned size, the core allocations (vmalloc areas) and the problems
+    found when checking (steps 1-5)."""
     secs = {s.name: s for s in sections(kofile)[0]}
     problems = []
     cls = {}
@@ -154,24 +159,43 @@ def derive_kernel(arch, kmod, kofile):
             problems.append('%s starts at %#x, not on a page' % (c, b))
     if base.get('text') is not None and base['text'] != kmod['base']:
         problems.append('text base %#x is not the /proc/modules base %#x' % (base['text'], kmod['base']))
-    size = {}
-    core_end = kmod['base'] + kmod['size'] if kmod['base'] is not None else None
-    for group, end in ((CORE, core_end), (INIT, None)):
-        present = [c for c in group if c in base]
+
+    # Core classes share a block per vmalloc area: one on x86_64/arm64, text
+    # apart from rodata..data where DATA_IN_VMALLOC moves data_layout
+    # (ppc32). The last class of a block ends where the area's guard page
+    # starts; init areas are gone, so only inner init classes get a size.
+    def area_of(addr):
+        return next((v for v in vmalloc if v[0] <= addr < v[1]), None)
+
+    size, areas = {}, []
+    groups = {}
+    for c in CORE:
+        if c in base:
+            v = area_of(base[c])
+            if v is None:
+                problems.append('%s at %#x is in no vmalloc area' % (c, base[c]))
+                continue
+            if v not in areas:
+                areas.append(v)
+            groups.setdefault(v, []).append(c)
+    init_present = [c for c in INIT if c in base]
+    blocks = [(present, v[1] - PAGE) for v, present in groups.items()] + [(init_present, None)]
+    for present, end in blocks:
         for i, c in enumerate(present):
             nxt = base[present[i + 1]] if i + 1 < len(present) else end
-            if nxt is not None and nxt <= base[c]:
+            if nxt is None:
+                continue
+            if nxt <= base[c]:
                 problems.append('%s at %#x is not below the next class (%#x)' % (c, base[c], nxt))
-            if nxt is not None:
-                size[c] = nxt - base[c]
+            size[c] = nxt - base[c]
             for name, sc in cls.items():
                 a = kmod['sections'][name]
-                if sc == c and nxt is not None and a + secs[name].size > nxt:
+                if sc == c and a + secs[name].size > nxt:
                     problems.append('%s (%s) at %#x runs past the next class at %#x' % (name, c, a, nxt))
-        for c in group:
-            size.setdefault(c, 0 if c not in base and group is CORE else size.get(c))
+    for c in CORE:
+        size.setdefault(c, 0)
     out = {name: (c, kmod['sections'][name] - base[c]) for name, c in cls.items()}
-    return out, base, size, problems
+    return out, base, size, areas, problems
 
 
 def kernel_facts(kmods, order, vmalloc):
@@ -277,7 +301,6 @@ def main():
     size_eq = {c: [0, 0] for c in CORE + ['init_text']}
     abs_eq = abs_n = 0
     vm_ok = 0
-    vm_by_start = {v[0]: v for v in vmalloc}
     for r, path in zip(rel, files):
         kname = next((n for n in order if kmods[n]['path'] == '/m/' + r), None)
         mname = by_path.get(os.path.normpath(path))
@@ -288,10 +311,9 @@ def main():
         if kmod['base'] is None:
             problems.append('%s: not in /proc/modules (kernel: %s)' % (kname, loads.get(kname, '?')))
             continue
-        v = vm_by_start.get(kmod['base'])
-        if v and v[2] == kmod['size'] + PAGE:
+        ksec, kbase, ksize, kareas, kprob = derive_kernel(args.arch, kmod, path, vmalloc)
+        if kareas and sum(v[2] - PAGE for v in kareas) == kmod['size']:
             vm_ok += 1
-        ksec, kbase, ksize, kprob = derive_kernel(args.arch, kmod, path)
         problems += ['%s: kernel layout not explained: %s' % (kname, p) for p in kprob]
         all_abs = True
         for name in sorted(ksec, key=lambda n: kmod['sections'][n]):
@@ -339,7 +361,7 @@ def main():
         print('  %-44s %s' % ('page-aligned %s size equal (modules)' % c, pct(n, m)))
     print('  %-44s %s%s' % ('absolute addresses equal (modules)', pct(abs_eq, nmod),
                             '' if args.absolute else '  [not a failure without --absolute]'))
-    print('  %-44s %d of %d' % ('kernel: core block in vmallocinfo + 1 guard page', vm_ok, nmod))
+    print('  %-44s %d of %d' % ('kernel: core areas (+1 guard page each) = size', vm_ok, nmod))
     for fact in kernel_facts(kmods, order, vmalloc):
         print('  kernel: %s' % fact)
     for p in problems:
