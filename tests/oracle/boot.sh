@@ -13,8 +13,8 @@
 #                every module under MODULE_ROOT, dependencies first
 #   MODULE_ROOT  default: KERNEL's folder + /kernel (the corpus layout),
 #                else KERNEL's folder + /modules (the kbuild layout)
-# Next to OUTFILE it writes OUTFILE.modules (the list booted) and
-# OUTFILE.root (MODULE_ROOT) for compare.py.
+# Next to OUTFILE it writes OUTFILE.modules (the list booted), OUTFILE.root
+# (MODULE_ROOT) and OUTFILE.kernel (the kernel's path) for compare.py.
 # The boot output is cached under ${MODBED_CACHE:-~/.cache/modbed}/oracle/,
 # keyed by the kernel's, the modules' and init.c's hashes and the QEMU
 # command, so a second run with the same inputs does not boot again.
@@ -27,7 +27,7 @@ usage() { echo "usage: boot.sh ARCH KERNEL MODULE_LIST OUTFILE [MODULE_ROOT]" >&
 if [ $# -lt 4 ] || [ $# -gt 5 ]; then usage; fi
 arch=$1 kernel=$2 list=$3 out=$4 root=${5:-}
 # No stale report may outlive a skipped or failed boot.
-rm -f "$out" "$out.modules" "$out.root"
+rm -f "$out" "$out.modules" "$out.root" "$out.kernel"
 
 # A missing prerequisite skips, unless the run demands evidence.
 missing() {
@@ -117,7 +117,8 @@ key=$( {
 } | sha256sum | cut -c1-24)
 cached=$cache/boot-$arch-$key.log
 end_marker='=== MODBED ORACLE END ==='
-{ printf '%s\n' "${mods[@]}" >"$out.modules" && echo "$root" >"$out.root"; } || die "$out: cannot write"
+{ printf '%s\n' "${mods[@]}" >"$out.modules" && echo "$root" >"$out.root" && echo "$kernel" >"$out.kernel"; } ||
+	die "$out: cannot write"
 if [ -s "$cached" ] && grep -q "$end_marker" "$cached"; then
 	cp "$cached" "$out" || die "$out: cannot write"
 	echo "boot.sh: $arch: cached boot output $cached"

@@ -23,7 +23,8 @@ init has run) and vmalloc areas. It allocates one core block per module,
 [text | rodata | ro_after_init | data], and one init block, [init text |
 init rodata | init data | .symtab .strtab], each class starting on a page
 (strict_align() with CONFIG_STRICT_MODULE_RWX, which both Debian configs
-set). Class boundaries are not printed, so:
+set; without it, as in pmac32_defconfig, the classes follow each other
+unaligned). Class boundaries are not printed, so:
 
 1. Each section's class comes from what decides it in 6.1's
    layout_sections(): the section's flags in the file (the first of the
@@ -36,9 +37,12 @@ set). Class boundaries are not printed, so:
    modbed.
 2. A class's base is its lowest section address: the first section of a
    class in file order sits at offset 0 (module_get_offset() aligns 0 to
-   0), and sysfs lists every non-empty allocated section.
+   0), and sysfs lists every non-empty allocated section. (Without
+   STRICT_MODULE_RWX offsets are thus counted from the class's first
+   section, and class sizes are not compared.)
 3. Step 1 is then checked against the kernel's addresses, so a wrong rule
-   cannot pass silently: every class base is page-aligned, the text base is
+   cannot pass silently: every class base is page-aligned (STRICT_MODULE_RWX,
+   read from the config file next to the kernel), the text base is
    the /proc/modules base, core classes follow each other in the order
    above, and every section lies below the next class's base. A module that
    fails this is reported as "kernel layout not explained".
@@ -138,7 +142,7 @@ def parse_boot(path):
     return mods, order, vmalloc, loads, False
 
 
-def derive_kernel(arch, kmod, kofile, vmalloc):
+def derive_kernel(arch, kmod, kofile, vmalloc, strict):
     """Per section (class, offset from class base), per class base and
     page-aligned size, the core allocations (vmalloc areas) and the problems
     found when checking (steps 1-5)."""
@@ -155,7 +159,7 @@ def derive_kernel(arch, kmod, kofile, vmalloc):
         a = kmod['sections'][name]
         base[c] = min(base.get(c, a), a)
     for c, b in base.items():
-        if b % PAGE:
+        if strict and b % PAGE:
             problems.append('%s starts at %#x, not on a page' % (c, b))
     if base.get('text') is not None and base['text'] != kmod['base']:
         problems.append('text base %#x is not the /proc/modules base %#x' % (base['text'], kmod['base']))
@@ -187,13 +191,15 @@ def derive_kernel(arch, kmod, kofile, vmalloc):
                 continue
             if nxt <= base[c]:
                 problems.append('%s at %#x is not below the next class (%#x)' % (c, base[c], nxt))
-            size[c] = nxt - base[c]
+            if strict:
+                size[c] = nxt - base[c]
             for name, sc in cls.items():
                 a = kmod['sections'][name]
                 if sc == c and a + secs[name].size > nxt:
                     problems.append('%s (%s) at %#x runs past the next class at %#x' % (name, c, a, nxt))
     for c in CORE:
-        size.setdefault(c, 0)
+        if strict:
+            size.setdefault(c, 0)
     out = {name: (c, kmod['sections'][name] - base[c]) for name, c in cls.items()}
     return out, base, size, areas, problems
 
@@ -220,6 +226,19 @@ def kernel_facts(kmods, order, vmalloc):
             inits.append((min(init) & ~(PAGE - 1), max(init) + 1))
     facts.append('cores placed where an earlier init block was: %d of %d' % (reused, len(live)))
     return facts
+
+
+def strict_module_rwx(kernel):
+    """CONFIG_STRICT_MODULE_RWX from the config beside the kernel (the
+    corpus's config-VERSION, a kbuild folder's config-VERSION or .config),
+    and the file it came from; True (both Debian configs) if there is none."""
+    d = os.path.dirname(kernel)
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        path = os.path.join(d, name)
+        if (name.startswith('config-') or name == '.config') and os.path.isfile(path):
+            with open(path, errors='replace') as f:
+                return 'CONFIG_STRICT_MODULE_RWX=y\n' in f.read(), path
+    return True, None
 
 
 def run_modbed(args, files, tmp):
@@ -255,6 +274,8 @@ def main():
     ap.add_argument('--modbed-args', default='', help='extra modbed options, e.g. "--kernel 6.1 --map M"')
     ap.add_argument('--absolute', action='store_true', help='also compare absolute addresses')
     ap.add_argument('--report-only', action='store_true', help='exit 0 whatever the differences')
+    ap.add_argument('--strict-rwx', choices=('auto', 'yes', 'no'), default='auto',
+                    help='CONFIG_STRICT_MODULE_RWX (auto: the config beside BOOT.kernel)')
     ap.add_argument('--max-list', type=int, default=400, help='differing sections listed at most')
     args = ap.parse_args()
     fail = 0 if args.report_only else 1
@@ -279,6 +300,14 @@ def main():
     if not complete:
         print('compare.py: %s: %s: no complete oracle report (end marker missing)' % (args.arch, args.boot))
         return 1
+    if args.strict_rwx == 'auto':
+        kernel = ''
+        if os.path.exists(args.boot + '.kernel'):
+            with open(args.boot + '.kernel') as f:
+                kernel = f.read().strip()
+        strict, config = strict_module_rwx(kernel) if kernel else (True, None)
+    else:
+        strict, config = args.strict_rwx == 'yes', None
     with open(args.list) as f:
         rel = [l.split('#', 1)[0].strip() for l in f]
     rel = [r for r in rel if r]
@@ -290,6 +319,8 @@ def main():
     print('oracle %s: kernel report %s (%d modules, %d failed to load in the kernel)'
           % (args.arch, os.path.basename(args.boot), len(order), len(failed_k)))
     print('  modbed load --no-init %s' % args.modbed_args)
+    print('  kernel classes page-aligned (STRICT_MODULE_RWX): %s%s'
+          % ('yes' if strict else 'no, class sizes not compared', ' (%s)' % config if config else ''))
     if got is None:
         print('  modbed failed, nothing compared: %s' % err)
         return fail
@@ -311,7 +342,7 @@ def main():
         if kmod['base'] is None:
             problems.append('%s: not in /proc/modules (kernel: %s)' % (kname, loads.get(kname, '?')))
             continue
-        ksec, kbase, ksize, kareas, kprob = derive_kernel(args.arch, kmod, path, vmalloc)
+        ksec, kbase, ksize, kareas, kprob = derive_kernel(args.arch, kmod, path, vmalloc, strict)
         if kareas and sum(v[2] - PAGE for v in kareas) == kmod['size']:
             vm_ok += 1
         problems += ['%s: kernel layout not explained: %s' % (kname, p) for p in kprob]
