@@ -6,6 +6,9 @@ ASAN     ?= build-asan
 JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
             clang lld llvm gdb-multiarch
+# tests/oracle: real kernels under QEMU, a static /init per arch, the compare.
+PKGS     += qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gcc libc6-dev \
+            gcc-aarch64-linux-gnu gcc-powerpc-linux-gnu python3
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps configure build demo test bench asan corpus clean

@@ -12,29 +12,20 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from kofile import sections  # noqa: E402  (the shared independent ELF reader)
+
 ARCHES = ["x86_64", "arm64", "powerpc32"]
 MODULES = ["reloc_all", "run_life", "run_user"]
 
 
 def parse_elf(path):
-    b = open(path, "rb").read()
+    headers, b = sections(path)
     is64 = b[4] == 2
     e = ">" if b[5] == 2 else "<"
-    if is64:
-        shoff, = struct.unpack_from(e + "Q", b, 40)
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", b, 58)
-        fmt = e + "IIQQQQIIQQ"
-    else:
-        shoff, = struct.unpack_from(e + "I", b, 32)
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", b, 46)
-        fmt = e + "IIIIIIIIII"
-    secs = []
-    for i in range(shnum):
-        name, typ, flags, addr, off, size, link, info, align, entsize = struct.unpack_from(fmt, b, shoff + i * shentsize)
-        secs.append(dict(name=name, type=typ, flags=flags, off=off, size=size, link=link, info=info))
-    stroff = secs[shstrndx]["off"]
-    for s in secs:
-        s["name"] = b[stroff + s["name"]:b.index(b"\0", stroff + s["name"])].decode()
+    secs = [dict(name=h.name, type=h.type, flags=h.flags, off=h.offset, size=h.size, link=h.link, info=h.info)
+            for h in headers]
     # Relocated byte ranges per target section (a conservative width).
     width = 8 if is64 else 4
     patched = {}
