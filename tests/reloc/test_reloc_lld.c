@@ -8,6 +8,7 @@
  *   test_reloc_lld --corpus DIR ARCH     every .ko under DIR/ARCH (exit 77 if none)
  */
 #include "tests/check_main.h"
+#include "tests/evidence.h"
 #include "tests/reloc/layouts.h"
 
 #include <check.h>
@@ -365,14 +366,16 @@ static int run_corpus(const char *dir, const char *arch)
 	char root[4096];
 	snprintf(root, sizeof(root), "%s/%s", dir, arch);
 	if (access(root, R_OK) != 0) {
-		printf("corpus: %s not present: skipped\n", root);
-		return 77;
+		char what[4200];
+		snprintf(what, sizeof(what), "corpus: %s not present (run tests/corpus/fetch.sh)", root);
+		return evidence_missing(what);
 	}
 	corpus.arch = arch;
 	nftw(root, corpus_one, 16, FTW_PHYS);
 	if (corpus.pass + corpus.fail == 0) {
-		printf("corpus: no .ko under %s: skipped\n", root);
-		return 77;
+		char what[4200];
+		snprintf(what, sizeof(what), "corpus: no .ko under %s (run tests/corpus/fetch.sh)", root);
+		return evidence_missing(what);
 	}
 	printf("%s corpus: %zu relocations, %zu bytes compared with ld.lld\n", arch, corpus.st.relocs,
 	       corpus.st.bytes);
