@@ -663,6 +663,8 @@ END_TEST
 START_TEST(test_enough_cases)
 {
 	int total = applied[0] + applied[1] + applied[2];
+	printf("%zu corruption kinds; applied per arch: x86_64 %d, arm64 %d, powerpc32 %d\n", (size_t)NCASES,
+	       applied[0], applied[1], applied[2]);
 	ck_assert_msg(total >= 50, "only %d corrupted objects tried", total);
 	ck_assert_msg(applied[0] >= 30 && applied[1] >= 30 && applied[2] >= 30, "per arch: %d %d %d", applied[0],
 		      applied[1], applied[2]);
