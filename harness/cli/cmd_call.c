@@ -178,7 +178,8 @@ int mb_calls_run(struct mb_cli *cli, bool tracing)
 	if (loglen)
 		fputs(log, stderr);
 	free(outs);
-	mb_debugrun_close(&dbg);
+	if (mb_debugrun_close(&dbg) != 0 && rc == MB_EXIT_OK)
+		rc = MB_EXIT_ERROR;
 	mb_runtime_close(&rt);
 	mb_callplan_free(&plan);
 	return rc;

@@ -49,6 +49,7 @@ static int open_trace(struct mb_debugrun *r)
 		r->out = stdout;
 		if (cli->output) {
 			r->out = fopen(cli->output, "w");
+			r->out_name = cli->output;
 			if (r->out == NULL) {
 				mb_errorf("%s: cannot write the trace: %s", cli->output, strerror(errno));
 				return MB_EXIT_ERROR;
@@ -194,17 +195,24 @@ void mb_debugrun_report(struct mb_debugrun *r, FILE *f, const struct mb_call_res
 		mb_oops_print(f, &res->fault, r->rt->m, r->d);
 }
 
-void mb_debugrun_close(struct mb_debugrun *r)
+int mb_debugrun_close(struct mb_debugrun *r)
 {
 	mb_trace_close(r->t);
 	r->t = NULL;
-	if (r->out && r->close_out)
-		fclose(r->out);
-	else if (r->out)
-		fflush(r->out);
+	int rc = 0;
+	if (r->out) {
+		/* A trace that could not be written in full is an error. */
+		bool bad = ferror(r->out) != 0;
+		bad |= (r->close_out ? fclose(r->out) : fflush(r->out)) != 0;
+		if (bad && r->close_out) {
+			mb_errorf("%s: cannot write the trace: %s", r->out_name, strerror(errno ? errno : EIO));
+			rc = -1;
+		}
+	}
 	r->out = NULL;
 	mb_gdb_close(r->gdb);
 	r->gdb = NULL;
 	mb_disasm_close(r->d);
 	r->d = NULL;
+	return rc;
 }

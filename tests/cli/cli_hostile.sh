@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Hostile input through the modbed binary, each case with its own input:
+# the exit status and a message naming the cause (substring), never a
+# silent success.
+# usage: cli_hostile.sh MODBED MODULE_DIR
+M=$1 mods=$2
+K=$mods/x86_64/run_work.ko
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+# expect STATUS STDERR-SUBSTRING ARGS...   (stdout discarded)
+expect() {
+	local want=$1 text=$2; shift 2
+	local err; err=$("$M" "$@" 2>&1 >/dev/null); local got=$?
+	if [ "$got" != "$want" ] || ! grep -qF -- "$text" <<<"$err"; then
+		echo "FAIL: modbed $*: exit $got (want $want), stderr: $err"; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+# expect_out STATUS STDERR-SUBSTRING OUTFILE ARGS...   (stdout to OUTFILE)
+expect_out() {
+	local want=$1 text=$2 out=$3; shift 3
+	local err; err=$("$M" "$@" 2>&1 >"$out"); local got=$?
+	if [ "$got" != "$want" ] || ! grep -qF -- "$text" <<<"$err"; then
+		echo "FAIL: modbed $* >$out: exit $got (want $want), stderr: $err"; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+# Numbers: nothing but an optional '-' before the digits; limits unsigned.
+expect 2 "' -5' is not an argument" call "$K" -- str_len " -5"
+expect 2 "' 5' is not an argument" call "$K" -- str_len " 5"
+expect 2 "'+5' is not an argument" call "$K" -- str_len "+5"
+expect 2 "--budget takes a non-negative integer, not '-1'" call --budget -1 "$K" -- str_len 0
+expect 2 "--timeout takes a non-negative integer, not '-5'" call --timeout -5 "$K" -- str_len 0
+expect 2 "out: needs a size" call "$K" -- str_len out:-1
+
+# buf:@PATH: a directory, a read error, the size limit's edge.
+expect 1 "$tmp: is a directory, not a buffer file" call "$K" -- str_len "buf:@$tmp"
+expect 1 "/proc/self/mem: read error: Input/output error" call "$K" -- str_len buf:@/proc/self/mem
+truncate -s 67108864 "$tmp/limit"
+truncate -s 67108865 "$tmp/over"
+# exactly the limit passes the reader; the 16 MiB guest heap then says no
+expect 1 "guest heap full: cannot allocate 67108864 bytes" call "$K" -- str_len "buf:@$tmp/limit"
+expect 1 "$tmp/over: buffer file larger than 67108864 bytes" call "$K" -- str_len "buf:@$tmp/over"
+rm -f "$tmp/limit" "$tmp/over"
+
+# Output that cannot be written is an error, whatever the command.
+expect_out 1 "standard output: write error: No space left on device" /dev/full load "$K"
+expect_out 1 "standard output: write error: No space left on device" /dev/full call "$K" -- str_len str:abc
+expect_out 1 "standard output: write error: No space left on device" /dev/full trace "$K" -- str_len str:abc
+expect 1 "/dev/full: cannot write the trace: No space left on device" trace --output /dev/full "$K" -- str_len str:abc
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
