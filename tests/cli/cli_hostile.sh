@@ -29,6 +29,17 @@ expect_out() {
 	fi
 }
 
+# expect_stdout STATUS STDOUT-SUBSTRING ARGS...
+expect_stdout() {
+	local want=$1 text=$2; shift 2
+	local out; out=$("$M" "$@" 2>&1); local got=$?
+	if [ "$got" != "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
+		echo "FAIL: modbed $*: exit $got (want $want), output: $out"; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
 # Numbers: nothing but an optional '-' before the digits; limits unsigned.
 expect 2 "' -5' is not an argument" call "$K" -- str_len " -5"
 expect 2 "' 5' is not an argument" call "$K" -- str_len " 5"
@@ -52,6 +63,17 @@ expect_out 1 "standard output: write error: No space left on device" /dev/full l
 expect_out 1 "standard output: write error: No space left on device" /dev/full call "$K" -- str_len str:abc
 expect_out 1 "standard output: write error: No space left on device" /dev/full trace "$K" -- str_len str:abc
 expect 1 "/dev/full: cannot write the trace: No space left on device" trace --output /dev/full "$K" -- str_len str:abc
+
+# Directory symlink loops: one module in a folder with sub/up -> .. and a
+# second link to the module itself is one module, for corpus and --modpath.
+mkdir -p "$tmp/loop/sub"
+cp "$mods/x86_64/mp_lib.ko" "$tmp/loop/"
+ln -s .. "$tmp/loop/sub/up"
+ln -s ../mp_lib.ko "$tmp/loop/sub/again.ko"
+expect_stdout 0 "corpus: 1 x86_64 modules under $tmp/loop" corpus "$tmp/loop"
+expect_stdout 0 "1 of 1 modules loaded, 0 failed" corpus "$tmp/loop"
+n=$("$M" load --modpath "$tmp/loop" "$mods/x86_64/mp_user.ko" 2>&1 | grep -c '^module ')
+[ "$n" = 2 ] && pass=$((pass + 1)) || { echo "FAIL: --modpath over a symlink loop: $n modules loaded, want 2"; fail=$((fail + 1)); }
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]
