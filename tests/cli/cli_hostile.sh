@@ -75,5 +75,52 @@ expect_stdout 0 "1 of 1 modules loaded, 0 failed" corpus "$tmp/loop"
 n=$("$M" load --modpath "$tmp/loop" "$mods/x86_64/mp_user.ko" 2>&1 | grep -c '^module ')
 [ "$n" = 2 ] && pass=$((pass + 1)) || { echo "FAIL: --modpath over a symlink loop: $n modules loaded, want 2"; fail=$((fail + 1)); }
 
+# Files that are not modules, or are damaged: the message says what is wrong.
+L=$mods/x86_64/run_life.ko
+head -c 8 "$L" >"$tmp/trunc8.ko"
+expect 1 "trunc8.ko: ELF identification truncated: file has 8 bytes, needs 16" load "$tmp/trunc8.ko"
+python3 -c 'import random, sys; random.seed(7); sys.stdout.buffer.write(bytes(random.randrange(256) for _ in range(100000)))' \
+	>"$tmp/random.ko"
+expect 1 "random.ko: not an ELF file (100000 bytes, no \177ELF magic)" load "$tmp/random.ko"
+expect 1 "random.ko: not an ELF file (100000 bytes, no \177ELF magic)" load --arch x86_64 "$tmp/random.ko"
+mkdir "$tmp/dir.ko"
+expect 1 "dir.ko: is a directory, not a module file" load "$tmp/dir.ko"
+expect 1 "dir.ko: is a directory, not a module file" load --arch x86_64 "$tmp/dir.ko"
+: >"$tmp/empty.ko"
+expect 1 "empty.ko: not an ELF file: the file is empty" load "$tmp/empty.ko"
+# Section-header edits of an ELF64 little-endian object: NAME FIELD VALUE.
+edit() {
+	python3 - "$L" "$@" <<'PY'
+import struct, sys
+src, out = sys.argv[1], sys.argv[2]
+b = bytearray(open(src, "rb").read())
+shoff, = struct.unpack_from("<Q", b, 40)
+ent, num, strx = struct.unpack_from("<HHH", b, 58)
+stroff, = struct.unpack_from("<Q", b, shoff + strx * ent + 24)
+fields = {"flags|": (8, "<Q"), "size": (32, "<Q")}
+for name, field, value in zip(sys.argv[3::3], sys.argv[4::3], sys.argv[5::3]):
+    if name == "ehdr.machine":
+        struct.pack_into("<H", b, 18, int(value, 0))
+        continue
+    for i in range(num):
+        at = shoff + i * ent
+        n, = struct.unpack_from("<I", b, at)
+        if b[stroff + n:b.index(0, stroff + n)].decode() == name:
+            off, fmt = fields[field]
+            old, = struct.unpack_from(fmt, b, at + off)
+            struct.pack_into(fmt, b, at + off, old | int(value, 0) if field.endswith("|") else int(value, 0))
+open(out, "wb").write(b)
+PY
+}
+edit "$tmp/zrela.ko" .rela.text "flags|" 0x800
+expect 1 "zrela.ko: .rela.text: SHF_COMPRESSED: a compressed relocation section cannot be loaded" load "$tmp/zrela.ko"
+edit "$tmp/zsym.ko" .symtab "flags|" 0x800
+expect 1 "zsym.ko: .symtab: SHF_COMPRESSED: a compressed symbol table section cannot be loaded" load "$tmp/zsym.ko"
+edit "$tmp/machine.ko" ehdr.machine x 183
+expect 1 "is the ELF header's machine field (arm64) right for this object?" load "$tmp/machine.ko"
+edit "$tmp/kstr0.ko" __ksymtab_strings size 0
+expect 1 "kstr0.ko: __ksymtab: entry 0: name at 0x" load "$tmp/kstr0.ko"
+expect 1 "is not inside __ksymtab_strings (size 0)" load "$tmp/kstr0.ko"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]
