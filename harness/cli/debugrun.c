@@ -4,6 +4,7 @@
 #include "harness/debug/disasm.h"
 #include "harness/machine/emu.h"
 #include "harness/debug/gdb/gdbstub.h"
+#include "harness/load/loader.h"
 #include "harness/machine/guestcall.h"
 #include "harness/session/runtime.h"
 #include "harness/debug/trace.h"
@@ -60,6 +61,19 @@ static int open_trace(struct mb_debugrun *r)
 		o.jsonl = cli->trace_json;
 		o.calls_only = cli->calls_only;
 		mb_trace_parse_filter(cli->filter, r->filter, sizeof(r->filter), &o);
+		/* A filter that names nothing loaded would trace nothing. */
+		if (o.module && strcmp(o.module, "kernel") != 0) {
+			struct mb_loaded_module *fm = mb_loader_find_module(&r->rt->s.loader, o.module);
+			uint64_t a;
+			if (!fm) {
+				mb_errorf("usage: --filter %s: no loaded module named %s", cli->filter, o.module);
+				return MB_EXIT_USAGE;
+			}
+			if (o.func && mb_loader_find_symbol(&r->rt->s.loader, fm, o.func, &a) != 0) {
+				mb_errorf("usage: --filter %s: module %s has no symbol %s", cli->filter, o.module, o.func);
+				return MB_EXIT_USAGE;
+			}
+		}
 		if (cli->start_addr && trace_addr(r->rt, "--start", cli->start_addr, &o.start) != 0)
 			return MB_EXIT_USAGE;
 		if (cli->stop_addr && trace_addr(r->rt, "--stop", cli->stop_addr, &o.stop) != 0)

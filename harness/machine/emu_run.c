@@ -25,6 +25,20 @@ void mb_machine_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, 
 		return;
 	if (m->stub_ops && m->stub_ops->symbolize(m->stub_ctx, addr, buf, len))
 		return;
+	/* The scratch area by part: a stack overflow should say so. */
+	const uint64_t guard = MB_STACK_GUARD;
+	const struct { const char *name; uint64_t lo, hi; } parts[] = {
+		{ "per-cpu", m->percpu_base, m->task_base },
+		{ "task", m->task_base, m->task_base + MB_TASK_PAGE },
+		{ "stack guard page (below the stack)", m->stack_base - guard, m->stack_base },
+		{ "stack", m->stack_base, m->heap.base - guard },
+		{ "stack guard page (above the stack)", m->heap.base - guard, m->heap.base },
+	};
+	for (size_t i = 0; m->stack_base && i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (addr >= parts[i].lo && addr < parts[i].hi) {
+			snprintf(buf, len, "%s+0x%" PRIx64, parts[i].name, addr - parts[i].lo);
+			return;
+		}
 	const struct mb_mapping *mp = mb_machine_mapping(m, addr);
 	if (mp)
 		snprintf(buf, len, "%s+0x%" PRIx64, mp->name, addr - mp->addr);
@@ -190,7 +204,9 @@ static void classify_mem(struct mb_machine *m, uc_err e)
 	uint64_t pc = strcmp(access, "fetch") == 0 ? addr : r->pc;
 	char where[MB_SYM_LEN];
 	mb_machine_symbolize(m, addr, where, sizeof(where));
+	bool overflow = m->stack_base && addr < m->stack_base && addr >= m->stack_base - MB_STACK_GUARD;
 	const char *why = kind == MB_FAULT_FREED_INIT ? " (init memory freed after init)"
+		: overflow ? " (stack overflow: the guard page below the stack)"
 		: kind == MB_FAULT_UNMAPPED && m->cpu->addr_ok && !m->cpu->addr_ok(addr) ? " (non-canonical address)"
 		: "";
 	mb_run_fault(m, kind, pc, true, addr, access, "%s of %s (0x%" PRIx64 ") %s%s", access, where, addr,

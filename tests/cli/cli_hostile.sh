@@ -122,5 +122,16 @@ edit "$tmp/kstr0.ko" __ksymtab_strings size 0
 expect 1 "kstr0.ko: __ksymtab: entry 0: name at 0x" load "$tmp/kstr0.ko"
 expect 1 "is not inside __ksymtab_strings (size 0)" load "$tmp/kstr0.ko"
 
+# A trace filter that names nothing loaded is a usage error, not an empty trace.
+expect 2 "--filter nosuch:x: no loaded module named nosuch" trace --filter nosuch:x "$K" -- str_len str:ab
+expect 2 "--filter run_work:nosuch: module run_work has no symbol nosuch" trace --filter run_work:nosuch "$K" -- str_len str:ab
+expect_stdout 0 "run_work:str_len+0x0" trace --filter run_work:str_len "$K" -- str_len str:ab
+
+# A runaway recursion runs into the guard page below the stack and says so.
+for a in x86_64 arm64 powerpc32; do
+	expect 3 "stack overflow: the guard page below the stack" call "$mods/$a/run_work.ko" -- fib 100000
+	expect 3 "write of stack guard page (below the stack)+0x" call "$mods/$a/run_work.ko" -- fib 100000
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]
