@@ -160,6 +160,12 @@ int mb_calls_run(struct mb_cli *cli, bool tracing)
 		}
 		mb_debugrun_after(&dbg, &outs[i].res);
 		outs[i].ran = true;
+		if (outs[i].res.faulted && outs[i].res.fault.kind == MB_FAULT_STOPPED) {
+			/* Stopped from outside (gdb): no guest fault to report. */
+			mb_errorf("%s: run stopped: %s", plan.calls[i].func, outs[i].res.fault.detail);
+			rc = MB_EXIT_ERROR;
+			break;
+		}
 		if (outs[i].res.faulted) {
 			mb_fault_print(stderr, &outs[i].res.fault);
 			mb_debugrun_report(&dbg, stderr, &outs[i].res);

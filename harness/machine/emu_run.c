@@ -59,6 +59,7 @@ static const char *const fault_names[MB_FAULT_NKINDS] = {
 	[MB_FAULT_STACK_PROTECTOR] = "stack-protector",
 	[MB_FAULT_BUDGET] = "budget",
 	[MB_FAULT_TIMEOUT] = "timeout",
+	[MB_FAULT_STOPPED] = "stopped",
 };
 
 const char *mb_fault_kind_name(enum mb_fault_kind k)
@@ -88,7 +89,7 @@ void mb_run_fault(struct mb_machine *m, enum mb_fault_kind kind, uint64_t pc, bo
 
 void mb_machine_stop(struct mb_machine *m, const char *why)
 {
-	mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "%s", why);
+	mb_run_fault(m, MB_FAULT_STOPPED, 0, false, 0, NULL, "%s", why);
 }
 
 #define CLOCK_CHECK_EVERY 4096u
