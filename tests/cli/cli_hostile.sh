@@ -118,6 +118,8 @@ edit "$tmp/zsym.ko" .symtab "flags|" 0x800
 expect 1 "zsym.ko: .symtab: SHF_COMPRESSED: a compressed symbol table section cannot be loaded" load "$tmp/zsym.ko"
 edit "$tmp/machine.ko" ehdr.machine x 183
 expect 1 "is the ELF header's machine field (arm64) right for this object?" load "$tmp/machine.ko"
+edit "$tmp/bsshuge.ko" .bss size 0xfffffffffffffff0
+expect 1 "bsshuge.ko: section .bss (index 11): size 0xfffffffffffffff0 overflows its module memory type" load "$tmp/bsshuge.ko"
 edit "$tmp/kstr0.ko" __ksymtab_strings size 0
 expect 1 "kstr0.ko: __ksymtab: entry 0: name at 0x" load "$tmp/kstr0.ko"
 expect 1 "is not inside __ksymtab_strings (size 0)" load "$tmp/kstr0.ko"
