@@ -205,6 +205,18 @@ static void classify_mem(struct mb_machine *m, uc_err e)
 	uint64_t pc = strcmp(access, "fetch") == 0 ? addr : r->pc;
 	char where[MB_SYM_LEN];
 	mb_machine_symbolize(m, addr, where, sizeof(where));
+	if (strcmp(access, "fetch") != 0 && addr >= m->stub.slot_base && addr < m->stub.slot_end) {
+		/* A data access to a kernel symbol's slot: the stub has no
+		 * data for that name (an unknown symbol bound to a trap). */
+		char from[MB_SYM_LEN];
+		mb_machine_symbolize(m, r->pc, from, sizeof(from));
+		const char *name = strncmp(where, "kernel:", 7) == 0 ? where + 7 : where;
+		size_t nl = strcspn(name, "+");
+		mb_run_fault(m, MB_FAULT_UNRESOLVED_SYMBOL, pc, true, addr, access,
+			     "%s of unresolved kernel symbol %.*s from %s (the kernel stub has no data for it)",
+			     access, (int)nl, name, from);
+		return;
+	}
 	bool overflow = m->stack_base && addr < m->stack_base && addr >= m->stack_base - MB_STACK_GUARD;
 	const char *why = kind == MB_FAULT_FREED_INIT ? " (init memory freed after init)"
 		: overflow ? " (stack overflow: the guard page below the stack)"

@@ -135,5 +135,20 @@ for a in x86_64 arm64 powerpc32; do
 	expect 3 "write of stack guard page (below the stack)+0x" call "$mods/$a/run_work.ko" -- fib 100000
 done
 
+# An unknown kernel data symbol: reading or writing it stops the call as an
+# unresolved symbol naming it (it read the trap slot's instruction bytes and
+# exited 0, or reported a write-protect fault); --strict-symbols refuses the
+# load naming it.
+for a in x86_64 arm64 powerpc32; do
+	U=$mods/$a/run_unknown.ko
+	expect 3 "read of unresolved kernel symbol modbed_unknown_data from run_unknown:read_unknown+0x" \
+		call "$U" -- read_unknown
+	expect 3 "write of unresolved kernel symbol modbed_unknown_data from run_unknown:write_unknown+0x" \
+		call "$U" -- write_unknown 5
+	expect 3 "guest fault: unresolved-symbol at run_unknown:write_unknown" call "$U" -- write_unknown 5
+	expect 1 "1 undefined symbol found nowhere (--strict-symbols): modbed_unknown_data" \
+		load --strict-symbols "$U"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]
