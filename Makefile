@@ -5,13 +5,13 @@ BUILD    ?= build
 ASAN     ?= build-asan
 JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
-            clang lld llvm gdb-multiarch
+            clang lld llvm gdb-multiarch python3 openssl
 # tests/oracle: real kernels under QEMU, a static /init per arch, the compare.
 PKGS     += qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gcc libc6-dev \
-            gcc-aarch64-linux-gnu gcc-powerpc-linux-gnu python3
+            gcc-aarch64-linux-gnu gcc-powerpc-linux-gnu
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench asan corpus clean
+.PHONY: all deps configure build demo test bench asan fuzz corpus clean
 
 all: build
 
@@ -55,6 +55,17 @@ asan: deps
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DMODBED_SANITIZE=ON
 	cmake --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS) -LE corpus $(CTEST_ARGS)
+	@# A sample of the corpus relocation check (every 10th module of both
+	@# arches, dumped by the sanitized modbed and compared with ld.lld).
+	cd $(ASAN) && ctest --output-on-failure -j$(JOBS) -L corpus-sample $(CTEST_ARGS)
+
+# libFuzzer on the ELF path for longer than the CTest run (FUZZ_RUNS
+# executions; extra libFuzzer options in FUZZ_ARGS, e.g. -max_total_time=600;
+# a crashing input is kept as ./fuzz-crash-*).
+FUZZ_RUNS ?= 5000000
+fuzz: build
+	tests/fuzz/run_fuzz.sh $(BUILD)/fuzz-clang/tests/fuzz/fuzz_elf $(FUZZ_RUNS) $(BUILD)/tests/modules \
+	  tests/fuzz/corpus $(BUILD)/modbed openssl $(FUZZ_ARGS)
 
 corpus: build
 	tests/corpus/fetch.sh

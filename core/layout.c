@@ -72,6 +72,11 @@ static int section_mask(uint64_t flags, bool is_init)
 struct acc {
 	unsigned long size[MOD_MEM_NUM_TYPES];
 	unsigned long align[MOD_MEM_NUM_TYPES];
+	/* The section that last grew each type (0: none): when a type's size
+	 * overflows, the larger of it and the section being added is blamed
+	 * (a size running to the top of the address space shows only when
+	 * the next, small section is added). */
+	size_t last[MOD_MEM_NUM_TYPES];
 };
 
 /* module_get_offset_and_type(): offset of a new piece of `size` bytes at
@@ -111,6 +116,7 @@ static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
 		a.size[t] = 0;
 		a.align[t] = 1;
+		a.last[t] = 0;
 	}
 	uint64_t symflags = 0, strflags = 0;
 	if (ks) {
@@ -128,8 +134,11 @@ static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *
 					continue;
 				int t = is_init ? masks[m].init_type : masks[m].core_type;
 				unsigned long off;
-				if (!append(&a, t, s->size, s->addralign, &off))
-					return fail(err, MB_LAYOUT_TOO_BIG, secs, i, s->size);
+				if (!append(&a, t, s->size, s->addralign, &off)) {
+					size_t who = a.last[t] && secs[a.last[t]].size > s->size ? a.last[t] : i;
+					return fail(err, MB_LAYOUT_TOO_BIG, secs, who, secs[who].size);
+				}
+				a.last[t] = i;
 				if (commit) {
 					s->mem_type = t;
 					s->offset = off;

@@ -1,11 +1,14 @@
 /* The one runner every Check suite's main() hands its tests to: one suite,
  * one tcase, Check's normal report (its closing "N%: Checks: ..." line
- * included) and exit status 1 when any test failed or erred, else 0. */
+ * included) and exit status 1 when any test failed or erred, or when no
+ * test ran at all (a group filter that selects nothing, "Checks: 0"),
+ * else 0. */
 #ifndef MODBED_TESTS_CHECK_MAIN_H
 #define MODBED_TESTS_CHECK_MAIN_H
 
 #include <check.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 struct check_test {
@@ -41,18 +44,25 @@ static inline int check_run(const struct check_suite *cs, const struct check_tes
 		tcase_add_checked_fixture(tc, cs->setup, cs->teardown);
 	if (cs->timeout > 0)
 		tcase_set_timeout(tc, cs->timeout);
+	int selected = 0;
 	for (size_t i = 0; i < ntests; i++) {
 		const struct check_test *t = &tests[i];
 		if (t->group && cs->only && strcmp(t->group, cs->only) != 0)
 			continue;
 		tcase_add_loop_test(tc, t->fn, 0, t->loops);
+		selected += t->loops;
 	}
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_set_fork_status(sr, cs->fork);
 	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
+	int failed = srunner_ntests_failed(sr), ran = srunner_ntests_run(sr);
 	srunner_free(sr);
+	if (selected == 0 || ran == 0) {
+		printf("%s: no test ran (group filter '%s' selects nothing): failed\n", cs->suite,
+		       cs->only ? cs->only : "");
+		return 1;
+	}
 	return failed ? 1 : 0;
 }
 

@@ -160,6 +160,12 @@ int mb_calls_run(struct mb_cli *cli, bool tracing)
 		}
 		mb_debugrun_after(&dbg, &outs[i].res);
 		outs[i].ran = true;
+		if (outs[i].res.faulted && outs[i].res.fault.kind == MB_FAULT_STOPPED) {
+			/* Stopped from outside (gdb): no guest fault to report. */
+			mb_errorf("%s: run stopped: %s", plan.calls[i].func, outs[i].res.fault.detail);
+			rc = MB_EXIT_ERROR;
+			break;
+		}
 		if (outs[i].res.faulted) {
 			mb_fault_print(stderr, &outs[i].res.fault);
 			mb_debugrun_report(&dbg, stderr, &outs[i].res);
@@ -178,7 +184,8 @@ int mb_calls_run(struct mb_cli *cli, bool tracing)
 	if (loglen)
 		fputs(log, stderr);
 	free(outs);
-	mb_debugrun_close(&dbg);
+	if (mb_debugrun_close(&dbg) != 0 && rc == MB_EXIT_OK)
+		rc = MB_EXIT_ERROR;
 	mb_runtime_close(&rt);
 	mb_callplan_free(&plan);
 	return rc;

@@ -4,6 +4,7 @@
 #include "harness/debug/disasm.h"
 #include "harness/machine/emu.h"
 #include "harness/debug/gdb/gdbstub.h"
+#include "harness/load/loader.h"
 #include "harness/machine/guestcall.h"
 #include "harness/session/runtime.h"
 #include "harness/debug/trace.h"
@@ -49,6 +50,7 @@ static int open_trace(struct mb_debugrun *r)
 		r->out = stdout;
 		if (cli->output) {
 			r->out = fopen(cli->output, "w");
+			r->out_name = cli->output;
 			if (r->out == NULL) {
 				mb_errorf("%s: cannot write the trace: %s", cli->output, strerror(errno));
 				return MB_EXIT_ERROR;
@@ -59,6 +61,19 @@ static int open_trace(struct mb_debugrun *r)
 		o.jsonl = cli->trace_json;
 		o.calls_only = cli->calls_only;
 		mb_trace_parse_filter(cli->filter, r->filter, sizeof(r->filter), &o);
+		/* A filter that names nothing loaded would trace nothing. */
+		if (o.module && strcmp(o.module, "kernel") != 0) {
+			struct mb_loaded_module *fm = mb_loader_find_module(&r->rt->s.loader, o.module);
+			uint64_t a;
+			if (!fm) {
+				mb_errorf("usage: --filter %s: no loaded module named %s", cli->filter, o.module);
+				return MB_EXIT_USAGE;
+			}
+			if (o.func && mb_loader_find_symbol(&r->rt->s.loader, fm, o.func, &a) != 0) {
+				mb_errorf("usage: --filter %s: module %s has no symbol %s", cli->filter, o.module, o.func);
+				return MB_EXIT_USAGE;
+			}
+		}
 		if (cli->start_addr && trace_addr(r->rt, "--start", cli->start_addr, &o.start) != 0)
 			return MB_EXIT_USAGE;
 		if (cli->stop_addr && trace_addr(r->rt, "--stop", cli->stop_addr, &o.stop) != 0)
@@ -194,17 +209,24 @@ void mb_debugrun_report(struct mb_debugrun *r, FILE *f, const struct mb_call_res
 		mb_oops_print(f, &res->fault, r->rt->m, r->d);
 }
 
-void mb_debugrun_close(struct mb_debugrun *r)
+int mb_debugrun_close(struct mb_debugrun *r)
 {
 	mb_trace_close(r->t);
 	r->t = NULL;
-	if (r->out && r->close_out)
-		fclose(r->out);
-	else if (r->out)
-		fflush(r->out);
+	int rc = 0;
+	if (r->out) {
+		/* A trace that could not be written in full is an error. */
+		bool bad = ferror(r->out) != 0;
+		bad |= (r->close_out ? fclose(r->out) : fflush(r->out)) != 0;
+		if (bad && r->close_out) {
+			mb_errorf("%s: cannot write the trace: %s", r->out_name, strerror(errno ? errno : EIO));
+			rc = -1;
+		}
+	}
 	r->out = NULL;
 	mb_gdb_close(r->gdb);
 	r->gdb = NULL;
 	mb_disasm_close(r->d);
 	r->d = NULL;
+	return rc;
 }

@@ -34,6 +34,7 @@ struct mb_debugrun {
 	struct mb_disasm *d;
 	struct mb_trace *t;
 	FILE *out;
+	const char *out_name; /* --output FILE, for messages */
 	bool close_out;
 	char filter[256];
 	struct mb_gdb *gdb;
@@ -48,6 +49,8 @@ void mb_debugrun_before(struct mb_debugrun *r, size_t i, uint64_t fn, const uint
 void mb_debugrun_after(struct mb_debugrun *r, struct mb_call_result *res);
 /* The oops report of a call's fault (after the one-line error). */
 void mb_debugrun_report(struct mb_debugrun *r, FILE *f, const struct mb_call_result *res);
-void mb_debugrun_close(struct mb_debugrun *r);
+/* Closes the trace output (and the rest); -1, reported, when the --output
+ * file could not be written in full. */
+int mb_debugrun_close(struct mb_debugrun *r);
 
 #endif

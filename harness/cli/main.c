@@ -1,6 +1,7 @@
 #include "harness/cli/commands.h"
 #include "harness/util/diag.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,7 +50,14 @@ int main(int argc, char **argv)
 		if (mb_cli_parse(&cli, argc, argv, 2) != 0)
 			return MB_EXIT_USAGE;
 		cli.cmd = c->name;
-		return c->run(&cli);
+		int rc = c->run(&cli);
+		/* Output that did not reach stdout in full (a full disk, a
+		 * closed pipe) is an error, whatever the command said. */
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			mb_errorf("standard output: write error: %s", strerror(errno ? errno : EIO));
+			return rc == MB_EXIT_OK || rc == MB_EXIT_FAULT ? MB_EXIT_ERROR : rc;
+		}
+		return rc;
 	}
 	mb_errorf("usage: unknown command '%s' (see modbed --help)", argv[1]);
 	return MB_EXIT_USAGE;

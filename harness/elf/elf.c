@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Section-level checks keep these small: one message per problem. */
 #define FAIL(sec, ...) mb_fail(err, obj->path, (sec), __VA_ARGS__)
@@ -66,11 +67,19 @@ static void arch_list(char *buf, size_t n)
 	}
 }
 
-/* Raw identity check shared by open and probe: magic, class, byte order. */
-static int check_ident(const char *path, const uint8_t *b, size_t len, uint16_t *machine, struct mb_err *err)
+/* Raw identity check shared by open and probe: magic, class, byte order.
+ * b holds the first len bytes of a file of fsize bytes. */
+static int check_ident(const char *path, const uint8_t *b, size_t len, size_t fsize, uint16_t *machine,
+		       struct mb_err *err)
 {
-	if (len < EI_NIDENT || memcmp(b, ELFMAG, SELFMAG) != 0)
-		return mb_fail(err, path, NULL, "not an ELF file (%zu bytes, no \\177ELF magic)", len);
+	size_t m = len < SELFMAG ? len : SELFMAG;
+	if (len == 0)
+		return mb_fail(err, path, NULL, "not an ELF file: the file is empty");
+	if (memcmp(b, ELFMAG, m) != 0)
+		return mb_fail(err, path, NULL, "not an ELF file (%zu bytes, no \\177ELF magic)", fsize);
+	if (len < EI_NIDENT)
+		return mb_fail(err, path, NULL, "ELF identification truncated: file has %zu bytes, needs %d", fsize,
+			       EI_NIDENT);
 	if (b[EI_CLASS] != ELFCLASS32 && b[EI_CLASS] != ELFCLASS64)
 		return mb_fail(err, path, NULL, "ELF header: unknown class %u", b[EI_CLASS]);
 	if (b[EI_DATA] != ELFDATA2LSB && b[EI_DATA] != ELFDATA2MSB)
@@ -80,7 +89,7 @@ static int check_ident(const char *path, const uint8_t *b, size_t len, uint16_t 
 	size_t ehsize = b[EI_CLASS] == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
 	if (len < ehsize)
 		return mb_fail(err, path, NULL, "ELF header truncated: file has %zu bytes, the %s header needs %zu",
-			       len, class_name(b[EI_CLASS]), ehsize);
+			       fsize, class_name(b[EI_CLASS]), ehsize);
 	/* e_machine sits at offset 18 in both classes. */
 	*machine = b[EI_DATA] == ELFDATA2LSB ? (uint16_t)(b[18] | b[19] << 8) : (uint16_t)(b[18] << 8 | b[19]);
 	return 0;
@@ -135,16 +144,42 @@ static int check_shdr_table(struct mb_elf *obj, const uint8_t *b, size_t len, st
 	return 0;
 }
 
+/* fopen for reading a module: a directory or an unreadable file is an
+ * error saying so; *size is the file's size. */
+static FILE *open_module(const char *path, size_t *size, struct mb_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		mb_fail(err, path, NULL, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			mb_fail(err, path, NULL, "is a directory, not a module file");
+		else
+			mb_fail(err, path, NULL, "cannot read: %s", strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	*size = (size_t)st.st_size;
+	return f;
+}
+
 int mb_elf_probe_arch(const char *path, const struct mb_arch **arch, struct mb_err *err)
 {
 	uint8_t b[sizeof(Elf64_Ehdr)];
-	FILE *f = fopen(path, "rb");
+	size_t fsize;
+	FILE *f = open_module(path, &fsize, err);
 	if (!f)
-		return mb_fail(err, path, NULL, "cannot open: %s", strerror(errno));
+		return -1;
 	size_t n = fread(b, 1, sizeof(b), f);
+	int rerr = ferror(f) ? errno : 0;
 	fclose(f);
+	if (rerr)
+		return mb_fail(err, path, NULL, "read error: %s", strerror(rerr));
 	uint16_t machine;
-	if (check_ident(path, b, n, &machine, err) != 0)
+	if (check_ident(path, b, n, fsize > n ? fsize : n, &machine, err) != 0)
 		return -1;
 	return match_arch(path, b, machine, NULL, arch, err);
 }
@@ -250,6 +285,16 @@ static int read_sections(struct mb_elf *obj, Elf *e, const GElf_Ehdr *eh, struct
 				    s->offset, s->size, obj->image_size);
 		if (!pow2_or_zero(s->addralign))
 			return FAIL(s->name, "alignment 0x%" PRIx64 " is not a power of two", s->addralign);
+		/* Sections read as stored (loaded, relocations, symbols, names)
+		 * cannot be compressed; compressed debug info is fine. */
+		bool read = (s->flags & SHF_ALLOC) || s->type == SHT_RELA || s->type == SHT_REL ||
+			    s->type == SHT_SYMTAB || s->type == SHT_STRTAB;
+		if ((s->flags & SHF_COMPRESSED) && read)
+			return FAIL(s->name, "SHF_COMPRESSED: a compressed %s section cannot be loaded "
+				    "(the kernel reads it as stored)",
+				    s->type == SHT_RELA || s->type == SHT_REL ? "relocation"
+				    : s->type == SHT_SYMTAB ? "symbol table" : s->type == SHT_STRTAB ? "string table"
+				    : "allocated");
 		if (s->type != SHT_NOBITS && s->size)
 			s->data = obj->image + s->offset;
 	}
@@ -405,7 +450,7 @@ int mb_elf_open_mem(struct mb_elf *obj, const char *name, const void *buf, size_
 	memset(obj, 0, sizeof(*obj));
 	obj->path = name;
 	uint16_t machine;
-	if (check_ident(name, buf, len, &machine, err) != 0)
+	if (check_ident(name, buf, len, len, &machine, err) != 0)
 		return -1;
 	if (match_arch(name, buf, machine, want, &obj->arch, err) != 0)
 		return -1;
@@ -452,9 +497,10 @@ int mb_elf_open_mem(struct mb_elf *obj, const char *name, const void *buf, size_
 int mb_elf_open_path(struct mb_elf *obj, const char *path, const struct mb_arch *want, struct mb_err *err)
 {
 	memset(obj, 0, sizeof(*obj));
-	FILE *f = fopen(path, "rb");
+	size_t fsize;
+	FILE *f = open_module(path, &fsize, err);
 	if (!f)
-		return mb_fail(err, path, NULL, "cannot open: %s", strerror(errno));
+		return -1;
 	uint8_t *buf = NULL;
 	size_t len = 0, cap = 0;
 	for (;;) {
@@ -474,11 +520,11 @@ int mb_elf_open_path(struct mb_elf *obj, const char *path, const struct mb_arch 
 		if (got == 0)
 			break;
 	}
-	bool bad = ferror(f);
+	int rerr = ferror(f) ? errno : 0;
 	fclose(f);
-	if (bad) {
+	if (rerr) {
 		free(buf);
-		return mb_fail(err, path, NULL, "read error");
+		return mb_fail(err, path, NULL, "read error: %s", strerror(rerr));
 	}
 	int rc = mb_elf_open_mem(obj, path, buf, len, want, err);
 	free(buf);

@@ -344,6 +344,11 @@ int mb_kstub_attach(struct mb_machine *m, struct mb_err *err)
 	}
 	if (mb_space_add_fixed(mb_machine_space(m), ks->text_base, TEXT_SIZE, MB_PERM_RX, "kernel stub text", &ks->text, err) != 0)
 		goto fail;
+	/* The slots are addresses for symbols the stub gives no bytes:
+	 * execute-only, so a module reading or writing one (an unknown data
+	 * symbol bound to a trap) faults as an unresolved symbol. */
+	if (mb_space_protect(mb_machine_space(m), ks->slot_base, ks->slot_end - ks->slot_base, MB_PERM_X, err) != 0)
+		goto fail;
 	if (mb_space_add_fixed(mb_machine_space(m), ks->data_base, DATA_SIZE, MB_PERM_RW, "kernel stub data", &ks->data, err) != 0)
 		goto fail;
 	if (populate(m, err) != 0)

@@ -39,6 +39,9 @@ static int read_table(const struct mb_export_source *ld, struct mb_loaded_module
 	if (!idx || ld->sectype[idx] == MOD_INVALID)
 		return 0;
 	const struct mb_elf_section *s = &obj->secs[idx];
+	uint32_t kstr = mb_elf_find_section(obj, "__ksymtab_strings");
+	if (kstr && ld->sectype[kstr] == MOD_INVALID)
+		kstr = 0;
 	if (s->size % KSYM_ENTRY)
 		return mb_fail(err, obj->path, secname,
 			       "size 0x%" PRIx64 " is not a multiple of %d (Linux 6.1 PREL32 kernel_symbol entries)",
@@ -60,6 +63,12 @@ static int read_table(const struct mb_export_source *ld, struct mb_loaded_module
 			int32_t rel = (int32_t)(uint32_t)mb_load(p + 4 * f, 4, obj->big_endian);
 			field[f] = (at + 4 * (uint64_t)f + (uint64_t)(int64_t)rel) & mask;
 		}
+		/* The names are __ksymtab_strings' (EXPORT_SYMBOL puts them
+		 * there); one pointing elsewhere reads some other section. */
+		if (!kstr || field[1] - ld->secaddr[kstr] >= obj->secs[kstr].size)
+			return mb_fail(err, obj->path, secname,
+				       "entry %zu: name at 0x%" PRIx64 " is not inside __ksymtab_strings (%s)", k,
+				       field[1], !kstr ? "no such section" : obj->secs[kstr].size ? "elsewhere" : "size 0");
 		const char *name = string_at(ld, field[1]);
 		if (!name || !name[0])
 			return mb_fail(err, obj->path, secname, "entry %zu: name at 0x%" PRIx64 " is not a string in the module",

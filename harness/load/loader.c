@@ -258,6 +258,15 @@ int mb_load_object(struct mb_loader *l, struct mb_elf *obj_in, struct mb_loaded_
 	if (ops && ops->size_plts) {
 		struct mb_reloc_config rcfg = { 0 };
 		enum mb_reloc_status st = ops->size_plts(&view, &rcfg, &plan);
+		if (st == MB_RELOC_NO_PLT_SECTION) {
+			/* Every module of such an arch has them (the kernel's
+			 * module.lds): most likely the header names the wrong arch. */
+			mb_fail(err, ld.obj->path, NULL,
+				"%s: every %s kernel module has them (from the kernel's module.lds); "
+				"is the ELF header's machine field (%s) right for this object?",
+				mb_reloc_status_str(st), l->arch->name, l->arch->name);
+			goto out;
+		}
 		if (st != MB_RELOC_OK) {
 			mb_fail(err, ld.obj->path, NULL, "%s", mb_reloc_status_str(st));
 			goto out;

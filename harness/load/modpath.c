@@ -19,7 +19,32 @@
 struct paths {
 	char **v;
 	size_t n, cap;
+	/* Every directory and file taken, by device and inode: a symlink
+	 * back up the tree (sub/up -> ..) or a second link to the same
+	 * module is followed once, never in a loop. */
+	struct { dev_t dev; ino_t ino; } *seen;
+	size_t nseen, capseen;
 };
+
+/* True the first time (dev, ino) is seen; -1 out of memory. */
+static int first_visit(struct paths *p, const struct stat *st)
+{
+	for (size_t i = 0; i < p->nseen; i++)
+		if (p->seen[i].dev == st->st_dev && p->seen[i].ino == st->st_ino)
+			return 0;
+	if (p->nseen == p->capseen) {
+		size_t cap = p->capseen ? 2 * p->capseen : 256;
+		void *n = realloc(p->seen, cap * sizeof(*p->seen));
+		if (n == NULL)
+			return -1;
+		p->seen = n;
+		p->capseen = cap;
+	}
+	p->seen[p->nseen].dev = st->st_dev;
+	p->seen[p->nseen].ino = st->st_ino;
+	p->nseen++;
+	return 1;
+}
 
 static int paths_add(struct paths *p, const char *s)
 {
@@ -42,6 +67,7 @@ static void paths_free(struct paths *p)
 	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i]);
 	free(p->v);
+	free(p->seen);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -69,9 +95,17 @@ static int walk(const char *dir, struct paths *out, struct mb_err *err)
 		}
 		snprintf(p, len, "%s/%s", dir, e->d_name);
 		struct stat st;
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		bool dir_ = false, ko = false;
+		if (stat(p, &st) == 0) {
+			dir_ = S_ISDIR(st.st_mode);
+			ko = S_ISREG(st.st_mode) && ends_with(e->d_name, ".ko");
+		}
+		int first = dir_ || ko ? first_visit(out, &st) : 0;
+		if (first < 0)
+			rc = mb_fail(err, dir, NULL, "out of memory");
+		else if (first && dir_)
 			rc = walk(p, out, err);
-		else if (S_ISREG(st.st_mode) && ends_with(e->d_name, ".ko") && paths_add(out, p) != 0)
+		else if (first && ko && paths_add(out, p) != 0)
 			rc = mb_fail(err, dir, NULL, "out of memory");
 		free(p);
 	}
@@ -191,6 +225,11 @@ int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs
 	struct paths all = { 0 };
 	for (size_t d = 0; d < ndirs; d++) {
 		size_t from = all.n;
+		struct stat st;
+		if (stat(dirs[d], &st) == 0 && first_visit(&all, &st) < 0) {
+			paths_free(&all);
+			return mb_fail(err, dirs[d], NULL, "out of memory");
+		}
 		if (walk(dirs[d], &all, err) != 0) {
 			paths_free(&all);
 			return -1;

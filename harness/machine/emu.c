@@ -21,8 +21,8 @@
  * pt_regs: a small overrun of the first frame stays on the stack (and is the
  * canary's to catch), a large one reaches the guard. */
 #define PERCPU_SIZE 0x4000u
-#define TASK_SIZE 0x1000u
-#define GUARD_SIZE 0x1000u
+#define TASK_SIZE MB_TASK_PAGE
+#define GUARD_SIZE MB_STACK_GUARD
 #define STACK_SIZE 0x40000u
 #define TOP_RESERVE 0x1000u
 #define FIXED_SIZE (PERCPU_SIZE + TASK_SIZE + GUARD_SIZE + STACK_SIZE + GUARD_SIZE)

@@ -119,6 +119,9 @@ enum mb_fault_kind {
 	MB_FAULT_STACK_PROTECTOR,
 	MB_FAULT_BUDGET,
 	MB_FAULT_TIMEOUT,
+	/* Not a guest fault: the host stopped the run (mb_machine_stop, e.g.
+	 * a kill from GDB or GDB going away). */
+	MB_FAULT_STOPPED,
 	MB_FAULT_NKINDS,
 };
 /* "write-protect", "fetch-protect", ... as in the JSON `kind` field. */

@@ -11,6 +11,11 @@
 #include "harness/machine/hostabi.h"
 #include "harness/load/space.h"
 
+/* The scratch area's task page and the guard pages around the stack
+ * (emu.c lays them out; fault reports name them). */
+#define MB_TASK_PAGE 0x1000u
+#define MB_STACK_GUARD 0x1000u
+
 /* ---- the machine --------------------------------------------------------- */
 
 struct mb_mapping {

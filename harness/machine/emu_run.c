@@ -25,6 +25,20 @@ void mb_machine_symbolize(const struct mb_machine *m, uint64_t addr, char *buf, 
 		return;
 	if (m->stub_ops && m->stub_ops->symbolize(m->stub_ctx, addr, buf, len))
 		return;
+	/* The scratch area by part: a stack overflow should say so. */
+	const uint64_t guard = MB_STACK_GUARD;
+	const struct { const char *name; uint64_t lo, hi; } parts[] = {
+		{ "per-cpu", m->percpu_base, m->task_base },
+		{ "task", m->task_base, m->task_base + MB_TASK_PAGE },
+		{ "stack guard page (below the stack)", m->stack_base - guard, m->stack_base },
+		{ "stack", m->stack_base, m->heap.base - guard },
+		{ "stack guard page (above the stack)", m->heap.base - guard, m->heap.base },
+	};
+	for (size_t i = 0; m->stack_base && i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (addr >= parts[i].lo && addr < parts[i].hi) {
+			snprintf(buf, len, "%s+0x%" PRIx64, parts[i].name, addr - parts[i].lo);
+			return;
+		}
 	const struct mb_mapping *mp = mb_machine_mapping(m, addr);
 	if (mp)
 		snprintf(buf, len, "%s+0x%" PRIx64, mp->name, addr - mp->addr);
@@ -45,6 +59,7 @@ static const char *const fault_names[MB_FAULT_NKINDS] = {
 	[MB_FAULT_STACK_PROTECTOR] = "stack-protector",
 	[MB_FAULT_BUDGET] = "budget",
 	[MB_FAULT_TIMEOUT] = "timeout",
+	[MB_FAULT_STOPPED] = "stopped",
 };
 
 const char *mb_fault_kind_name(enum mb_fault_kind k)
@@ -74,7 +89,7 @@ void mb_run_fault(struct mb_machine *m, enum mb_fault_kind kind, uint64_t pc, bo
 
 void mb_machine_stop(struct mb_machine *m, const char *why)
 {
-	mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "%s", why);
+	mb_run_fault(m, MB_FAULT_STOPPED, 0, false, 0, NULL, "%s", why);
 }
 
 #define CLOCK_CHECK_EVERY 4096u
@@ -190,7 +205,21 @@ static void classify_mem(struct mb_machine *m, uc_err e)
 	uint64_t pc = strcmp(access, "fetch") == 0 ? addr : r->pc;
 	char where[MB_SYM_LEN];
 	mb_machine_symbolize(m, addr, where, sizeof(where));
+	if (strcmp(access, "fetch") != 0 && addr >= m->stub.slot_base && addr < m->stub.slot_end) {
+		/* A data access to a kernel symbol's slot: the stub has no
+		 * data for that name (an unknown symbol bound to a trap). */
+		char from[MB_SYM_LEN];
+		mb_machine_symbolize(m, r->pc, from, sizeof(from));
+		const char *name = strncmp(where, "kernel:", 7) == 0 ? where + 7 : where;
+		size_t nl = strcspn(name, "+");
+		mb_run_fault(m, MB_FAULT_UNRESOLVED_SYMBOL, pc, true, addr, access,
+			     "%s of unresolved kernel symbol %.*s from %s (the kernel stub has no data for it)",
+			     access, (int)nl, name, from);
+		return;
+	}
+	bool overflow = m->stack_base && addr < m->stack_base && addr >= m->stack_base - MB_STACK_GUARD;
 	const char *why = kind == MB_FAULT_FREED_INIT ? " (init memory freed after init)"
+		: overflow ? " (stack overflow: the guard page below the stack)"
 		: kind == MB_FAULT_UNMAPPED && m->cpu->addr_ok && !m->cpu->addr_ok(addr) ? " (non-canonical address)"
 		: "";
 	mb_run_fault(m, kind, pc, true, addr, access, "%s of %s (0x%" PRIx64 ") %s%s", access, where, addr,

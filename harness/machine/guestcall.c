@@ -6,39 +6,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_FILE_BUF (64u << 20)
 
+/* The whole file, at most MAX_FILE_BUF bytes (a file of exactly that size
+ * is fine); a directory, a read error or a larger file is an error saying
+ * which. */
 static int read_file(const char *path, uint8_t **out, size_t *len, struct mb_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return mb_fail(err, path, NULL, "cannot open buffer file: %s", strerror(errno));
-	size_t cap = 4096, n = 0;
-	uint8_t *b = malloc(cap);
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return mb_fail(err, path, NULL, "is a directory, not a buffer file");
+	}
+	size_t cap = 0, n = 0;
+	uint8_t *b = NULL;
 	for (;;) {
-		if (!b) {
-			fclose(f);
-			return mb_fail(err, path, NULL, "out of memory");
+		if (n == cap) {
+			/* One byte past the limit tells a file of exactly the
+			 * limit from a larger one. */
+			size_t ncap = cap ? 2 * cap : 4096;
+			if (ncap > (size_t)MAX_FILE_BUF + 1)
+				ncap = (size_t)MAX_FILE_BUF + 1;
+			uint8_t *nb = ncap > cap ? realloc(b, ncap) : NULL;
+			if (!nb)
+				break;
+			b = nb;
+			cap = ncap;
 		}
-		n += fread(b + n, 1, cap - n, f);
-		if (n < cap || cap >= MAX_FILE_BUF)
+		size_t got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (got == 0 || n > MAX_FILE_BUF)
 			break;
-		uint8_t *nb = realloc(b, cap * 2);
-		if (!nb)
-			free(b);
-		b = nb;
-		cap *= 2;
 	}
-	bool too_big = n == cap && !feof(f);
+	int rerr = ferror(f) ? errno : 0;
+	bool eof = feof(f) != 0;
 	fclose(f);
-	if (too_big) {
+	if (rerr || n > MAX_FILE_BUF || !eof) {
 		free(b);
-		return mb_fail(err, path, NULL, "buffer file larger than %u bytes", MAX_FILE_BUF);
+		if (rerr)
+			return mb_fail(err, path, NULL, "read error: %s", strerror(rerr));
+		if (n > MAX_FILE_BUF)
+			return mb_fail(err, path, NULL, "buffer file larger than %u bytes", MAX_FILE_BUF);
+		return mb_fail(err, path, NULL, "out of memory");
 	}
-	*out = b;
+	*out = b ? b : malloc(1);
 	*len = n;
-	return 0;
+	return *out ? 0 : mb_fail(err, path, NULL, "out of memory");
 }
 
 static int hexval(char c)
@@ -110,7 +128,7 @@ static int parse_value(struct mb_callplan *p, const char *a, const char *name, s
 			return mb_fail(err, NULL, NULL, "out of memory");
 	} else if (strncmp(a, "out:", 4) == 0) {
 		uint64_t n;
-		if (!mb_parse_u64(a + 4, &n) || n == 0 || n > MAX_FILE_BUF)
+		if (!mb_parse_count(a + 4, &n) || n == 0 || n > MAX_FILE_BUF)
 			return mb_fail(err, NULL, NULL, "usage: '%s': out: needs a size from 1 to %u", a, MAX_FILE_BUF);
 		len = (size_t)n;
 		bytes = calloc(1, len);

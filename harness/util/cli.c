@@ -16,7 +16,8 @@ bool mb_parse_u64(const char *s, uint64_t *out)
 		neg = true;
 		s++;
 	}
-	if (*s == '\0' || *s == '-' || *s == '+')
+	/* strtoull itself would skip blanks and take a sign: " -5" is not -5. */
+	if (*s < '0' || *s > '9')
 		return false;
 	errno = 0;
 	char *end;
@@ -25,6 +26,11 @@ bool mb_parse_u64(const char *s, uint64_t *out)
 		return false;
 	*out = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	return true;
+}
+
+bool mb_parse_count(const char *s, uint64_t *out)
+{
+	return s && s[0] != '-' && mb_parse_u64(s, out);
 }
 
 struct opt {
@@ -108,8 +114,8 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 				*(const char **)field = v;
 			} else {
 				uint64_t n;
-				if (!mb_parse_u64(v, &n)) {
-					mb_errorf("usage: %s takes an integer, not '%s'", a, v);
+				if (!mb_parse_count(v, &n)) {
+					mb_errorf("usage: %s takes a non-negative integer, not '%s'", a, v);
 					return -1;
 				}
 				*(uint64_t *)field = n;

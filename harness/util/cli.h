@@ -64,7 +64,10 @@ int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);
  * returns -1 after a usage error naming the valid values. */
 int mb_cli_check_tree(const struct mb_cli *cli, bool allow_all);
 
-/* Parses an integer the way the CLI accepts them: 42, 0x2a, -1. */
+/* Parses an integer the way the CLI accepts them: 42, 0x2a, -1 (two's
+ * complement); nothing else before or after the digits. */
 bool mb_parse_u64(const char *s, uint64_t *out);
+/* The same without the sign: counts, sizes, limits, seeds. */
+bool mb_parse_count(const char *s, uint64_t *out);
 
 #endif

@@ -11,7 +11,7 @@ expect() { # expected-status expected-stderr-substring args...
 }
 expect 2 "unknown command 'frobnicate'" frobnicate
 expect 2 "unknown option --bogus" maps --bogus
-expect 2 "--seed takes an integer" maps --seed xyz
+expect 2 "--seed takes a non-negative integer" maps --seed xyz
 expect 2 "usage" 
 "$M" --help | grep -q "modbed maps" || { echo "FAIL: --help lists no maps"; fail=$((fail+1)); }
 echo "$((4 - fail)) passed, $fail failed"

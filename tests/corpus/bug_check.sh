@@ -8,7 +8,7 @@
 # usage: bug_check.sh MODBED CORPUS_DIR LLVM_READELF LLVM_OBJCOPY LLVM_NM
 set -uo pipefail
 modbed=$1 corpus=$2 readelf=$3 objcopy=$4 nm=$5
-SKIP=77
+. "$(dirname "$0")/../evidence.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
@@ -21,7 +21,7 @@ string_at() {
 
 for arch in x86_64 arm64; do
 	ko=$corpus/$arch/kernel/lib/lru_cache.ko
-	[ -f "$ko" ] || { echo "corpus: SKIP: $ko missing (run tests/corpus/fetch.sh)"; exit $SKIP; }
+	[ -f "$ko" ] || skip "corpus: $ko missing (run tests/corpus/fetch.sh)"
 	"$modbed" call --json --no-init "$ko" -- lc_put out:256 out:64 >"$tmp/out" 2>/dev/null
 	rc=$?
 	pcsym=$(grep -o '"pc_sym":"[^"]*"' "$tmp/out" | head -1 | cut -d'"' -f4)

@@ -17,10 +17,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${MODBED_CORPUS_CACHE:-${MODBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modbed}/corpus}
-SKIP=77
+. "$here/../evidence.sh"
 
 say() { echo "corpus: $*"; }
-skip() { echo "corpus: SKIP: $*" >&2; exit $SKIP; }
 die() { echo "corpus: error: $*" >&2; exit 1; }
 
 refresh=0

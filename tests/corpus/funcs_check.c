@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "tests/check_main.h"
+#include "tests/evidence.h"
 
 static const char *modbed, *corpus;
 static const char *const arches[] = { "x86_64", "arm64" };
@@ -698,8 +699,9 @@ int main(int argc, char **argv)
 		char p[600];
 		snprintf(p, sizeof(p), "%s/%s/kernel/lib/crc7.ko", corpus, arches[a]);
 		if (stat(p, &st) != 0) {
-			printf("corpus: SKIP: %s missing (run tests/corpus/fetch.sh)\n", p);
-			return 77;
+			char what[700];
+			snprintf(what, sizeof(what), "corpus: %s missing (run tests/corpus/fetch.sh)", p);
+			return evidence_missing(what);
 		}
 	}
 	const struct check_test tests[] = {

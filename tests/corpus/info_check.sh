@@ -7,7 +7,7 @@
 # usage: info_check.sh MODBED CORPUS_DIR LLVM_OBJCOPY LLVM_READELF
 set -uo pipefail
 modbed=$1 corpus=$2 objcopy=$3 readelf=$4
-SKIP=77
+. "$(dirname "$0")/../evidence.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -17,7 +17,7 @@ fail() { echo "FAIL: $*"; failed=$((failed + 1)); }  # a whole-run failure
 for arch in x86_64 arm64; do
 	dir=$corpus/$arch
 	find "$dir" -name '*.ko' 2>/dev/null | sort >"$tmp/list"
-	[ -s "$tmp/list" ] || { echo "corpus: SKIP: no modules under $dir (run tests/corpus/fetch.sh)"; exit $SKIP; }
+	[ -s "$tmp/list" ] || skip "corpus: no modules under $dir (run tests/corpus/fetch.sh)"
 
 	# modbed's view: one "file<TAB>field<TAB>value" line per checked field.
 	xargs -a "$tmp/list" -n 64 "$modbed" info >"$tmp/info" 2>"$tmp/err" || { cat "$tmp/err"; fail "$arch: modbed info exited non-zero"; }
@@ -71,31 +71,29 @@ for arch in x86_64 arm64; do
 	sort -o "$tmp/want" "$tmp/want"
 
 	# The PKCS#7 signer, serial and digest of a sample, against openssl's
-	# own decoding (when openssl is installed).
-	if command -v openssl >/dev/null; then
-		awk 'NR % 50 == 1' "$tmp/list" >"$tmp/sample"
-		while read -r ko; do
-			len=$(awk -F'\t' -v f="$ko" '$1 == f && $2 == "sig" { split($3, a, " "); print a[1] }' "$tmp/want")
-			[ -n "$len" ] && [ "$len" != none ] || continue
-			tail -c $((len + 40)) "$ko" | head -c "$len" >"$tmp/p7"
-			openssl pkcs7 -inform DER -in "$tmp/p7" -print 2>/dev/null | awk -v f="$ko" -v OFS='\t' '
-				/issuer: CN=/ && !cn { cn = $0; sub(/.*issuer: CN=/, "", cn); sub(/,.*/, "", cn) }
-				/serial: 0x/ && !se { se = $2; sub(/^0x/, "", se) }
-				/algorithm:/ && !al { al = $2 }
-				END { print f, "signer", cn; print f, "serial", se; print f, "hash", al }' >>"$tmp/p7want"
-			"$modbed" info "$ko" | awk -v f="$ko" -v OFS='\t' '
-				/^signer:/ { v = $0; sub(/^signer:[ ]+/, "", v); print f, "signer", v }
-				/^sig_key:/ { v = $2; gsub(/:/, "", v); sub(/^(00)+/, "", v); print f, "serial", v }
-				/^sig_hashalgo:/ { print f, "hash", $2 }' >>"$tmp/p7got"
-		done <"$tmp/sample"
-		if ! diff "$tmp/p7want" "$tmp/p7got" >"$tmp/p7diff"; then
-			head -10 "$tmp/p7diff"
-			fail "$arch: PKCS#7 signer/serial/digest differ from openssl's"
-		else
-			echo "$arch: PKCS#7 signer, serial and digest of $(wc -l <"$tmp/sample") modules equal openssl's"
-		fi
-		rm -f "$tmp/p7want" "$tmp/p7got"
+	# own decoding.
+	awk 'NR % 50 == 1' "$tmp/list" >"$tmp/sample"
+	while read -r ko; do
+		len=$(awk -F'\t' -v f="$ko" '$1 == f && $2 == "sig" { split($3, a, " "); print a[1] }' "$tmp/want")
+		[ -n "$len" ] && [ "$len" != none ] || continue
+		tail -c $((len + 40)) "$ko" | head -c "$len" >"$tmp/p7"
+		openssl pkcs7 -inform DER -in "$tmp/p7" -print 2>/dev/null | awk -v f="$ko" -v OFS='\t' '
+			/issuer: CN=/ && !cn { cn = $0; sub(/.*issuer: CN=/, "", cn); sub(/,.*/, "", cn) }
+			/serial: 0x/ && !se { se = $2; sub(/^0x/, "", se) }
+			/algorithm:/ && !al { al = $2 }
+			END { print f, "signer", cn; print f, "serial", se; print f, "hash", al }' >>"$tmp/p7want"
+		"$modbed" info "$ko" | awk -v f="$ko" -v OFS='\t' '
+			/^signer:/ { v = $0; sub(/^signer:[ ]+/, "", v); print f, "signer", v }
+			/^sig_key:/ { v = $2; gsub(/:/, "", v); sub(/^(00)+/, "", v); print f, "serial", v }
+			/^sig_hashalgo:/ { print f, "hash", $2 }' >>"$tmp/p7got"
+	done <"$tmp/sample"
+	if ! diff "$tmp/p7want" "$tmp/p7got" >"$tmp/p7diff"; then
+		head -10 "$tmp/p7diff"
+		fail "$arch: PKCS#7 signer/serial/digest differ from openssl's"
+	else
+		echo "$arch: PKCS#7 signer, serial and digest of $(wc -l <"$tmp/sample") modules equal openssl's"
 	fi
+	rm -f "$tmp/p7want" "$tmp/p7got"
 
 	n=$(wc -l <"$tmp/list")
 	if ! diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then

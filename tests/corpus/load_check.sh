@@ -8,7 +8,7 @@
 # usage: load_check.sh MODBED CORPUS_DIR LLVM_READELF [POLICY]
 set -uo pipefail
 modbed=$1 corpus=$2 readelf=$3 policy=${4:-kernel}
-SKIP=77
+. "$(dirname "$0")/../evidence.sh"
 
 # Where the kernel's rules put each special section, per arch: a mod_mem
 # type (from its flags, the names' rules and, for .static_call_sites, the
@@ -82,7 +82,7 @@ passed=0 failed=0
 for arch in x86_64 arm64; do
 	dir=$corpus/$arch
 	n=$(find "$dir" -name '*.ko' 2>/dev/null | wc -l)
-	[ "$n" -gt 0 ] || { echo "corpus: SKIP: no modules under $dir (run tests/corpus/fetch.sh)"; exit $SKIP; }
+	[ "$n" -gt 0 ] || skip "corpus: no modules under $dir (run tests/corpus/fetch.sh)"
 
 	"$modbed" corpus "$dir" --arch "$arch" --policy "$policy" >"$tmp/out" 2>&1
 	rc=$?

@@ -219,13 +219,15 @@ int rawimg_open(struct rawimg *r, const char *arch, const char *const *objs, siz
 	if (st != 0)
 		return fail("ld.lld failed (%s)", arch);
 	rc = load(r, out);
-	unlink(out);
+	snprintf(r->image, sizeof(r->image), "%s", out);
 	mb_machine_set_symbolizer(r->m, symbolize, r);
 	return rc;
 }
 
 void rawimg_close(struct rawimg *r)
 {
+	if (r->image[0])
+		unlink(r->image);
 	mb_machine_destroy(r->m);
 	mb_space_fini(&r->space);
 	for (size_t i = 0; i < r->nsyms; i++)

@@ -25,6 +25,9 @@ struct rawimg {
 	size_t nsyms;
 	uint64_t text_base, data_base;
 	struct mb_machine_config cfg;
+	/* The image as ld.lld linked it (kept until rawimg_close), for
+	 * independent readings such as llvm-objdump's disassembly. */
+	char image[256];
 };
 
 /* Links guest/<arch>/<obj>.o for each name in objs, loads, 0 on success

@@ -8,6 +8,7 @@
 #include "tests/check_main.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,6 +80,40 @@ START_TEST(acks_checksums_and_resend)
 	gdb_sends("$?#00$?#3f+$c#63");
 	ck_assert_int_eq(mb_gdb_serve(&s, "S05"), MB_GDB_CONTINUE);
 	ck_assert_str_eq(stub_wrote(), "-+$S05#b8+");
+	close_session();
+}
+END_TEST
+
+/* "$PAYLOAD#xx" with the checksum computed here. */
+static const char *packet(const char *payload)
+{
+	static char buf[256];
+	unsigned sum = 0;
+	for (const char *c = payload; *c; c++)
+		sum += (unsigned char)*c;
+	snprintf(buf, sizeof(buf), "$%s#%02x", payload, sum & 0xff);
+	return buf;
+}
+
+/* Hostile input: a checksum that is not hex is nacked (it was a shift of a
+ * negative value, undefined behaviour); an address of more than 16 hex
+ * digits is an error, not a wrapped number. */
+START_TEST(bad_checksum_and_long_numbers)
+{
+	open_session("arm64");
+	mem[0] = 0xab;
+	char in[512] = "$g#zz$?#3f+";
+	static const char *const pk[] = { "m10000000000000000,1", "m00000000000000001000,1",
+					   "m1000,10000000000000001", "k" };
+	for (size_t i = 0; i < 4; i++) {
+		strcat(in, packet(pk[i]));
+		strcat(in, "+");
+	}
+	gdb_sends(in);
+	ck_assert_int_eq(mb_gdb_serve(&s, "S05"), MB_GDB_KILL);
+	/* nack, then '?', the 17-digit address refused, leading zeros
+	 * accepted, the 17-digit length refused */
+	ck_assert_str_eq(stub_wrote(), "-+$S05#b8+$E01#a6+$ab#c3+$E01#a6+");
 	close_session();
 }
 END_TEST
@@ -222,6 +257,7 @@ int main(void)
 {
 	const struct check_test tests[] = {
 		CHECK_TEST(acks_checksums_and_resend),
+		CHECK_TEST(bad_checksum_and_long_numbers),
 		CHECK_TEST(registers_in_target_byte_order),
 		CHECK_TEST(whole_register_file_size),
 		CHECK_TEST(memory_read_write_and_short_reads),

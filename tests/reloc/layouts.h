@@ -16,6 +16,15 @@ static const struct rf_layout x86_64_near = {
 	.undef_base = 0xffffffff81234560, .undef_stride = 0x1230, .gap = 0x130,
 };
 
+/* x86_64 far: the kernel symbols 4 GiB below the module text, out of reach
+ * of every 32-bit PC-relative call. x86_64 modules have no PLT. */
+static const struct rf_layout x86_64_far = {
+	.text = 0xffffffffa0001000, .rodata = 0xffffffffa0403000, .data = 0xffffffffa0805000,
+	.init_text = 0xffffffffa0c07000, .init_rodata = 0xffffffffa1009000,
+	.init_data = 0xffffffffa140b000,
+	.undef_base = 0xfffffffea0000000, .undef_stride = 0x1230, .gap = 0x130,
+};
+
 /* arm64: 128 MiB module window; the kernel 100 MiB above the module text. */
 static const struct rf_layout arm64_near = {
 	.text = 0xffff800008001000, .rodata = 0xffff800008e03000, .data = 0xffff800009c05000,

@@ -10,6 +10,7 @@
 #include "harness/debug/backtrace.h"
 #include "harness/machine/emu.h"
 #include "harness/session/runtime.h"
+#include "tests/evidence.h"
 
 #include <ftw.h>
 #include <inttypes.h>
@@ -104,8 +105,9 @@ int main(int argc, char **argv)
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/%s", argv[2], arch);
 	if (nftw(dir, collect, 16, FTW_PHYS) != 0 || npaths == 0) {
-		printf("no corpus at %s: skipped\n", dir);
-		return 77;
+		char what[4200];
+		snprintf(what, sizeof(what), "no corpus at %s (run tests/corpus/fetch.sh)", dir);
+		return evidence_missing(what);
 	}
 	qsort(paths, npaths, sizeof(*paths), cmp);
 	static const uint8_t ud2[] = { 0x0f, 0x0b }, brk800[] = { 0x00, 0x00, 0x21, 0xd4 };

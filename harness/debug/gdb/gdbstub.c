@@ -216,7 +216,7 @@ static void resume(struct mb_gdb *g, enum mb_gdb_resume r)
 	if (r == MB_GDB_KILL) {
 		g->killed = true;
 		if (!g->post_call)
-			mb_machine_stop(g->m, "killed by gdb");
+			mb_machine_stop(g->m, g->s.gone ? "gdb disconnected" : "killed by gdb");
 	}
 }
 

@@ -92,9 +92,10 @@ int mb_rsp_recv(struct mb_rsp *r)
 		int h = getbyte(r), l = getbyte(r);
 		if (h < 0 || l < 0)
 			return -1;
-		int want = hexval(h) << 4 | hexval(l);
+		/* A checksum that is not two hex digits is a bad checksum. */
+		int hv = hexval(h), lv = hexval(l);
 		if (!r->no_ack) {
-			bool ok = want == sum && !overflow;
+			bool ok = hv >= 0 && lv >= 0 && (hv << 4 | lv) == sum && !overflow;
 			if (put(r, ok ? "+" : "-", 1) != 0)
 				return -1;
 			if (!ok)
@@ -199,6 +200,10 @@ bool mb_hex_u64(const char *s, uint64_t *v, const char **end)
 	const char *p = s;
 	int d;
 	while ((d = hexval((unsigned char)*p)) >= 0) {
+		/* More than 64 bits of significant digits: not a number we can
+		 * hold (leading zeros are fine). */
+		if (x >> 60)
+			return false;
 		x = x << 4 | (uint64_t)d;
 		p++;
 	}

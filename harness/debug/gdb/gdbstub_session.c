@@ -253,13 +253,17 @@ enum mb_gdb_resume mb_gdb_serve(struct mb_gdb_session *s, const char *stop)
 {
 	if (stop) {
 		snprintf(s->last_stop, sizeof(s->last_stop), "%s", stop);
-		if (s->running && reply(s, stop) != 0)
+		if (s->running && reply(s, stop) != 0) {
+			s->gone = true;
 			return MB_GDB_KILL;
+		}
 	}
 	s->running = false;
 	for (;;) {
-		if (mb_rsp_recv(&s->rsp) != 0)
+		if (mb_rsp_recv(&s->rsp) != 0) {
+			s->gone = true;
 			return MB_GDB_KILL;
+		}
 		char *p = s->rsp.in;
 		switch (p[0]) {
 		case 0x03:

@@ -39,6 +39,7 @@ struct mb_gdb_session {
 	uint64_t bps[MB_GDB_MAX_BREAKPOINTS];
 	size_t nbps;
 	bool running;        /* GDB sent c/s and waits for a stop reply */
+	bool gone;           /* the connection closed or failed (a KILL without 'k') */
 	char last_stop[64];  /* answer to '?' */
 	char *xml;           /* target description, built once */
 	size_t xml_len;

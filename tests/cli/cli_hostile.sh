@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Hostile input through the modbed binary, each case with its own input:
+# the exit status and a message naming the cause (substring), never a
+# silent success.
+# usage: cli_hostile.sh MODBED MODULE_DIR
+M=$1 mods=$2
+K=$mods/x86_64/run_work.ko
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+# expect STATUS STDERR-SUBSTRING ARGS...   (stdout discarded)
+expect() {
+	local want=$1 text=$2; shift 2
+	local err; err=$("$M" "$@" 2>&1 >/dev/null); local got=$?
+	if [ "$got" != "$want" ] || ! grep -qF -- "$text" <<<"$err"; then
+		echo "FAIL: modbed $*: exit $got (want $want), stderr: $err"; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+# expect_out STATUS STDERR-SUBSTRING OUTFILE ARGS...   (stdout to OUTFILE)
+expect_out() {
+	local want=$1 text=$2 out=$3; shift 3
+	local err; err=$("$M" "$@" 2>&1 >"$out"); local got=$?
+	if [ "$got" != "$want" ] || ! grep -qF -- "$text" <<<"$err"; then
+		echo "FAIL: modbed $* >$out: exit $got (want $want), stderr: $err"; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+# expect_stdout STATUS STDOUT-SUBSTRING ARGS...
+expect_stdout() {
+	local want=$1 text=$2; shift 2
+	local out; out=$("$M" "$@" 2>&1); local got=$?
+	if [ "$got" != "$want" ] || ! grep -qF -- "$text" <<<"$out"; then
+		echo "FAIL: modbed $*: exit $got (want $want), output: $out"; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+# Numbers: nothing but an optional '-' before the digits; limits unsigned.
+expect 2 "' -5' is not an argument" call "$K" -- str_len " -5"
+expect 2 "' 5' is not an argument" call "$K" -- str_len " 5"
+expect 2 "'+5' is not an argument" call "$K" -- str_len "+5"
+expect 2 "--budget takes a non-negative integer, not '-1'" call --budget -1 "$K" -- str_len 0
+expect 2 "--timeout takes a non-negative integer, not '-5'" call --timeout -5 "$K" -- str_len 0
+expect 2 "out: needs a size" call "$K" -- str_len out:-1
+
+# buf:@PATH: a directory, a read error, the size limit's edge.
+expect 1 "$tmp: is a directory, not a buffer file" call "$K" -- str_len "buf:@$tmp"
+expect 1 "/proc/self/mem: read error: Input/output error" call "$K" -- str_len buf:@/proc/self/mem
+truncate -s 67108864 "$tmp/limit"
+truncate -s 67108865 "$tmp/over"
+# exactly the limit passes the reader; the 16 MiB guest heap then says no
+expect 1 "guest heap full: cannot allocate 67108864 bytes" call "$K" -- str_len "buf:@$tmp/limit"
+expect 1 "$tmp/over: buffer file larger than 67108864 bytes" call "$K" -- str_len "buf:@$tmp/over"
+rm -f "$tmp/limit" "$tmp/over"
+
+# Output that cannot be written is an error, whatever the command.
+expect_out 1 "standard output: write error: No space left on device" /dev/full load "$K"
+expect_out 1 "standard output: write error: No space left on device" /dev/full call "$K" -- str_len str:abc
+expect_out 1 "standard output: write error: No space left on device" /dev/full trace "$K" -- str_len str:abc
+expect 1 "/dev/full: cannot write the trace: No space left on device" trace --output /dev/full "$K" -- str_len str:abc
+
+# Directory symlink loops: one module in a folder with sub/up -> .. and a
+# second link to the module itself is one module, for corpus and --modpath.
+mkdir -p "$tmp/loop/sub"
+cp "$mods/x86_64/mp_lib.ko" "$tmp/loop/"
+ln -s .. "$tmp/loop/sub/up"
+ln -s ../mp_lib.ko "$tmp/loop/sub/again.ko"
+expect_stdout 0 "corpus: 1 x86_64 modules under $tmp/loop" corpus "$tmp/loop"
+expect_stdout 0 "1 of 1 modules loaded, 0 failed" corpus "$tmp/loop"
+n=$("$M" load --modpath "$tmp/loop" "$mods/x86_64/mp_user.ko" 2>&1 | grep -c '^module ')
+[ "$n" = 2 ] && pass=$((pass + 1)) || { echo "FAIL: --modpath over a symlink loop: $n modules loaded, want 2"; fail=$((fail + 1)); }
+
+# Files that are not modules, or are damaged: the message says what is wrong.
+L=$mods/x86_64/run_life.ko
+head -c 8 "$L" >"$tmp/trunc8.ko"
+expect 1 "trunc8.ko: ELF identification truncated: file has 8 bytes, needs 16" load "$tmp/trunc8.ko"
+python3 -c 'import random, sys; random.seed(7); sys.stdout.buffer.write(bytes(random.randrange(256) for _ in range(100000)))' \
+	>"$tmp/random.ko"
+expect 1 "random.ko: not an ELF file (100000 bytes, no \177ELF magic)" load "$tmp/random.ko"
+expect 1 "random.ko: not an ELF file (100000 bytes, no \177ELF magic)" load --arch x86_64 "$tmp/random.ko"
+mkdir "$tmp/dir.ko"
+expect 1 "dir.ko: is a directory, not a module file" load "$tmp/dir.ko"
+expect 1 "dir.ko: is a directory, not a module file" load --arch x86_64 "$tmp/dir.ko"
+: >"$tmp/empty.ko"
+expect 1 "empty.ko: not an ELF file: the file is empty" load "$tmp/empty.ko"
+# Section-header edits of an ELF64 little-endian object: NAME FIELD VALUE.
+edit() {
+	python3 - "$L" "$@" <<'PY'
+import struct, sys
+src, out = sys.argv[1], sys.argv[2]
+b = bytearray(open(src, "rb").read())
+shoff, = struct.unpack_from("<Q", b, 40)
+ent, num, strx = struct.unpack_from("<HHH", b, 58)
+stroff, = struct.unpack_from("<Q", b, shoff + strx * ent + 24)
+fields = {"flags|": (8, "<Q"), "size": (32, "<Q")}
+for name, field, value in zip(sys.argv[3::3], sys.argv[4::3], sys.argv[5::3]):
+    if name == "ehdr.machine":
+        struct.pack_into("<H", b, 18, int(value, 0))
+        continue
+    for i in range(num):
+        at = shoff + i * ent
+        n, = struct.unpack_from("<I", b, at)
+        if b[stroff + n:b.index(0, stroff + n)].decode() == name:
+            off, fmt = fields[field]
+            old, = struct.unpack_from(fmt, b, at + off)
+            struct.pack_into(fmt, b, at + off, old | int(value, 0) if field.endswith("|") else int(value, 0))
+open(out, "wb").write(b)
+PY
+}
+edit "$tmp/zrela.ko" .rela.text "flags|" 0x800
+expect 1 "zrela.ko: .rela.text: SHF_COMPRESSED: a compressed relocation section cannot be loaded" load "$tmp/zrela.ko"
+edit "$tmp/zsym.ko" .symtab "flags|" 0x800
+expect 1 "zsym.ko: .symtab: SHF_COMPRESSED: a compressed symbol table section cannot be loaded" load "$tmp/zsym.ko"
+edit "$tmp/machine.ko" ehdr.machine x 183
+expect 1 "is the ELF header's machine field (arm64) right for this object?" load "$tmp/machine.ko"
+edit "$tmp/bsshuge.ko" .bss size 0xfffffffffffffff0
+expect 1 "bsshuge.ko: section .bss (index 11): size 0xfffffffffffffff0 overflows its module memory type" load "$tmp/bsshuge.ko"
+edit "$tmp/kstr0.ko" __ksymtab_strings size 0
+expect 1 "kstr0.ko: __ksymtab: entry 0: name at 0x" load "$tmp/kstr0.ko"
+expect 1 "is not inside __ksymtab_strings (size 0)" load "$tmp/kstr0.ko"
+
+# A trace filter that names nothing loaded is a usage error, not an empty trace.
+expect 2 "--filter nosuch:x: no loaded module named nosuch" trace --filter nosuch:x "$K" -- str_len str:ab
+expect 2 "--filter run_work:nosuch: module run_work has no symbol nosuch" trace --filter run_work:nosuch "$K" -- str_len str:ab
+expect_stdout 0 "run_work:str_len+0x0" trace --filter run_work:str_len "$K" -- str_len str:ab
+
+# A runaway recursion runs into the guard page below the stack and says so.
+for a in x86_64 arm64 powerpc32; do
+	expect 3 "stack overflow: the guard page below the stack" call "$mods/$a/run_work.ko" -- fib 100000
+	expect 3 "write of stack guard page (below the stack)+0x" call "$mods/$a/run_work.ko" -- fib 100000
+done
+
+# An unknown kernel data symbol: reading or writing it stops the call as an
+# unresolved symbol naming it (it read the trap slot's instruction bytes and
+# exited 0, or reported a write-protect fault); --strict-symbols refuses the
+# load naming it.
+for a in x86_64 arm64 powerpc32; do
+	U=$mods/$a/run_unknown.ko
+	expect 3 "read of unresolved kernel symbol modbed_unknown_data from run_unknown:read_unknown+0x" \
+		call "$U" -- read_unknown
+	expect 3 "write of unresolved kernel symbol modbed_unknown_data from run_unknown:write_unknown+0x" \
+		call "$U" -- write_unknown 5
+	expect 3 "guest fault: unresolved-symbol at run_unknown:write_unknown" call "$U" -- write_unknown 5
+	expect 1 "1 undefined symbol found nowhere (--strict-symbols): modbed_unknown_data" \
+		load --strict-symbols "$U"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
