@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/kver.h"
 #include "core/modmem.h"
 
 /* ELF values the layout needs (identical for ELF32 and ELF64). */
@@ -53,8 +54,16 @@ struct mb_layout_opts {
 	/* CONFIG_STRICT_MODULE_RWX: refuse any section flagged WRITE|EXEC. */
 	bool strict_rwx;
 	/* CONFIG_HAVE_STATIC_CALL_INLINE: .static_call_sites is ro_after_init
-	 * (x86_64 only among our arches; see struct mb_map). */
+	 * where the rule set says so (x86_64 only among our arches; see
+	 * struct mb_map). */
 	bool static_call_inline;
+	/* The kernel-version rule set (core/kver.h); NULL: the latest. */
+	const struct mb_kver *kver;
+	/* ARCH_WANTS_MODULES_DATA_IN_VMALLOC: under the block shape the core
+	 * data types form their own block (data_layout). */
+	bool data_in_vmalloc;
+	/* Page size for the rule set's class alignment; 0: 4096. */
+	unsigned long page_size;
 };
 
 /* The kallsyms copies layout_symtab() appends (optional). The caller decides
@@ -84,6 +93,20 @@ struct mb_layout {
 	unsigned long align[MOD_MEM_NUM_TYPES];
 	bool has_kallsyms;
 	struct mb_kallsyms_out kallsyms;
+
+	/* Allocation shape, from the rule set. MB_SHAPE_PER_TYPE: each type is
+	 * its own allocation; block[t] is -1, start[t] 0, extent[t] = size[t],
+	 * block_size[] 0. MB_SHAPE_BLOCKS: type t lives in block[t] (enum
+	 * mb_block) at offset start[t] and owns extent[t] bytes of it; the
+	 * types of a block tile it in type order (padding between classes
+	 * belongs to the type before it), so the union of their ranges is the
+	 * kernel's module_layout node. Section offsets stay relative to their
+	 * type's start. block_size[b] is the block's size (0: not allocated). */
+	enum mb_shape shape;
+	int block[MOD_MEM_NUM_TYPES];
+	unsigned long start[MOD_MEM_NUM_TYPES];
+	unsigned long extent[MOD_MEM_NUM_TYPES];
+	unsigned long block_size[MB_NBLOCKS];
 };
 
 enum mb_layout_status {

@@ -208,6 +208,7 @@ static int op_reset(struct mb_ops_state *st, struct args *a, struct results *r)
 	cfg->guard_size = arg(a);
 	/* A 32-bit stream describes a 32-bit target, wherever it is run. */
 	cfg->addr_last = a->f.width == 4 ? 0xffffffffUL : 0;
+	cfg->nboot = 0;
 	cfg->ntext = arg(a);
 	if (cfg->ntext > MB_MAX_WINDOWS)
 		return MB_OPS_TOO_MANY;
@@ -237,6 +238,9 @@ static int op_reset(struct mb_ops_state *st, struct args *a, struct results *r)
 	st->lopts.module_unload = (lflags & MB_OPS_LAYOUT_UNLOAD) != 0;
 	st->lopts.strict_rwx = (lflags & MB_OPS_LAYOUT_STRICT_RWX) != 0;
 	st->lopts.static_call_inline = (lflags & MB_OPS_LAYOUT_STATIC_CALL) != 0;
+	st->lopts.kver = NULL; /* the streams model the latest rule set */
+	st->lopts.data_in_vmalloc = div != 0;
+	st->lopts.page_size = cfg->page_size;
 	for (unsigned i = 0; i < MB_OPS_MAX_MODULES; i++)
 		module_clear(&st->mods[i]);
 	st->ready = true;
