@@ -15,28 +15,33 @@
 		.block_window = { T, T, D }, .data_tree = false, .data_min_initialised = false, \
 	}
 
+/* Before module_memory: blocks; each type's window is what it would use
+ * if allocated alone (non-kernel policies): module_alloc() for everything
+ * except the core data block. */
+#define MODULE_LAYOUT(nm, ver, range, reason, regs_tramp)                                      \
+	{                                                                                     \
+		.name = nm, .first = ver, .models = range, .why = reason,                     \
+		.static_call_ro_after_init = false, .page_align_classes = true,               \
+		.ftrace_regs_trampoline = regs_tramp, .shape = MB_SHAPE_BLOCKS,               \
+		.type_window = { T, D, D, D, T, T, T },                                       \
+		.block_window = { [MB_BLOCK_CORE] = T, [MB_BLOCK_INIT] = T, [MB_BLOCK_DATA] = D }, \
+		.data_tree = true, .data_min_initialised = true,                              \
+	}
+
 /* Type order in the window tables: TEXT, DATA, RODATA, RO_AFTER_INIT,
  * INIT_TEXT, INIT_DATA, INIT_RODATA. */
 const struct mb_kver mb_kvers[] = {
-	{
-		/* kernel/module/main.c v6.1: layout_sections() with strict_align()
-		 * between classes, move_module() with module_alloc() for core and
-		 * init, vzalloc() for data_layout; mod_tree + mod_data_tree, both
-		 * { .addr_min = -1UL }. */
-		.name = "6.1",
-		.first = MB_KVER(5, 18),
-		.models = "5.18-6.3",
-		.why = "module_layout core/init blocks; ARCH_WANTS_MODULES_DATA_IN_VMALLOC (5.18) adds the data block and mod_data_tree",
-		.static_call_ro_after_init = false,
-		.page_align_classes = true,
-		.shape = MB_SHAPE_BLOCKS,
-		/* what each type would use if allocated alone (non-kernel policies):
-		 * module_alloc() for everything except the core data blocks */
-		.type_window = { T, D, D, D, T, T, T },
-		.block_window = { [MB_BLOCK_CORE] = T, [MB_BLOCK_INIT] = T, [MB_BLOCK_DATA] = D },
-		.data_tree = true,
-		.data_min_initialised = true,
-	},
+	/* kernel/module/main.c v6.1: layout_sections() with strict_align()
+	 * between classes, move_module() with module_alloc() for core and
+	 * init, vzalloc() for data_layout; mod_tree + mod_data_tree, both
+	 * { .addr_min = -1UL }. arch/arm64/include/asm/ftrace.h v6.1:
+	 * NR_FTRACE_PLTS 2. */
+	MODULE_LAYOUT("6.1", MB_KVER(5, 18), "5.18-6.1",
+		      "module_layout core/init blocks; ARCH_WANTS_MODULES_DATA_IN_VMALLOC (5.18) adds the data block and mod_data_tree",
+		      true),
+	/* arm64 moved ftrace from WITH_REGS to WITH_ARGS: one ftrace PLT */
+	MODULE_LAYOUT("6.2", MB_KVER(6, 2), "6.2-6.3", "arm64: one ftrace trampoline PLT (NR_FTRACE_PLTS 1)",
+		      false),
 	/* ac3b43283923 "module: replace module_layout with module_memory":
 	 * 7 allocations, one mod_tree, data_addr_min left 0;
 	 * mod_mem_use_vmalloc() = core data only, init data via module_alloc(). */

@@ -51,6 +51,12 @@ struct mb_kver {
 	 * and the core kallsyms copy to the page-aligned init/data sizes. */
 	bool page_align_classes;
 
+	/* -- arch sizing (module_frob_arch_sections) -- */
+	/* DYNAMIC_FTRACE_WITH_REGS kept a second ftrace trampoline
+	 * (ftrace_regs_caller): arm64's .text.ftrace_trampoline holds
+	 * NR_FTRACE_PLTS = 2 PLT entries; 1 since v6.2 (WITH_ARGS). */
+	bool ftrace_regs_trampoline;
+
 	/* -- allocation -- */
 	enum mb_shape shape;
 	/* Per-type shape: the window each type is allocated from. */

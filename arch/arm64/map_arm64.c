@@ -90,7 +90,7 @@ static const struct mb_map map_61 = {
 	.regions = regions_61,
 	.nregions = sizeof(regions_61) / sizeof(regions_61[0]),
 	.kernel_base = V61_MODULES_END,
-	.kernel_size = V61_IMAGE_END - V61_MODULES_END,
+	.kernel_size = 16 * MIB, /* what the emulator's stub needs; the image runs to V61_IMAGE_END */
 	/* vmalloc, 256 MiB above the kernel image */
 	.scratch_base = V61_MODULES_END + 256 * MIB,
 	.scratch_size = 16 * MIB,
