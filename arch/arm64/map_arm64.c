@@ -16,6 +16,11 @@
 #define KERNEL_SIZE   (16 * MIB)
 #define KERNEL_END    (KIMAGE_VADDR + KERNEL_SIZE)
 
+/* 4 KiB pages, 2 MiB PMD; no DATA_IN_VMALLOC, no inline static calls */
+#define ARM64_PAGES_AND_CONFIG                                                                  \
+	.page_size = 4 * KIB, .large_page_size = 2 * MIB, .data_in_vmalloc = false,             \
+	.static_call_inline = false
+
 static const struct mb_map_region regions_48[] = {
 	{ "linear map", 0xffff000000000000ull, 0xffff7fffffffffffull },
 	{ "modules", MODULES_VADDR, KIMAGE_VADDR - 1 },
@@ -29,10 +34,7 @@ static const struct mb_map map_48 = {
 	.name = "arm64-48bit",
 	.description = "arm64, 48-bit VA, 4 KiB pages, no KASLR: 128 MiB direct window "
 		       "inside the 2 GiB PLT window, both ending at the kernel's _end",
-	.page_size = 4 * KIB,
-	.large_page_size = 2 * MIB,
-	.data_in_vmalloc = false,
-	.static_call_inline = false,
+	ARM64_PAGES_AND_CONFIG,
 	.text = {
 		{ "direct (no PLT)", KERNEL_END - 128 * MIB, KIMAGE_VADDR - 1 },
 		{ "PLT window", KERNEL_END - 2 * GIB, KIMAGE_VADDR - 1 },
@@ -78,10 +80,7 @@ static const struct mb_map map_61 = {
 	.name = "arm64-48bit-6.1",
 	.description = "arm64, 48-bit VA, 4 KiB pages, no KASLR, before v6.5: 128 MiB module "
 		       "region [_etext - 128 MiB, MODULES_END) of Debian's 6.1 kernel",
-	.page_size = 4 * KIB,
-	.large_page_size = 2 * MIB,
-	.data_in_vmalloc = false,
-	.static_call_inline = false,
+	ARM64_PAGES_AND_CONFIG,
 	.text = { { "module_alloc_base", V61_ETEXT - 128 * MIB, V61_MODULES_END - 1 } },
 	.ntext = 1,
 	.data = { { "module_alloc_base", V61_ETEXT - 128 * MIB, V61_MODULES_END - 1 } },

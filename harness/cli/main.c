@@ -8,6 +8,7 @@
 const struct mb_command mb_commands[] = {
 	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--policy P] [--json]   memory maps; sample placement with --policy" },
 	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--bounds B] [--tree T] [--json] [--dump DIR] [--strict-symbols]\n"
+	  "       [--no-init|--skip-init] [--kallsyms off|text|all]\n"
 	  "                                           place and relocate modules; summary per module" },
 	{ "lookup", cmd_lookup, "lookup FILE... [--bounds B] [--tree T] -- ADDR...\n"
 	  "                                           address -> module, type, symbol+offset; lookup counters" },
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 	for (const struct mb_command *c = mb_commands; c->name; c++)
 		fprintf(f, "  modbed %s\n", c->usage);
 	fputs("\ncommon options: --arch A  --map M  --policy P  --bounds B  --json\n"
+	      "kernel rule set: --kernel 6.1|6.2|6.4|6.10|6.15|VERSION|latest (load, lookup, call, trace, corpus;\n"
+	      "default: the nearest at or below the first module's vermagic, else latest)\n"
 	      "lookup tree: --tree fast (default) | rbtree (the kernel's red-black mod_tree)\n"
 	      "errors: exit 1; usage errors: exit 2; guest faults: exit 3\n", f);
 }
