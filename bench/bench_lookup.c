@@ -23,6 +23,7 @@
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "core/kver.h"
+#include "core/layout.h"
 #include "core/lookup.h"
 #include "core/place.h"
 
@@ -115,26 +116,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Under a block-shape rule set, the blocks 6.1's layout_sections() makes
- * of these per-type sizes: classes page-aligned, core text | rodata |
- * ro_after_init | data (core data in a block of its own when it lives in
- * vmalloc), init text | init rodata | init data. */
-static void to_blocks(struct mb_layout *lay, unsigned long page, bool data_in_vmalloc)
-{
-	static const int in_block_order[] = { MOD_TEXT, MOD_RODATA, MOD_RO_AFTER_INIT, MOD_DATA,
-					      MOD_INIT_TEXT, MOD_INIT_RODATA, MOD_INIT_DATA };
-	lay->shape = MB_SHAPE_BLOCKS;
-	for (size_t i = 0; i < sizeof in_block_order / sizeof in_block_order[0]; i++) {
-		int t = in_block_order[i];
-		enum mb_block b = mb_kver_block_of(t, data_in_vmalloc);
-		unsigned long rounded = (lay->size[t] + page - 1) / page * page;
-		lay->block[t] = (int)b;
-		lay->start[t] = lay->block_size[b];
-		lay->extent[t] = rounded;
-		lay->block_size[b] += rounded;
-	}
-}
-
 static int place_all_kver(const struct mb_map *map, const struct mb_kver *k, int n)
 {
 	struct mb_place_config cfg;
@@ -153,8 +134,9 @@ static int place_all_kver(const struct mb_map *map, const struct mb_kver *k, int
 			lay.size[t] = sample(&d[t]);
 			lay.align[t] = 64;
 		}
-		if (k->shape == MB_SHAPE_BLOCKS)
-			to_blocks(&lay, cfg.page_size, map->data_in_vmalloc);
+		/* 6.1: the blocks layout_sections() makes of these sizes */
+		if (!mb_layout_shape_from_sizes(&lay, k, map->data_in_vmalloc, cfg.page_size, 0))
+			continue;
 		if (mb_place_module(&pl, &lay, mods[placed].al, &err) != 0)
 			continue; /* the area is full for this one (ppc32's 32-64 MiB) */
 		struct mb_module *m = &mods[placed].m;

@@ -185,6 +185,34 @@ static void commit_shape(const struct acc *a, struct mb_layout *out)
 	}
 }
 
+bool mb_layout_shape_from_sizes(struct mb_layout *lay, const struct mb_kver *k, bool data_in_vmalloc,
+				unsigned long page_size, unsigned long addr_last)
+{
+	unsigned long last = addr_last ? addr_last : ~0UL;
+	k = k ? k : mb_kver_latest();
+	bool blocks = k->shape == MB_SHAPE_BLOCKS;
+	lay->shape = k->shape;
+	for (int b = 0; b < MB_NBLOCKS; b++)
+		lay->block_size[b] = 0;
+	for (size_t i = 0; i < sizeof(block_order) / sizeof(block_order[0]); i++) {
+		int t = block_order[i];
+		lay->block[t] = -1;
+		lay->start[t] = 0;
+		lay->extent[t] = lay->size[t];
+		if (!blocks)
+			continue;
+		int b = (int)mb_kver_block_of(t, data_in_vmalloc);
+		unsigned long rounded;
+		if (!mb_align_up(lay->size[t], page_size, &rounded) || rounded > last - lay->block_size[b])
+			return false;
+		lay->block[t] = b;
+		lay->start[t] = lay->block_size[b];
+		lay->extent[t] = rounded;
+		lay->block_size[b] += rounded;
+	}
+	return true;
+}
+
 /* One pass of layout_sections() + layout_symtab(). With commit false it only
  * checks that every size fits; with commit true it writes the results. */
 static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *opts,

@@ -146,6 +146,15 @@ int mb_layout_sections(struct mb_sec *secs, size_t nsecs, const struct mb_layout
 		       const struct mb_kallsyms_in *kallsyms, struct mb_layout *out,
 		       struct mb_layout_err *err);
 
+/* The shape fields of a layout given as per-type sizes alone (no section
+ * list), under rule set k (NULL: the latest): per type, extents = sizes;
+ * under the block shape each type page-rounded (strict_align) and stacked in
+ * its block in the kernel's order. false if a block would pass addr_last,
+ * the target's largest unsigned long (0: this host's; a 32-bit target's
+ * 0xffffffff on a 64-bit host), and the shape fields are then unspecified. */
+bool mb_layout_shape_from_sizes(struct mb_layout *lay, const struct mb_kver *k, bool data_in_vmalloc,
+				unsigned long page_size, unsigned long addr_last);
+
 /* module_init_layout_section(): does a section of this name go to init? */
 bool mb_layout_is_init_name(const char *name, bool module_unload);
 
