@@ -43,5 +43,8 @@ const struct mb_arch *mb_arch_by_name(const char *name);
 const struct mb_arch *mb_arch_by_elf(uint16_t machine, uint8_t elf_class, uint8_t elf_data);
 /* name == NULL gives the default map; unknown name gives NULL. */
 const struct mb_map *mb_arch_map(const struct mb_arch *arch, const char *name);
+/* The default map for kernel version v (MB_KVER): the arch's first map
+ * that covers it (mb_map_covers), else maps[0]. */
+const struct mb_map *mb_arch_map_for_kernel(const struct mb_arch *arch, unsigned v);
 
 #endif

@@ -12,12 +12,26 @@
  *   x86_64-kaslr        KASLR build: modules from 0xffffffffc0000000 plus
  *                       1..1024 pages; the offset is drawn from --seed when
  *                       one is given, else it is 1 page (deterministic)
+ *   x86_64-nokaslr      KASLR build (Debian) booted with nokaslr: modules
+ *                       from 0xffffffffc0000000, and the 2 MiB bpf_prog_pack
+ *                       the kernel allocates there at boot comes first
+ *   x86_64-nokaslr-bare the same without the boot allocation
+ *   arm64-48bit-6.1     before v6.5: 128 MiB module region ending at _etext
+ *                       (module_alloc_base = _etext - 128 MiB), _etext of
+ *                       Debian's 6.1 cloud kernel
  *   arm64-48bit         48-bit VA, 4 KiB pages, no KASLR: 128 MiB direct window
  *                       below the kernel end, falling back to the 2 GiB PLT
  *                       window (both clipped below the kernel image)
  *   powerpc32-book3s32  text [_etext-32M, 0xc0000000) falling back to
  *                       [MODULES_VADDR, 0xc0000000); data in vmalloc
- *   powerpc32-8xx       the same rule with the 8xx's 32 MiB module area */
+ *   powerpc32-8xx       the same rule with the 8xx's 32 MiB module area
+ *   powerpc32-book3s32-6.1, powerpc32-8xx-6.1
+ *                       before the Aug 2024 shrink: the module area is the
+ *                       256 MiB [0xb0000000, 0xc0000000) on both
+ *
+ * A map can say which kernels it describes (kver_first/kver_last); the
+ * default map for a kernel version is the arch's first map that covers it
+ * (mb_arch_map_for_kernel in arch/arch.h). */
 #ifndef MODBED_ARCH_MAP_H
 #define MODBED_ARCH_MAP_H
 
@@ -25,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/kver.h"
 #include "core/place.h"
 
 /* A named piece of the address space, both ends inclusive. */
@@ -32,6 +47,13 @@ struct mb_map_region {
 	const char *name;        /* "kernel text", "modules", "vmalloc", ... */
 	uint64_t start;
 	uint64_t last;
+};
+
+/* Something the kernel allocates in the text windows at boot, before any
+ * module (placed lowest fit with its guard page, never freed). */
+struct mb_map_boot {
+	const char *name;        /* "bpf_prog_pack" */
+	uint64_t size;
 };
 
 /* A placement window (execmem range), both ends inclusive. */
@@ -64,6 +86,13 @@ struct mb_map {
 	uint32_t random_pages;
 	uint64_t random_base;
 
+	/* Boot allocations in the text windows, in allocation order. */
+	struct mb_map_boot boot[MB_MAX_BOOT];
+	size_t nboot;
+
+	/* The kernels this map describes, as MB_KVER numbers; 0: no bound. */
+	unsigned kver_first, kver_last;
+
 	/* The regions `modbed maps` lists, in address order. */
 	const struct mb_map_region *regions;
 	size_t nregions;
@@ -86,10 +115,18 @@ struct mb_map {
 int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
 			struct mb_place_config *out);
 
+/* Adds the map's boot allocations (what the kernel allocated in the module
+ * area before the first module) to a config from mb_map_place_config,
+ * which leaves them out. Returns 0, or -1 if a size does not fit. */
+int mb_map_boot_config(const struct mb_map *map, struct mb_place_config *cfg);
+
 /* The offset in bytes the random_pages rule gives (0 if the map has none). */
 uint64_t mb_map_random_offset(const struct mb_map *map, bool seeded, uint64_t seed);
 
-/* Which window list a mod_mem type uses in this map. */
+/* Does the map describe kernel version v (MB_KVER)? */
+bool mb_map_covers(const struct mb_map *map, unsigned v);
+
+/* Which window list a mod_mem type uses in this map (latest rule set). */
 const struct mb_map_window *mb_map_windows_for(const struct mb_map *map, int mem_type, size_t *n);
 
 #endif

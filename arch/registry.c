@@ -43,3 +43,11 @@ const struct mb_map *mb_arch_map(const struct mb_arch *arch, const char *name)
 			return arch->maps[i];
 	return NULL;
 }
+
+const struct mb_map *mb_arch_map_for_kernel(const struct mb_arch *arch, unsigned v)
+{
+	for (size_t i = 0; i < arch->nmaps; i++)
+		if (mb_map_covers(arch->maps[i], v))
+			return arch->maps[i];
+	return mb_arch_map(arch, NULL);
+}

@@ -127,6 +127,9 @@ struct mb_reloc_config {
 	/* arm64: leave the ftrace trampoline placeholders alone instead of
 	 * sizing them (NR_FTRACE_PLTS entries) as CONFIG_DYNAMIC_FTRACE does. */
 	bool arm64_no_ftrace;
+	/* arm64 before v6.2 (DYNAMIC_FTRACE_WITH_REGS): a second ftrace
+	 * trampoline, so .text.ftrace_trampoline holds 2 PLT entries. */
+	bool ftrace_regs_trampoline;
 	/* arm64: a CPU with Cortex-A53 erratum 843419 (ARM64_WORKAROUND_843419).
 	 * Sizing raises the alignment of sections with ADRPs or reserves veneer
 	 * slots; an ADRP at page offset 0xff8/0xffc becomes an ADR, or a branch

@@ -30,6 +30,7 @@ bool mb_layout_is_init_name(const char *name, bool module_unload)
 void mb_layout_rewrite(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *opts,
 		       struct mb_rewrite_info *info)
 {
+	const struct mb_kver *k = opts->kver ? opts->kver : mb_kver_latest();
 	info->percpu_index = 0;
 	for (size_t i = 1; i < nsecs; i++) {
 		struct mb_sec *s = &secs[i];
@@ -47,7 +48,8 @@ void mb_layout_rewrite(struct mb_sec *secs, size_t nsecs, const struct mb_layout
 		for (size_t k = 0; k < sizeof(ro_after_init_names) / sizeof(ro_after_init_names[0]); k++)
 			if (mb_streq(s->name, ro_after_init_names[k]))
 				s->flags |= MB_SHF_RO_AFTER_INIT;
-		if (opts->static_call_inline && mb_streq(s->name, ".static_call_sites"))
+		if (opts->static_call_inline && k->static_call_ro_after_init &&
+		    mb_streq(s->name, ".static_call_sites"))
 			s->flags |= MB_SHF_RO_AFTER_INIT;
 	}
 }
@@ -69,9 +71,20 @@ static int section_mask(uint64_t flags, bool is_init)
 	return -1;
 }
 
+/* Running sizes. Under the per-type shape each type has its own
+ * accumulator (slot t); under the block shape a type adds to its block's
+ * (slot block_of(t)), as module_get_offset() adds to the module_layout's
+ * size. */
 struct acc {
-	unsigned long size[MOD_MEM_NUM_TYPES];
-	unsigned long align[MOD_MEM_NUM_TYPES];
+	const struct mb_kver *k;
+	bool blocks;
+	bool data_in_vmalloc;
+	unsigned long page;        /* strict_align() granule; 0: no class alignment */
+	unsigned long pos[MOD_MEM_NUM_TYPES];   /* per slot */
+	unsigned long align[MOD_MEM_NUM_TYPES]; /* per type */
+	unsigned long start[MOD_MEM_NUM_TYPES]; /* per type: slot position when its class began */
+	unsigned long end[MOD_MEM_NUM_TYPES];   /* per type: slot position after its last piece */
+	bool started[MOD_MEM_NUM_TYPES];
 	/* The section that last grew each type (0: none): when a type's size
 	 * overflows, the larger of it and the section being added is blamed
 	 * (a size running to the top of the address space shows only when
@@ -79,17 +92,43 @@ struct acc {
 	size_t last[MOD_MEM_NUM_TYPES];
 };
 
-/* module_get_offset_and_type(): offset of a new piece of `size` bytes at
- * `align` in type t. false on overflow. */
+static int slot_of(const struct acc *a, int t)
+{
+	return a->blocks ? (int)mb_kver_block_of(t, a->data_in_vmalloc) : t;
+}
+
+/* A class of type t begins: remember where (the first time only: mask 4
+ * continues mask 3's data class). */
+static void class_begins(struct acc *a, int t)
+{
+	if (t == MOD_INVALID || a->started[t])
+		return;
+	a->started[t] = true;
+	a->start[t] = a->end[t] = a->pos[slot_of(a, t)];
+}
+
+/* strict_align() of type t's slot; false on overflow. */
+static bool strict_align(struct acc *a, int t)
+{
+	if (!a->page)
+		return true;
+	unsigned long *p = &a->pos[slot_of(a, t)];
+	return mb_align_up(*p, a->page, p);
+}
+
+/* module_get_offset(): offset of a new piece of `size` bytes at `align` in
+ * type t (relative to the type's start). false on overflow. */
 static bool append(struct acc *a, int t, unsigned long size, unsigned long align, unsigned long *offset)
 {
-	unsigned long off;
+	unsigned long off, *p = &a->pos[slot_of(a, t)];
 	if (align == 0)
 		align = 1;
-	if (!mb_align_up(a->size[t], align, &off) || size > ~0UL - off)
+	class_begins(a, t);
+	if (!mb_align_up(*p, align, &off) || size > ~0UL - off)
 		return false;
-	*offset = off;
-	a->size[t] = off + size;
+	*offset = off - a->start[t];
+	*p = off + size;
+	a->end[t] = *p;
 	if (align > a->align[t])
 		a->align[t] = align;
 	return true;
@@ -106,6 +145,79 @@ static int fail(struct mb_layout_err *err, enum mb_layout_status st, const struc
 	return -1;
 }
 
+/* The classes the kernel's layout_sections() rounds up after each mask
+ * (strict_align), per pass: core text after mask 0; rodata, ro_after_init
+ * and data (data_layout) after masks 1, 2 and 4; init after 0, 1 and 4. */
+static int aligned_after(int m, bool is_init)
+{
+	switch (m) {
+	case 0: return is_init ? MOD_INIT_TEXT : MOD_TEXT;
+	case 1: return is_init ? MOD_INIT_RODATA : MOD_RODATA;
+	case 2: return is_init ? MOD_INVALID : MOD_RO_AFTER_INIT;
+	case 4: return is_init ? MOD_INIT_DATA : MOD_DATA;
+	default: return MOD_INVALID;
+	}
+}
+
+/* Block shape: each block's types in address order. */
+static const int block_order[] = { MOD_TEXT, MOD_RODATA, MOD_RO_AFTER_INIT, MOD_DATA,
+				   MOD_INIT_TEXT, MOD_INIT_RODATA, MOD_INIT_DATA };
+
+static void commit_shape(const struct acc *a, struct mb_layout *out)
+{
+	out->shape = a->blocks ? MB_SHAPE_BLOCKS : MB_SHAPE_PER_TYPE;
+	for (int b = 0; b < MB_NBLOCKS; b++)
+		out->block_size[b] = a->blocks ? a->pos[b] : 0;
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		out->size[t] = a->end[t] - a->start[t];
+		out->align[t] = a->align[t];
+		out->block[t] = a->blocks ? (int)mb_kver_block_of(t, a->data_in_vmalloc) : -1;
+		out->start[t] = a->blocks ? a->start[t] : 0;
+		out->extent[t] = out->size[t];
+	}
+	if (!a->blocks)
+		return;
+	/* tile: a type owns its block up to the next type's start */
+	for (size_t i = 0; i < sizeof(block_order) / sizeof(block_order[0]); i++) {
+		int t = block_order[i];
+		unsigned long next = out->block_size[out->block[t]];
+		for (size_t j = i + 1; j < sizeof(block_order) / sizeof(block_order[0]); j++)
+			if (out->block[block_order[j]] == out->block[t]) {
+				next = out->start[block_order[j]];
+				break;
+			}
+		out->extent[t] = next - out->start[t];
+	}
+}
+
+bool mb_layout_shape_from_sizes(struct mb_layout *lay, const struct mb_kver *k, bool data_in_vmalloc,
+				unsigned long page_size, unsigned long addr_last)
+{
+	unsigned long last = addr_last ? addr_last : ~0UL;
+	k = k ? k : mb_kver_latest();
+	bool blocks = k->shape == MB_SHAPE_BLOCKS;
+	lay->shape = k->shape;
+	for (int b = 0; b < MB_NBLOCKS; b++)
+		lay->block_size[b] = 0;
+	for (size_t i = 0; i < sizeof(block_order) / sizeof(block_order[0]); i++) {
+		int t = block_order[i];
+		lay->block[t] = -1;
+		lay->start[t] = 0;
+		lay->extent[t] = lay->size[t];
+		if (!blocks)
+			continue;
+		int b = (int)mb_kver_block_of(t, data_in_vmalloc);
+		unsigned long rounded;
+		if (!mb_align_up(lay->size[t], page_size, &rounded) || rounded > last - lay->block_size[b])
+			return false;
+		lay->block[t] = b;
+		lay->start[t] = lay->block_size[b];
+		lay->extent[t] = rounded;
+		lay->block_size[b] += rounded;
+	}
+	return true;
+}
+
 /* One pass of layout_sections() + layout_symtab(). With commit false it only
  * checks that every size fits; with commit true it writes the results. */
 static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *opts,
@@ -113,9 +225,14 @@ static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *
 		bool commit)
 {
 	struct acc a;
+	a.k = opts->kver ? opts->kver : mb_kver_latest();
+	a.blocks = a.k->shape == MB_SHAPE_BLOCKS;
+	a.data_in_vmalloc = opts->data_in_vmalloc;
+	a.page = a.k->page_align_classes && opts->strict_rwx ? (opts->page_size ? opts->page_size : 4096) : 0;
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
-		a.size[t] = 0;
+		a.pos[t] = a.start[t] = a.end[t] = 0;
 		a.align[t] = 1;
+		a.started[t] = false;
 		a.last[t] = 0;
 	}
 	uint64_t symflags = 0, strflags = 0;
@@ -126,24 +243,28 @@ static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *
 	for (int pass = 0; pass < 2; pass++) {
 		bool is_init = pass == 1;
 		for (size_t m = 0; m < NMASKS; m++) {
+			int ct = is_init ? masks[m].init_type : masks[m].core_type;
+			class_begins(&a, ct);
 			for (size_t i = 1; i < nsecs; i++) {
 				struct mb_sec *s = &secs[i];
 				if (mb_layout_is_init_name(s->name, opts->module_unload) != is_init)
 					continue;
 				if (section_mask(s->flags, is_init) != (int)m)
 					continue;
-				int t = is_init ? masks[m].init_type : masks[m].core_type;
 				unsigned long off;
-				if (!append(&a, t, s->size, s->addralign, &off)) {
-					size_t who = a.last[t] && secs[a.last[t]].size > s->size ? a.last[t] : i;
+				if (!append(&a, ct, s->size, s->addralign, &off)) {
+					size_t who = a.last[ct] && secs[a.last[ct]].size > s->size ? a.last[ct] : i;
 					return fail(err, MB_LAYOUT_TOO_BIG, secs, who, secs[who].size);
 				}
-				a.last[t] = i;
+				a.last[ct] = i;
 				if (commit) {
-					s->mem_type = t;
+					s->mem_type = ct;
 					s->offset = off;
 				}
 			}
+			int at = aligned_after((int)m, is_init);
+			if (at != MOD_INVALID && !strict_align(&a, at))
+				return fail(err, MB_LAYOUT_TOO_BIG, secs, 0, 0);
 		}
 	}
 
@@ -159,11 +280,11 @@ static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *
 		if (ks->ndst > ~0UL / ks->sym_size ||
 		    !append(&a, MOD_DATA, ks->ndst * ks->sym_size, sym->addralign, &ko.symoffs) ||
 		    !append(&a, MOD_DATA, ks->core_strtab_size, 1, &ko.stroffs) ||
-		    !append(&a, MOD_DATA, ks->ndst, 1, &ko.core_typeoffs))
+		    !append(&a, MOD_DATA, ks->ndst, 1, &ko.core_typeoffs) || !strict_align(&a, MOD_DATA))
 			return fail(err, MB_LAYOUT_TOO_BIG, secs, ks->symtab_index, ks->ndst);
 		if (!append(&a, MOD_INIT_DATA, str->size, str->addralign, &stroff) ||
 		    !append(&a, MOD_INIT_DATA, kallsyms_size, ks->ptr_bytes, &ko.init_kallsyms_off) ||
-		    !append(&a, MOD_INIT_DATA, nsrc, 1, &ko.init_typeoffs))
+		    !append(&a, MOD_INIT_DATA, nsrc, 1, &ko.init_typeoffs) || !strict_align(&a, MOD_INIT_DATA))
 			return fail(err, MB_LAYOUT_TOO_BIG, secs, ks->strtab_index, str->size);
 		if (commit) {
 			secs[ks->symtab_index].flags = symflags | MB_SHF_ALLOC;
@@ -176,10 +297,7 @@ static int walk(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *
 		}
 	}
 	if (commit) {
-		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
-			out->size[t] = a.size[t];
-			out->align[t] = a.align[t];
-		}
+		commit_shape(&a, out);
 		out->has_kallsyms = ks != NULL;
 	}
 	return 0;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/kver.h"
 #include "core/modmem.h"
 
 /* ELF values the layout needs (identical for ELF32 and ELF64). */
@@ -53,8 +54,16 @@ struct mb_layout_opts {
 	/* CONFIG_STRICT_MODULE_RWX: refuse any section flagged WRITE|EXEC. */
 	bool strict_rwx;
 	/* CONFIG_HAVE_STATIC_CALL_INLINE: .static_call_sites is ro_after_init
-	 * (x86_64 only among our arches; see struct mb_map). */
+	 * where the rule set says so (x86_64 only among our arches; see
+	 * struct mb_map). */
 	bool static_call_inline;
+	/* The kernel-version rule set (core/kver.h); NULL: the latest. */
+	const struct mb_kver *kver;
+	/* ARCH_WANTS_MODULES_DATA_IN_VMALLOC: under the block shape the core
+	 * data types form their own block (data_layout). */
+	bool data_in_vmalloc;
+	/* Page size for the rule set's class alignment; 0: 4096. */
+	unsigned long page_size;
 };
 
 /* The kallsyms copies layout_symtab() appends (optional). The caller decides
@@ -84,6 +93,20 @@ struct mb_layout {
 	unsigned long align[MOD_MEM_NUM_TYPES];
 	bool has_kallsyms;
 	struct mb_kallsyms_out kallsyms;
+
+	/* Allocation shape, from the rule set. MB_SHAPE_PER_TYPE: each type is
+	 * its own allocation; block[t] is -1, start[t] 0, extent[t] = size[t],
+	 * block_size[] 0. MB_SHAPE_BLOCKS: type t lives in block[t] (enum
+	 * mb_block) at offset start[t] and owns extent[t] bytes of it; the
+	 * types of a block tile it in type order (padding between classes
+	 * belongs to the type before it), so the union of their ranges is the
+	 * kernel's module_layout node. Section offsets stay relative to their
+	 * type's start. block_size[b] is the block's size (0: not allocated). */
+	enum mb_shape shape;
+	int block[MOD_MEM_NUM_TYPES];
+	unsigned long start[MOD_MEM_NUM_TYPES];
+	unsigned long extent[MOD_MEM_NUM_TYPES];
+	unsigned long block_size[MB_NBLOCKS];
 };
 
 enum mb_layout_status {
@@ -122,6 +145,15 @@ void mb_layout_rewrite(struct mb_sec *secs, size_t nsecs, const struct mb_layout
 int mb_layout_sections(struct mb_sec *secs, size_t nsecs, const struct mb_layout_opts *opts,
 		       const struct mb_kallsyms_in *kallsyms, struct mb_layout *out,
 		       struct mb_layout_err *err);
+
+/* The shape fields of a layout given as per-type sizes alone (no section
+ * list), under rule set k (NULL: the latest): per type, extents = sizes;
+ * under the block shape each type page-rounded (strict_align) and stacked in
+ * its block in the kernel's order. false if a block would pass addr_last,
+ * the target's largest unsigned long (0: this host's; a 32-bit target's
+ * 0xffffffff on a 64-bit host), and the shape fields are then unspecified. */
+bool mb_layout_shape_from_sizes(struct mb_layout *lay, const struct mb_kver *k, bool data_in_vmalloc,
+				unsigned long page_size, unsigned long addr_last);
 
 /* module_init_layout_section(): does a section of this name go to init? */
 bool mb_layout_is_init_name(const char *name, bool module_unload);

@@ -94,14 +94,24 @@ static void recompute_bounds(struct mb_lookup *lk)
 				update_bounds(lk, m->mem[t].base, m->mem[t].size, t);
 }
 
+/* Which tree a kernel-bounds lookup searches: 0 the text tree (mod_tree),
+ * 1 the data tree (or, with one tree, the data pair sends it to mod_tree
+ * too), -1 a fast reject. The kernel compares with <= against an
+ * exclusive max. */
+static int kernel_tree_of(const struct mb_lookup *lk, unsigned long addr)
+{
+	if (addr >= lk->addr_min && addr <= lk->addr_max)
+		return 0;
+	if (lk->data_in_vmalloc && addr >= lk->data_addr_min && addr <= lk->data_addr_max)
+		return 1;
+	return -1;
+}
+
 bool mb_lookup_in_bounds(const struct mb_lookup *lk, unsigned long addr)
 {
 	switch (lk->bounds) {
 	case MB_BOUNDS_KERNEL:
-		/* the kernel compares with <= against an exclusive max */
-		if (addr >= lk->addr_min && addr <= lk->addr_max)
-			return true;
-		return lk->data_in_vmalloc && addr >= lk->data_addr_min && addr <= lk->data_addr_max;
+		return kernel_tree_of(lk, addr) >= 0;
 	case MB_BOUNDS_SPLIT:
 		return (addr >= lk->pair[0].min && addr <= lk->pair[0].last) ||
 		       (addr >= lk->pair[1].min && addr <= lk->pair[1].last);
@@ -118,12 +128,22 @@ bool mb_lookup_in_bounds(const struct mb_lookup *lk, unsigned long addr)
 void mb_lookup_init(struct mb_lookup *lk, enum mb_bounds bounds, enum mb_tree_kind tree,
 		    bool data_in_vmalloc, struct mb_slot *slots, size_t nslots)
 {
+	mb_lookup_init_kver(lk, bounds, tree, data_in_vmalloc, NULL, slots, nslots);
+}
+
+void mb_lookup_init_kver(struct mb_lookup *lk, enum mb_bounds bounds, enum mb_tree_kind tree,
+			 bool data_in_vmalloc, const struct mb_kver *kver, struct mb_slot *slots,
+			 size_t nslots)
+{
 	lk->bounds = bounds;
 	lk->tree = tree;
 	lk->data_in_vmalloc = data_in_vmalloc;
+	lk->kver = kver ? kver : mb_kver_latest();
 	lk->addr_min = ~0UL;   /* mod_tree's initialiser */
 	lk->addr_max = 0;
-	lk->data_addr_min = 0; /* not initialised upstream, so 0 */
+	/* mod_data_tree's { .addr_min = -1UL } (5.18-6.3); since v6.4
+	 * data_addr_min is not initialised, so 0 */
+	lk->data_addr_min = lk->kver->data_min_initialised ? ~0UL : 0;
 	lk->data_addr_max = 0;
 	pairs_empty(lk);
 	mb_lookup_reset_stats(lk);
@@ -275,12 +295,18 @@ void mb_lookup_remove_init(struct mb_lookup *lk, struct mb_module *mod)
 struct mb_module *mb_module_address(struct mb_lookup *lk, unsigned long addr, int *type)
 {
 	lk->stats.lookups++;
-	if (!mb_lookup_in_bounds(lk, addr)) {
+	int which = lk->bounds == MB_BOUNDS_KERNEL ? kernel_tree_of(lk, addr) : mb_lookup_in_bounds(lk, addr) ? 0 : -1;
+	if (which < 0) {
 		lk->stats.fast_rejects++;
 		return NULL;
 	}
 	lk->stats.tree_searches++;
 	struct mb_mem_node *n = lk->tree == MB_TREE_FAST ? mb_fast_find(lk, addr) : mb_rbt_find(lk, addr);
+	/* two trees (before v6.4): one index holds both, so a range of the
+	 * other tree is what that tree's search would have found: nothing */
+	if (n && lk->bounds == MB_BOUNDS_KERNEL && lk->kver->data_tree && lk->data_in_vmalloc &&
+	    mod_mem_type_is_core_data(n->type) != (which == 1))
+		n = NULL;
 	if (!n) {
 		lk->stats.tree_misses++;
 		return NULL;

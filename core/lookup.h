@@ -17,6 +17,13 @@
  *                      departure: an end that would wrap past the top of the
  *                      address space saturates at ULONG_MAX (the kernel never
  *                      has such a region; we must not wrap to 0).
+ *                      Which kernel: the rule set given at init (core/kver.h;
+ *                      the latest by default). Before v6.4 (data_tree) the
+ *                      data pair starts empty (min -1UL) and belongs to a
+ *                      second tree: a lookup searches the text tree if the
+ *                      text pair passes, else the data tree if the data pair
+ *                      passes, and a search finds only its tree's ranges
+ *                      (text, init types) or (rodata, ro_after_init, data).
  *   MB_BOUNDS_SPLIT    two exact pairs, text types and data types, shrunk
  *                      (recomputed) when modules or init memory go away.
  *   MB_BOUNDS_PERTYPE  one exact pair per mod_mem type, shrunk likewise.
@@ -42,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/kver.h"
 #include "core/modmem.h"
 
 enum mb_module_state {          /* enum module_state */
@@ -115,6 +123,7 @@ struct mb_lookup {
 	enum mb_bounds bounds;
 	enum mb_tree_kind tree;
 	bool data_in_vmalloc;
+	const struct mb_kver *kver;    /* MB_BOUNDS_KERNEL follows its lookup rules */
 	/* MB_BOUNDS_KERNEL: the kernel's fields, max exclusive */
 	unsigned long addr_min, addr_max;
 	unsigned long data_addr_min, data_addr_max;
@@ -150,9 +159,14 @@ struct mb_lookup_err {
 	int other_type;
 };
 
-/* slots/nslots: fast-tree storage (ignored, may be NULL, for MB_TREE_RBTREE). */
+/* slots/nslots: fast-tree storage (ignored, may be NULL, for MB_TREE_RBTREE).
+ * The latest rule set. */
 void mb_lookup_init(struct mb_lookup *lk, enum mb_bounds bounds, enum mb_tree_kind tree,
 		    bool data_in_vmalloc, struct mb_slot *slots, size_t nslots);
+/* The same under a kernel-version rule set (NULL: the latest). */
+void mb_lookup_init_kver(struct mb_lookup *lk, enum mb_bounds bounds, enum mb_tree_kind tree,
+			 bool data_in_vmalloc, const struct mb_kver *kver, struct mb_slot *slots,
+			 size_t nslots);
 
 /* Moves the fast tree to new storage (e.g. bigger); -1 if it cannot hold the
  * current ranges (nothing changed then). */

@@ -208,6 +208,7 @@ static int op_reset(struct mb_ops_state *st, struct args *a, struct results *r)
 	cfg->guard_size = arg(a);
 	/* A 32-bit stream describes a 32-bit target, wherever it is run. */
 	cfg->addr_last = a->f.width == 4 ? 0xffffffffUL : 0;
+	cfg->nboot = 0;
 	cfg->ntext = arg(a);
 	if (cfg->ntext > MB_MAX_WINDOWS)
 		return MB_OPS_TOO_MANY;
@@ -224,19 +225,24 @@ static int op_reset(struct mb_ops_state *st, struct args *a, struct results *r)
 		cfg->data[i].start = arg(a);
 		cfg->data[i].last = arg(a);
 	}
+	unsigned long kidx = (lflags & MB_OPS_LAYOUT_KVER_MASK) >> MB_OPS_LAYOUT_KVER_SHIFT;
 	if (!args_ok(a) || policy >= MB_NPOLICIES || bounds >= MB_NBOUNDS || tree >= MB_NTREES ||
-	    div > 1)
+	    div > 1 || kidx > mb_nkvers)
 		return MB_OPS_BAD_ARGS;
+	const struct mb_kver *kver = kidx ? &mb_kvers[kidx - 1] : mb_kver_latest();
 
 	struct mb_place_err perr;
-	if (mb_place_init(&st->place, (enum mb_policy)policy, cfg, st->chunks, MB_OPS_MAX_CHUNKS,
-			  &perr) != 0)
+	if (mb_place_init_kver(&st->place, (enum mb_policy)policy, cfg, kver, st->chunks, MB_OPS_MAX_CHUNKS,
+			       &perr) != 0)
 		return perr.status;
-	mb_lookup_init(&st->lookup, (enum mb_bounds)bounds, (enum mb_tree_kind)tree, div != 0, st->slots,
-		       sizeof(st->slots) / sizeof(st->slots[0]));
+	mb_lookup_init_kver(&st->lookup, (enum mb_bounds)bounds, (enum mb_tree_kind)tree, div != 0, kver, st->slots,
+			    sizeof(st->slots) / sizeof(st->slots[0]));
 	st->lopts.module_unload = (lflags & MB_OPS_LAYOUT_UNLOAD) != 0;
 	st->lopts.strict_rwx = (lflags & MB_OPS_LAYOUT_STRICT_RWX) != 0;
 	st->lopts.static_call_inline = (lflags & MB_OPS_LAYOUT_STATIC_CALL) != 0;
+	st->lopts.kver = kver;
+	st->lopts.data_in_vmalloc = div != 0;
+	st->lopts.page_size = cfg->page_size;
 	for (unsigned i = 0; i < MB_OPS_MAX_MODULES; i++)
 		module_clear(&st->mods[i]);
 	st->ready = true;
@@ -357,6 +363,9 @@ static int op_sizes(struct mb_ops_state *st, struct args *a, struct results *r)
 		m->lay.align[t] = align[t];
 	}
 	m->lay.has_kallsyms = false;
+	if (!mb_layout_shape_from_sizes(&m->lay, st->lopts.kver, st->lopts.data_in_vmalloc, st->cfg.page_size,
+					st->cfg.addr_last))
+		return MB_LAYOUT_TOO_BIG;
 	m->laid_out = true;
 	(void)r;
 	return MB_OPS_OK;

@@ -27,7 +27,9 @@
  *               -> 7 sizes, 7 aligns, per section (mem_type, offset)
  *                  [, 5 kallsyms offsets]; on error: index, value
  *   SIZES       slot, 7 sizes, 7 aligns (a layout given directly: sizes no
- *               section list could reach, e.g. near 4 GiB)
+ *               section list could reach, e.g. near 4 GiB; under a block
+ *               rule set each type page-rounded in its block, a block
+ *               that overflows is MB_LAYOUT_TOO_BIG)
  *   PLACE       slot -> per type (base, size, arena base, arena size,
  *               arena created); on error: type, size, align
  *   INSERT      slot -> on error: type, other slot, other type
@@ -78,6 +80,10 @@ enum mb_opcode {
 #define MB_OPS_LAYOUT_UNLOAD      1u  /* CONFIG_MODULE_UNLOAD */
 #define MB_OPS_LAYOUT_STRICT_RWX  2u  /* CONFIG_STRICT_MODULE_RWX */
 #define MB_OPS_LAYOUT_STATIC_CALL 4u  /* CONFIG_HAVE_STATIC_CALL_INLINE */
+/* Bits 8-15: the kernel-version rule set, index in mb_kvers + 1 (0: the
+ * latest): layout, placement and lookup follow it (core/kver.h). */
+#define MB_OPS_LAYOUT_KVER_SHIFT  8
+#define MB_OPS_LAYOUT_KVER_MASK   0xff00u
 
 /* LOOKUP flags */
 #define MB_OPS_IN_CORE   1u

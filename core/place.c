@@ -170,14 +170,22 @@ static void range_remove(struct mb_place *pl, struct mb_range *r)
 		gap_sync(pl, next);
 }
 
-static const struct mb_window *windows_of(const struct mb_place *pl, int type, size_t *n)
+static const struct mb_window *windows_of_class(const struct mb_place *pl, enum mb_wclass wc, size_t *n)
 {
-	if (mod_mem_type_is_text(type)) {
+	if (wc == MB_WIN_TEXT) {
 		*n = pl->cfg.ntext;
 		return pl->cfg.text;
 	}
 	*n = pl->cfg.ndata;
 	return pl->cfg.data;
+}
+
+/* The rule set says which window a type uses (execmem: text types the
+ * text range, data types the data range; before it, init data too came
+ * from module_alloc()). */
+static const struct mb_window *windows_of(const struct mb_place *pl, int type, size_t *n)
+{
+	return windows_of_class(pl, mb_kver_type_window(pl->kver, type), n);
 }
 
 /* Rounds a size up to a; false if the result is not a size the target's
@@ -187,13 +195,11 @@ static bool round_size(const struct mb_place *pl, unsigned long size, unsigned l
 	return mb_align_up(size, a, out) && *out <= pl->cfg.addr_last;
 }
 
-/* Reserves size bytes (+ guard) at align in the type's windows, primary
+/* Reserves size bytes (+ guard) at align in windows w[0..n), primary
  * first, as execmem_alloc's retry on the fallback range. */
-static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned long align,
-		    unsigned long guard, struct mb_range *r)
+static bool reserve_in(struct mb_place *pl, const struct mb_window *w, size_t n, unsigned long size,
+		       unsigned long align, unsigned long guard, struct mb_range *r)
 {
-	size_t n;
-	const struct mb_window *w = windows_of(pl, type, &n);
 	unsigned long span = size + guard;
 	if (span < size)
 		return false;
@@ -208,6 +214,15 @@ static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned 
 		}
 	}
 	return false;
+}
+
+/* reserve_in() the type's windows. */
+static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+		    unsigned long guard, struct mb_range *r)
+{
+	size_t n;
+	const struct mb_window *w = windows_of(pl, type, &n);
+	return reserve_in(pl, w, n, size, align, guard, r);
 }
 
 static int fail(struct mb_place_err *err, const struct mb_place *pl, enum mb_place_status st,
@@ -234,10 +249,17 @@ static void copy_window(struct mb_window *d, const struct mb_window *s)
 int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_place_config *cfg,
 		  struct mb_arena *chunks, size_t nchunks, struct mb_place_err *err)
 {
+	return mb_place_init_kver(pl, policy, cfg, NULL, chunks, nchunks, err);
+}
+
+int mb_place_init_kver(struct mb_place *pl, enum mb_policy policy, const struct mb_place_config *cfg,
+		       const struct mb_kver *kver, struct mb_arena *chunks, size_t nchunks,
+		       struct mb_place_err *err)
+{
 	bool ok = mb_is_pow2(cfg->page_size) && mb_is_pow2(cfg->large_page_size) &&
 		  cfg->large_page_size >= cfg->page_size && cfg->ntext >= 1 && cfg->ndata >= 1 &&
 		  cfg->ntext <= MB_MAX_WINDOWS && cfg->ndata <= MB_MAX_WINDOWS &&
-		  (unsigned)policy < MB_NPOLICIES;
+		  cfg->nboot <= MB_MAX_BOOT && (unsigned)policy < MB_NPOLICIES;
 	for (size_t i = 0; ok && i < cfg->ntext; i++)
 		ok = cfg->text[i].start <= cfg->text[i].last;
 	for (size_t i = 0; ok && i < cfg->ndata; i++)
@@ -245,6 +267,7 @@ int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_pl
 	if (!ok)
 		return fail(err, NULL, MB_PLACE_BAD_CONFIG, MOD_INVALID, 0, 0);
 	pl->policy = policy;
+	pl->kver = kver ? kver : mb_kver_latest();
 	/* field by field: a struct copy would be a memcpy call the
 	 * freestanding core has no library for */
 	pl->cfg.page_size = cfg->page_size;
@@ -271,6 +294,17 @@ int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_pl
 	}
 	for (int c = 0; c < MB_NPCLASS; c++)
 		pl->pool[c] = NULL;
+	/* what the kernel put in the module area at boot, before any module */
+	pl->cfg.nboot = cfg->nboot;
+	for (size_t i = 0; i < cfg->nboot; i++) {
+		unsigned long psize;
+		pl->cfg.boot_size[i] = cfg->boot_size[i];
+		pl->cfg.boot_name[i] = cfg->boot_name[i];
+		if (!round_size(pl, cfg->boot_size[i], pl->cfg.page_size, &psize) || psize == 0 ||
+		    !reserve_in(pl, pl->cfg.text, pl->cfg.ntext, psize, pl->cfg.page_size, pl->cfg.guard_size,
+				&pl->boot[i]))
+			return fail(err, NULL, MB_PLACE_BAD_CONFIG, MOD_INVALID, cfg->boot_size[i], 0);
+	}
 	return 0;
 }
 
@@ -441,37 +475,32 @@ static bool packed_free(struct mb_place *pl, struct mb_alloc *a)
 	return true;
 }
 
-/* ---- MB_POLICY_BUILTIN: one block per module, no guard pages ---- */
+/* ---- blocks: several types in one allocation ---- */
 
-/* Places sizes[t] (0: type absent) as one block; the first present type's
- * alloc holds the block's arena. */
-static int builtin_block(struct mb_place *pl, const unsigned long *sizes, struct mb_alloc *allocs[],
-			 struct mb_place_err *err)
+/* Places one block of total bytes (+ guard) at page alignment in windows
+ * w[0..n); type t (sz[t] != 0) gets base + off[t] and sz[t] bytes. The
+ * first present type's alloc holds the block's arena; the block goes when
+ * its last type is freed. */
+static int place_block(struct mb_place *pl, const struct mb_window *w, size_t n, unsigned long total,
+		       unsigned long guard, const unsigned long *off, const unsigned long *sz,
+		       struct mb_alloc *allocs[], struct mb_place_err *err)
 {
-	unsigned long total = 0, psize[MOD_MEM_NUM_TYPES];
 	struct mb_alloc *owner = NULL;
 	int owner_type = MOD_INVALID;
-	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
-		psize[t] = 0;
-		if (!sizes[t])
-			continue;
-		if (!round_size(pl, sizes[t], pl->cfg.page_size, &psize[t]) || psize[t] > pl->cfg.addr_last - total)
-			return fail(err, pl, MB_PLACE_TOO_BIG, t, sizes[t], pl->cfg.page_size);
-		total += psize[t];
-		if (!owner) {
+	for (int t = 0; t < MOD_MEM_NUM_TYPES && !owner; t++)
+		if (sz[t]) {
 			owner = allocs[t];
 			owner_type = t;
 		}
-	}
 	if (!owner)
 		return 0;
-	/* the block lives where built-in code lives: the text windows */
-	if (!reserve(pl, MOD_TEXT, total, pl->cfg.page_size, 0, &owner->own.range)) {
+	if (!reserve_in(pl, w, n, total, pl->cfg.page_size, guard, &owner->own.range)) {
 		err->status = MB_PLACE_NOSPACE;
 		err->type = owner_type;
 		err->size = total;
 		err->align = pl->cfg.page_size;
-		err->windows = windows_of(pl, MOD_TEXT, &err->nwindows);
+		err->windows = w;
+		err->nwindows = n;
 		return -1;
 	}
 	struct mb_arena *ar = &owner->own;
@@ -482,25 +511,24 @@ static int builtin_block(struct mb_place *pl, const unsigned long *sizes, struct
 	ar->first = NULL;
 	ar->next_chunk = NULL;
 	ar->in_use = true;
-	unsigned long off = 0;
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
-		if (!sizes[t])
+		if (!sz[t])
 			continue;
 		struct mb_alloc *a = allocs[t];
-		a->base = ar->base + off;
-		a->size = psize[t];
+		a->base = ar->base + off[t];
+		a->size = sz[t];
 		a->type = t;
 		a->arena = ar;
 		a->arena_created = a == owner;
 		a->arena_released = false;
 		a->live = true;
+		a->in_block = true;
 		ar->users++;
-		off += psize[t];
 	}
 	return 0;
 }
 
-static bool builtin_free(struct mb_place *pl, struct mb_alloc *a)
+static bool block_free(struct mb_place *pl, struct mb_alloc *a)
 {
 	struct mb_arena *ar = a->arena;
 	if (--ar->users)
@@ -508,6 +536,57 @@ static bool builtin_free(struct mb_place *pl, struct mb_alloc *a)
 	range_remove(pl, &ar->range);
 	ar->in_use = false;
 	return true;
+}
+
+/* MB_POLICY_BUILTIN: one block per module in the text windows, its types
+ * back to back in type order, each page-rounded, no guard pages. */
+static int builtin_block(struct mb_place *pl, const unsigned long *sizes, struct mb_alloc *allocs[],
+			 struct mb_place_err *err)
+{
+	unsigned long total = 0, psize[MOD_MEM_NUM_TYPES], off[MOD_MEM_NUM_TYPES];
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		psize[t] = off[t] = 0;
+		if (!sizes[t])
+			continue;
+		if (!round_size(pl, sizes[t], pl->cfg.page_size, &psize[t]) || psize[t] > pl->cfg.addr_last - total)
+			return fail(err, pl, MB_PLACE_TOO_BIG, t, sizes[t], pl->cfg.page_size);
+		off[t] = total;
+		total += psize[t];
+	}
+	/* the block lives where built-in code lives: the text windows */
+	return place_block(pl, pl->cfg.text, pl->cfg.ntext, total, 0, off, psize, allocs, err);
+}
+
+/* MB_POLICY_KERNEL under the block shape: module_alloc()/vzalloc() of each
+ * module_layout, core first, then init, then data (move_module). */
+static int kernel_blocks(struct mb_place *pl, const struct mb_layout *lay, struct mb_alloc allocs[],
+			 struct mb_place_err *err)
+{
+	for (int b = 0; b < MB_NBLOCKS; b++) {
+		unsigned long off[MOD_MEM_NUM_TYPES], sz[MOD_MEM_NUM_TYPES], psize;
+		struct mb_alloc *ptrs[MOD_MEM_NUM_TYPES];
+		int first = MOD_INVALID;
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+			bool mine = lay->block[t] == b;
+			off[t] = mine ? lay->start[t] : 0;
+			sz[t] = mine ? lay->extent[t] : 0;
+			ptrs[t] = &allocs[t];
+			if (sz[t] && first == MOD_INVALID)
+				first = t;
+		}
+		if (!lay->block_size[b] || first == MOD_INVALID)
+			continue;
+		if (!round_size(pl, lay->block_size[b], pl->cfg.page_size, &psize))
+			return fail(err, pl, MB_PLACE_TOO_BIG, first, lay->block_size[b], pl->cfg.page_size);
+		size_t n;
+		const struct mb_window *w = windows_of_class(pl, pl->kver->block_window[b], &n);
+		/* the arena is what vmalloc maps: the whole page-rounded block */
+		if (place_block(pl, w, n, psize, pl->cfg.guard_size, off, sz, ptrs, err) != 0) {
+			err->size = lay->block_size[b];
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* ---- the policy-neutral entry points ---- */
@@ -520,6 +599,7 @@ int mb_place_alloc(struct mb_place *pl, int type, unsigned long size, unsigned l
 	if (align == 0)
 		align = 1;
 	a->live = false;
+	a->in_block = false;
 	a->arena_released = false;
 	a->type = type;
 	if (pl->policy == MB_POLICY_BUILTIN) {
@@ -541,13 +621,13 @@ bool mb_place_free(struct mb_place *pl, struct mb_alloc *a)
 	if (!a->live)
 		return false;
 	a->live = false;
-	if (pl->policy == MB_POLICY_KERNEL) {
+	if (a->in_block || pl->policy == MB_POLICY_BUILTIN) {
+		a->arena_released = block_free(pl, a);
+	} else if (pl->policy == MB_POLICY_KERNEL) {
 		range_remove(pl, &a->own.range);
 		a->own.in_use = false;
 		a->own.users = 0;
 		a->arena_released = true;
-	} else if (pl->policy == MB_POLICY_BUILTIN) {
-		a->arena_released = builtin_free(pl, a);
 	} else {
 		a->arena_released = packed_free(pl, a);
 	}
@@ -563,6 +643,7 @@ static void clear(struct mb_alloc *a, int type)
 	a->arena_created = false;
 	a->arena_released = false;
 	a->live = false;
+	a->in_block = false;
 	a->prev = a->next = NULL;
 }
 
@@ -576,6 +657,19 @@ int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
 		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
 			ptrs[t] = &allocs[t];
 		return builtin_block(pl, lay->size, ptrs, err);
+	}
+	/* the rule set decides the shape (a layout made under the same set
+	 * carries the block fields) */
+	if (pl->policy == MB_POLICY_KERNEL && pl->kver->shape == MB_SHAPE_BLOCKS) {
+		if (kernel_blocks(pl, lay, allocs, err) == 0)
+			return 0;
+		/* as move_module's error path: free what was allocated */
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			if (allocs[t].live)
+				mb_place_free(pl, &allocs[t]);
+		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+			clear(&allocs[t], t);
+		return -1;
 	}
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
 		if (lay->size[t] == 0)

@@ -50,10 +50,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/kver.h"
 #include "core/layout.h"
 #include "core/modmem.h"
 
 #define MB_MAX_WINDOWS 3
+#define MB_MAX_BOOT 2
 
 /* An address window, both ends inclusive. */
 struct mb_window {
@@ -78,6 +80,12 @@ struct mb_place_config {
 	 * TOO_BIG there too (core-diff found the host saying NOSPACE where
 	 * ppc32 says TOO_BIG). 0 means ~0UL. */
 	unsigned long addr_last;
+	/* What the kernel allocated in the text windows before the first
+	 * module (e.g. x86's 2 MiB bpf_prog_pack at boot): reserved at init,
+	 * lowest fit with a guard, never freed. */
+	unsigned long boot_size[MB_MAX_BOOT];
+	const char *boot_name[MB_MAX_BOOT];
+	size_t nboot;
 };
 
 enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED, MB_POLICY_BUILTIN, MB_NPOLICIES };
@@ -130,6 +138,7 @@ struct mb_alloc {
 	bool arena_released;           /* freeing it released the arena */
 	/* private */
 	bool live;
+	bool in_block;                 /* KERNEL under the block shape: shares a block */
 	struct mb_arena own;           /* the arena under KERNEL (BUILTIN: the
 					  module's first placed type holds it) */
 	struct mb_alloc *prev, *next;  /* packed: neighbours inside the chunk */
@@ -137,7 +146,9 @@ struct mb_alloc {
 
 struct mb_place {
 	enum mb_policy policy;
+	const struct mb_kver *kver;    /* rule set: windows per type, block shape */
 	struct mb_place_config cfg;
+	struct mb_range boot[MB_MAX_BOOT]; /* the config's boot allocations */
 	struct mb_range *ranges;       /* address-sorted, all allocations and chunks */
 	size_t nranges;
 	struct mb_range *last;         /* private: the highest range */
@@ -167,9 +178,17 @@ struct mb_place_err {
 };
 
 /* chunks/nchunks: descriptors for PACKED pool chunks (may be NULL/0 under
- * KERNEL). Returns 0, or -1 with MB_PLACE_BAD_CONFIG. */
+ * KERNEL). Returns 0, or -1 with MB_PLACE_BAD_CONFIG (also when a boot
+ * allocation does not fit). Uses the latest rule set. */
 int mb_place_init(struct mb_place *pl, enum mb_policy policy, const struct mb_place_config *cfg,
 		  struct mb_arena *chunks, size_t nchunks, struct mb_place_err *err);
+/* The same under a kernel-version rule set (NULL: the latest): which window
+ * each type uses, and under KERNEL the block shape (mb_place_module places
+ * each block of a MB_SHAPE_BLOCKS layout as one allocation, in the rule
+ * set's window for the block, the types at their fixed offsets inside). */
+int mb_place_init_kver(struct mb_place *pl, enum mb_policy policy, const struct mb_place_config *cfg,
+		       const struct mb_kver *kver, struct mb_arena *chunks, size_t nchunks,
+		       struct mb_place_err *err);
 
 /* Places one type: size bytes (> 0) at alignment align (a power of two; the
  * layout's largest section alignment). 0 on success; -1 and err on failure,
@@ -189,7 +208,12 @@ void mb_place_free_module(struct mb_place *pl, struct mb_alloc allocs[MOD_MEM_NU
 /* Places every non-empty type of a layout into allocs[MOD_MEM_NUM_TYPES]
  * (empty types get base 0, size 0, arena NULL). All or nothing: on failure
  * the types already placed are released and the allocator is exactly as
- * before. */
+ * before. Under KERNEL with a block-shape rule set (the layout made under
+ * the same rule set) each non-empty block
+ * is one allocation (core, then init, then data, as move_module); a type
+ * gets base = block base + lay->start[t] and size lay->extent[t], and the
+ * block's arena goes when its last type is freed. Other policies place
+ * such a layout per type (lay->size[t]). */
 int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
 		    struct mb_alloc allocs[MOD_MEM_NUM_TYPES], struct mb_place_err *err);
 

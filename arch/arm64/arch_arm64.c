@@ -2,7 +2,7 @@
 #include "arch/reloc.h"
 
 /* arch/arm64/map_arm64.c: default first */
-extern const struct mb_map *const mb_arm64_maps[1];
+extern const struct mb_map *const mb_arm64_maps[2];
 #include "arch/cpu.h"
 #include "arch/debug.h"
 

@@ -17,7 +17,7 @@ enum {
 	R_AARCH64_CALL26 = 283,
 	PLT_ENTRY_SIZE = 12,
 	L1_CACHE_BYTES = 64,
-	NR_FTRACE_PLTS = 1,
+	NR_FTRACE_PLTS = 1, /* 2 with cfg->ftrace_regs_trampoline (before v6.2) */
 	ARM64_REG_IP0 = 16,
 };
 
@@ -122,12 +122,12 @@ static void make_plt_section(struct mb_obj_section *sec, uint32_t count)
 	sec->size = ((uint64_t)count + 1) * PLT_ENTRY_SIZE;
 }
 
-static void make_ftrace_section(struct mb_obj_section *sec)
+static void make_ftrace_section(struct mb_obj_section *sec, unsigned nplts)
 {
 	sec->type = MB_SHT_NOBITS;
 	sec->flags = MB_SHF_EXECINSTR | MB_SHF_ALLOC;
 	sec->addralign = 4; /* __alignof__(struct plt_entry) */
-	sec->size = NR_FTRACE_PLTS * PLT_ENTRY_SIZE;
+	sec->size = (uint64_t)nplts * PLT_ENTRY_SIZE;
 }
 
 enum mb_reloc_status arm64_size_plts(struct mb_object *obj, const struct mb_reloc_config *cfg,
@@ -166,10 +166,11 @@ enum mb_reloc_status arm64_size_plts(struct mb_object *obj, const struct mb_relo
 	make_plt_section(&obj->sections[core], core_plts);
 	make_plt_section(&obj->sections[init], init_plts);
 	if (!(cfg && cfg->arm64_no_ftrace)) {
+		unsigned nplts = NR_FTRACE_PLTS + (cfg && cfg->ftrace_regs_trampoline);
 		if (tramp)
-			make_ftrace_section(&obj->sections[tramp]);
+			make_ftrace_section(&obj->sections[tramp], nplts);
 		if (init_tramp)
-			make_ftrace_section(&obj->sections[init_tramp]);
+			make_ftrace_section(&obj->sections[init_tramp], nplts);
 	}
 	*plan = (struct mb_plt_plan){
 		.core_shndx = core, .init_shndx = init,

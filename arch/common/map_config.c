@@ -55,9 +55,29 @@ int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
 	out->ntext = map->ntext;
 	out->ndata = map->ndata;
 	if (convert(map->text, map->ntext, map->random_base, off, out->text) != 0 ||
-	    convert(map->data, map->ndata, map->random_base, off, out->data) != 0)
+	    convert(map->data, map->ndata, map->random_base, off, out->data) != 0 || map->nboot > MB_MAX_BOOT)
 		return -1;
+	out->nboot = 0; /* mb_map_boot_config adds them */
 	return 0;
+}
+
+int mb_map_boot_config(const struct mb_map *map, struct mb_place_config *cfg)
+{
+	if (map->nboot > MB_MAX_BOOT)
+		return -1;
+	cfg->nboot = map->nboot;
+	for (size_t i = 0; i < map->nboot; i++) {
+		if (!fits_ulong(map->boot[i].size))
+			return -1;
+		cfg->boot_size[i] = (unsigned long)map->boot[i].size;
+		cfg->boot_name[i] = map->boot[i].name;
+	}
+	return 0;
+}
+
+bool mb_map_covers(const struct mb_map *map, unsigned v)
+{
+	return (!map->kver_first || v >= map->kver_first) && (!map->kver_last || v <= map->kver_last);
 }
 
 const struct mb_map_window *mb_map_windows_for(const struct mb_map *map, int mem_type, size_t *n)

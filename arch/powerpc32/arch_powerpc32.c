@@ -2,7 +2,7 @@
 #include "arch/reloc.h"
 
 /* arch/powerpc32/map_powerpc32.c: default first */
-extern const struct mb_map *const mb_powerpc32_maps[2];
+extern const struct mb_map *const mb_powerpc32_maps[4];
 #include "arch/cpu.h"
 #include "arch/debug.h"
 

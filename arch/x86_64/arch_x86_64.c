@@ -2,7 +2,7 @@
 #include "arch/reloc.h"
 
 /* arch/x86_64/map_x86_64.c: default first */
-extern const struct mb_map *const mb_x86_64_maps[2];
+extern const struct mb_map *const mb_x86_64_maps[4];
 #include "arch/cpu.h"
 #include "arch/debug.h"
 

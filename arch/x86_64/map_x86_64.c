@@ -76,4 +76,40 @@ static const struct mb_map map_kaslr = {
 	.scratch_size = 16 * MIB,
 };
 
-const struct mb_map *const mb_x86_64_maps[2] = { &map_plain, &map_kaslr };
+/* The KASLR build booted with nokaslr: execmem/module_alloc starts at
+ * MODULES_VADDR itself (the random offset is 0 when !kaslr_enabled()).
+ * Debian's 6.1.0 cloud kernel, booted so under QEMU, had put a 2 MiB
+ * bpf_prog_pack (module_alloc(BPF_PROG_PACK_SIZE)) at 0xffffffffc0000000
+ * before the first module, so with its guard page the first module starts
+ * at 0xffffffffc0201000 (/proc/vmallocinfo). */
+#define NOKASLR_MAP(var, nm, desc, nb)                                                         \
+	static const struct mb_map var = {                                                     \
+		.name = nm,                                                                    \
+		.description = desc,                                                           \
+		.page_size = 4 * KIB,                                                          \
+		.large_page_size = 2 * MIB,                                                    \
+		.data_in_vmalloc = false,                                                      \
+		.static_call_inline = true,                                                    \
+		.text = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },            \
+		.ntext = 1,                                                                    \
+		.data = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },            \
+		.ndata = 1,                                                                    \
+		.boot = { { "bpf_prog_pack", 2 * MIB } },                                      \
+		.nboot = nb,                                                                   \
+		.regions = regions_kaslr,                                                      \
+		.nregions = sizeof(regions_kaslr) / sizeof(regions_kaslr[0]),                  \
+		.kernel_base = KERNEL_TEXT,                                                    \
+		.kernel_size = 16 * MIB,                                                       \
+		.scratch_base = VMALLOC_START,                                                 \
+		.scratch_size = 16 * MIB,                                                      \
+	}
+NOKASLR_MAP(map_nokaslr, "x86_64-nokaslr",
+	    "x86_64, 4-level paging, KASLR build booted with nokaslr (Debian): module area at "
+	    "0xffffffffc0000000, a 2 MiB bpf_prog_pack allocated there at boot",
+	    1);
+NOKASLR_MAP(map_nokaslr_bare, "x86_64-nokaslr-bare",
+	    "x86_64, 4-level paging, KASLR build booted with nokaslr: module area at "
+	    "0xffffffffc0000000, nothing allocated there before the first module",
+	    0);
+
+const struct mb_map *const mb_x86_64_maps[4] = { &map_plain, &map_kaslr, &map_nokaslr, &map_nokaslr_bare };

@@ -7,7 +7,9 @@
 
 #include "arch/arch.h"
 #include "arch/map.h"
+#include "core/kver.h"
 #include "core/lookup.h"
+#include "core/opstream.h"
 #include "core/place.h"
 
 #include <inttypes.h>
@@ -154,6 +156,10 @@ static void run_map(const struct mb_arch *arch, const struct mb_map *map, bool e
 					tot->errors++;
 					continue;
 				}
+				/* --kernel: both cores follow that rule set (default latest) */
+				if (cli->kernel)
+					sc.layout_flags |= (unsigned)(mb_kver_lookup(cli->kernel) - mb_kvers + 1)
+							   << MB_OPS_LAYOUT_KVER_SHIFT;
 				run_one(g, arch, &sc, policies[p], bounds[b], trees[t], cli, j, tot);
 			}
 	mb_coreguest_close(g);
@@ -162,8 +168,12 @@ static void run_map(const struct mb_arch *arch, const struct mb_map *map, bool e
 static int usage_check(const struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_OPS | MB_OPT_SEED |
-				       MB_OPT_JSON) != 0)
+				       MB_OPT_JSON | MB_OPT_KERNEL) != 0)
 		return -1;
+	if (cli->kernel && !mb_kver_lookup(cli->kernel)) {
+		mb_errorf("usage: --kernel '%s': no modelled rule set at or below it", cli->kernel);
+		return -1;
+	}
 	if (cli->policy && strcmp(cli->policy, "all") != 0 && mb_policy_parse(cli->policy) < 0) {
 		mb_errorf("usage: unknown placement policy '%s' (kernel, packed, builtin, all)", cli->policy);
 		return -1;

@@ -10,6 +10,7 @@
 #include "harness/cli/commands.h"
 #include "harness/util/diag.h"
 #include "harness/util/json.h"
+#include "harness/session/kernel_pick.h"
 #include "harness/load/loader.h"
 #include "harness/load/modpath.h"
 #include "harness/load/space.h"
@@ -146,8 +147,8 @@ static void account(struct pass *p, const struct mb_loader *l, uint64_t page)
 
 /* One policy over the whole tree. Failures are appended to *fails. */
 static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const struct mb_map *map,
-		    const struct mb_cli *cli, struct pass *p, struct failure **fails, size_t *nfails,
-		    struct mb_err *err)
+		    const struct mb_kver *kver, const struct mb_cli *cli, struct pass *p, struct failure **fails,
+		    size_t *nfails, struct mb_err *err)
 {
 	struct mb_space space;
 	mb_space_init(&space, map->page_size);
@@ -162,6 +163,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	struct mb_loader_config cfg = {
 		.arch = arch, .map = map, .policy = p->policy, .bounds = cli->bounds,
 		.tree = cli->tree, .seeded = cli->seed_set, .seed = cli->seed, .kernel = &kernel.ops, .kallsyms = p->kallsyms,
+		.kver = kver,
 	};
 	if (mb_loader_init(&l, &cfg, &space, err) != 0) {
 		mb_list_provider_fini(&kernel);
@@ -349,7 +351,7 @@ static const struct mb_arch *pick_arch(const struct mb_cli *cli, struct mb_modpa
 int cmd_corpus(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
-				       MB_OPT_SEED | MB_OPT_PATHS) != 0 ||
+				       MB_OPT_SEED | MB_OPT_PATHS | MB_OPT_KERNEL) != 0 ||
 	    mb_cli_check_tree(cli, false) != 0)
 		return MB_EXIT_USAGE;
 	if (cli->npaths == 0) {
@@ -363,7 +365,14 @@ int cmd_corpus(struct mb_cli *cli)
 		mb_report(&err);
 		return MB_EXIT_ERROR;
 	}
-	const struct mb_map *map = mb_arch_map(arch, cli->map);
+	/* the rule set: --kernel, else the first module's vermagic */
+	struct mb_kernel_pick kpick;
+	int rc = mb_kernel_pick(&kpick, cli->kernel, mp.nmods ? mp.mods[0].path : NULL);
+	if (rc != MB_EXIT_OK) {
+		mb_modpath_close(&mp);
+		return rc;
+	}
+	const struct mb_map *map = mb_kernel_pick_map(&kpick, arch, cli->map);
 	if (map == NULL) {
 		mb_errorf("usage: arch %s has no map '%s' (see modbed maps)", arch->name, cli->map);
 		mb_modpath_close(&mp);
@@ -393,7 +402,7 @@ int cmd_corpus(struct mb_cli *cli)
 	for (size_t k = 0; k < npol; k++) {
 		passes[k].policy = policies[k];
 		passes[k].kallsyms = k == 2 || (k == 1 && cli->policy) ? ks : MB_KALLSYMS_OFF;
-		if (run_pass(&mp, arch, map, cli, &passes[k], &fails, &nfails, &err) != 0) {
+		if (run_pass(&mp, arch, map, kpick.kver, cli, &passes[k], &fails, &nfails, &err) != 0) {
 			mb_report(&err);
 			status = MB_EXIT_ERROR;
 			npol = k;
@@ -409,6 +418,7 @@ int cmd_corpus(struct mb_cli *cli)
 		mb_json_object(&j, NULL);
 		mb_json_str(&j, "arch", arch->name);
 		mb_json_str(&j, "map", map->name);
+		mb_kernel_pick_json(&kpick, &j);
 		mb_json_u64(&j, "modules", mp.nmods);
 		mb_json_u64(&j, "exports_indexed", mp.nnames);
 		mb_json_array(&j, "passes");
@@ -426,8 +436,10 @@ int cmd_corpus(struct mb_cli *cli)
 		mb_json_end(&j);
 		mb_json_finish(&j);
 	} else {
-		printf("corpus: %zu %s modules under %s (map %s), %zu exports indexed\n", mp.nmods, arch->name,
-		       cli->paths[0], map->name, mp.nnames);
+		char kernel[256];
+		mb_kernel_pick_text(&kpick, kernel, sizeof(kernel));
+		printf("corpus: %zu %s modules under %s (map %s, %s), %zu exports indexed\n", mp.nmods, arch->name,
+		       cli->paths[0], map->name, kernel, mp.nnames);
 		for (size_t k = 0; k < npol; k++)
 			print_text(&passes[k], mp.nmods);
 		if (npol >= 2 && !cli->policy && passes[1].mapped)

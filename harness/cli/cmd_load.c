@@ -27,8 +27,8 @@ static void dump_loaded(void *ctx, struct mb_loader *l, struct mb_loaded_module 
 int cmd_load(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
-				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_PATHS | MB_OPT_MODPATH |
-				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS) != 0)
+				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_SKIP_INIT | MB_OPT_PATHS | MB_OPT_MODPATH |
+				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS | MB_OPT_KERNEL) != 0)
 		return MB_EXIT_USAGE;
 	/* The emulator's runtime: each module is loaded, protected and its init
 	 * run (unless --no-init) before the next one loads, as the kernel does,
@@ -60,13 +60,16 @@ int cmd_load(struct mb_cli *cli)
 			mb_json_str(&j, "arch", s->arch->name);
 			mb_json_str(&j, "map", s->map->name);
 			mb_json_str(&j, "policy", cli->policy ? cli->policy : "kernel");
+			mb_kernel_pick_json(&s->kernel, &j);
 			mb_json_array(&j, "modules");
 			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_json(&j, m);
 			mb_json_finish(&j);
 		} else {
-			printf("arch %s, map %s, policy %s\n", s->arch->name, s->map->name,
-			       cli->policy ? cli->policy : "kernel");
+			char kernel[256];
+			mb_kernel_pick_text(&s->kernel, kernel, sizeof(kernel));
+			printf("arch %s, map %s, policy %s, %s\n", s->arch->name, s->map->name,
+			       cli->policy ? cli->policy : "kernel", kernel);
 			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_text(stdout, m);
 		}

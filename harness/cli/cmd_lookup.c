@@ -10,7 +10,8 @@
 int cmd_lookup(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
-				       MB_OPT_SEED | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_PATHS | MB_OPT_REST) != 0)
+				       MB_OPT_SEED | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_PATHS | MB_OPT_REST |
+				       MB_OPT_KERNEL) != 0)
 		return MB_EXIT_USAGE;
 	if (cli->nrest == 0) {
 		mb_errorf("usage: modbed lookup FILE... -- ADDR...");
@@ -44,6 +45,7 @@ int cmd_lookup(struct mb_cli *cli)
 		mb_json_object(&j, NULL);
 		mb_json_str(&j, "bounds", mb_bounds_name(s.loader.lookup.bounds));
 		mb_json_str(&j, "tree", mb_tree_name(s.loader.lookup.tree));
+		mb_kernel_pick_json(&s.kernel, &j);
 		mb_json_array(&j, "lookups");
 	}
 	for (int i = 0; i < cli->nrest; i++) {
@@ -86,6 +88,9 @@ int cmd_lookup(struct mb_cli *cli)
 		       " empty searches\n",
 		       mb_bounds_name(s.loader.lookup.bounds), c.lookups, c.fast_rejects, c.tree_searches,
 		       c.empty_searches);
+		char kernel[256];
+		mb_kernel_pick_text(&s.kernel, kernel, sizeof(kernel));
+		printf("%s\n", kernel);
 	}
 	mb_session_close(&s);
 	return MB_EXIT_OK;

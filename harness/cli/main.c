@@ -9,6 +9,7 @@
 const struct mb_command mb_commands[] = {
 	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--policy P] [--json]   memory maps; sample placement with --policy" },
 	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--bounds B] [--tree T] [--json] [--dump DIR] [--strict-symbols]\n"
+	  "       [--no-init|--skip-init] [--kallsyms off|text|all]\n"
 	  "                                           place and relocate modules; summary per module" },
 	{ "lookup", cmd_lookup, "lookup FILE... [--bounds B] [--tree T] -- ADDR...\n"
 	  "                                           address -> module, type, symbol+offset; lookup counters" },
@@ -18,7 +19,7 @@ const struct mb_command mb_commands[] = {
 	  "                                           run module functions on the arch's CPU (ARG: 42, buf:@PATH, hex:, str:, out:N, NAME=ARG, @NAME)" },
 	{ "trace", cmd_trace, "trace FILE... -- FUNC ARG... [--calls] [--filter MODULE[:FUNC]] [--start ADDR] [--stop ADDR]\n"
 	  "                                           [--output FILE] [--jsonl] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace" },
-	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--tree T|all] [--ops N] [--seed S] [--json]\n"
+	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--tree T|all] [--ops N] [--seed S] [--kernel V] [--json]\n"
 	  "                                           one seeded stream through the host core and the core on the emulated CPU; every result compared" },
 	{ NULL, NULL, NULL },
 };
@@ -29,6 +30,8 @@ static void usage(FILE *f)
 	for (const struct mb_command *c = mb_commands; c->name; c++)
 		fprintf(f, "  modbed %s\n", c->usage);
 	fputs("\ncommon options: --arch A  --map M  --policy P  --bounds B  --json\n"
+	      "kernel rule set: --kernel 6.1|6.2|6.4|6.10|6.15|VERSION|latest (load, lookup, call, trace, corpus, core-diff;\n"
+	      "default: the nearest at or below the first module's vermagic, else latest)\n"
 	      "lookup tree: --tree fast (default) | rbtree (the kernel's red-black mod_tree)\n"
 	      "errors: exit 1; usage errors: exit 2; guest faults: exit 3\n", f);
 }

@@ -64,7 +64,9 @@ int mb_load_layout(struct mb_load *ld, struct mb_object *view, struct mb_layout 
 					   .addralign = align, .mem_type = MOD_INVALID };
 	}
 	struct mb_layout_opts opts = { .module_unload = true, .strict_rwx = true,
-				       .static_call_inline = ld->l->map->static_call_inline };
+				       .static_call_inline = ld->l->map->static_call_inline, .kver = ld->l->kver,
+				       .data_in_vmalloc = ld->l->map->data_in_vmalloc,
+				       .page_size = (unsigned long)ld->l->map->page_size };
 	struct mb_rewrite_info info;
 	mb_layout_rewrite(secs, view->nsections, &opts, &info);
 	struct mb_kallsyms_in kin;

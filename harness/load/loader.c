@@ -49,7 +49,10 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 	if (tree < 0)
 		return mb_fail(err, NULL, NULL, "unknown lookup tree '%s' (fast, rbtree)", cfg->tree);
 	struct mb_place_config pc;
-	if (mb_map_place_config(map, cfg->seeded, cfg->seed, &pc) != 0)
+	const struct mb_kver *kver = cfg->kver ? cfg->kver : mb_kver_latest();
+	/* what the kernel put in the module area before any module (e.g. x86's
+	 * bpf_prog_pack) is part of the map */
+	if (mb_map_place_config(map, cfg->seeded, cfg->seed, &pc) != 0 || mb_map_boot_config(map, &pc) != 0)
 		return mb_fail(err, NULL, NULL, "map %s does not fit this host's unsigned long", map->name);
 
 	struct mb_loader_priv *p = calloc(1, sizeof(*p));
@@ -66,7 +69,7 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 		free(p);
 		return mb_fail(err, NULL, NULL, "loader: out of memory");
 	}
-	if (mb_place_init(&l->place, (enum mb_policy)policy, &pc, p->chunks, p->nchunks, &perr) != 0) {
+	if (mb_place_init_kver(&l->place, (enum mb_policy)policy, &pc, kver, p->chunks, p->nchunks, &perr) != 0) {
 		char msg[256];
 		mb_place_strerror(&perr, msg, sizeof(msg));
 		free(p->chunks);
@@ -74,8 +77,9 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 		free(p);
 		return mb_fail(err, NULL, NULL, "map %s: %s", map->name, msg);
 	}
-	mb_lookup_init(&l->lookup, (enum mb_bounds)bounds, (enum mb_tree_kind)tree, map->data_in_vmalloc,
-		       p->slots, p->nslots);
+	mb_lookup_init_kver(&l->lookup, (enum mb_bounds)bounds, (enum mb_tree_kind)tree, map->data_in_vmalloc, kver,
+			    p->slots, p->nslots);
+	l->kver = kver;
 	l->arch = arch;
 	l->map = map;
 	l->space = space;
@@ -256,7 +260,7 @@ int mb_load_object(struct mb_loader *l, struct mb_elf *obj_in, struct mb_loaded_
 	struct mb_plt_plan plan = { 0 };
 	const struct mb_reloc_ops *ops = l->arch->reloc;
 	if (ops && ops->size_plts) {
-		struct mb_reloc_config rcfg = { 0 };
+		struct mb_reloc_config rcfg = { .ftrace_regs_trampoline = l->kver->ftrace_regs_trampoline };
 		enum mb_reloc_status st = ops->size_plts(&view, &rcfg, &plan);
 		if (st == MB_RELOC_NO_PLT_SECTION) {
 			/* Every module of such an arch has them (the kernel's

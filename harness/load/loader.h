@@ -154,6 +154,9 @@ struct mb_loader_config {
 	uint64_t seed;
 	bool strict_symbols;
 	const struct mb_symbol_provider *kernel; /* NULL: no kernel symbols, traps from a list provider */
+	/* The kernel-version rule set (core/kver.h) the layout, placement and
+	 * lookup follow; NULL: the latest. */
+	const struct mb_kver *kver;
 };
 
 struct mb_loader {
@@ -163,6 +166,7 @@ struct mb_loader {
 	const struct mb_symbol_provider *kernel;
 	bool strict_symbols;
 	enum mb_kallsyms kallsyms;
+	const struct mb_kver *kver;         /* never NULL after init */
 	struct mb_loaded_module *modules;   /* load order */
 	size_t nmodules;
 	struct mb_place place;

@@ -42,7 +42,10 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 		mb_report(&err);
 		return MB_EXIT_ERROR;
 	}
-	s->map = mb_arch_map(s->arch, cli->map);
+	int rc = mb_kernel_pick(&s->kernel, cli->kernel, cli->paths[0]);
+	if (rc != MB_EXIT_OK)
+		return rc;
+	s->map = mb_kernel_pick_map(&s->kernel, s->arch, cli->map);
 	if (!s->map) {
 		char maps[256];
 		list_maps(s->arch, maps, sizeof(maps));
@@ -68,7 +71,7 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 	struct mb_loader_config cfg = {
 		.arch = s->arch, .map = s->map, .policy = cli->policy, .bounds = cli->bounds,
 		.tree = cli->tree, .strict_symbols = cli->strict_symbols, .kernel = kernel, .seeded = cli->seed_set,
-		.seed = cli->seed, .kallsyms = (enum mb_kallsyms)ks,
+		.seed = cli->seed, .kallsyms = (enum mb_kallsyms)ks, .kver = s->kernel.kver,
 	};
 	if (mb_loader_init(&s->loader, &cfg, &s->space, &err) != 0) {
 		mb_report(&err);

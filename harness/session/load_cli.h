@@ -10,12 +10,14 @@
 #define MODBED_HARNESS_LOAD_CLI_H
 
 #include "harness/util/cli.h"
+#include "harness/session/kernel_pick.h"
 #include "harness/load/loader.h"
 #include "harness/load/space.h"
 
 struct mb_load_session {
 	const struct mb_arch *arch;
 	const struct mb_map *map;
+	struct mb_kernel_pick kernel;   /* the rule set: --kernel, else the first module's vermagic */
 	struct mb_space space;
 	struct mb_loader loader;
 	bool ready;

@@ -108,6 +108,7 @@ int mb_runtime_open(struct mb_runtime *rt, const struct mb_cli *cli)
 	mb_machine_set_symbolizer(rt->m, symbolize, rt);
 	mb_machine_set_trap_handler(rt->m, warn_trap, rt);
 	rt->run_init = !cli->no_init;
+	rt->skip_init = cli->skip_init;
 	rt->lim = (struct mb_call_limits){ cli->budget, cli->timeout_ms };
 	return MB_EXIT_OK;
 }
@@ -172,7 +173,7 @@ int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_mo
 		discard(rt, mod);
 		return -1;
 	}
-	if (rt->run_init && mod->init_addr) {
+	if (rt->run_init && !rt->skip_init && mod->init_addr) {
 		if (run(rt, mod->init_addr, rep, err) != 0) {
 			discard(rt, mod);
 			return -1;

@@ -31,6 +31,8 @@ struct mb_runtime {
 	struct mb_machine *m;
 	struct mb_symbol_provider kernel;   /* backed by the kernel stub */
 	bool run_init;                      /* false with --no-init */
+	bool skip_init;                     /* --skip-init: init not called, but the module
+					       goes on as after a successful init */
 	struct mb_call_limits lim;          /* --budget, --timeout */
 	struct mb_modpath *modpath;         /* --modpath index; loaded modules' paths point into it */
 };

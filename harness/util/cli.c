@@ -51,6 +51,7 @@ static const struct opt opts[] = {
 	{ "--seed", MB_OPT_SEED, 2, offsetof(struct mb_cli, seed) },
 	{ "--dump", MB_OPT_DUMP, 1, offsetof(struct mb_cli, dump) },
 	{ "--no-init", MB_OPT_NO_INIT, 0, offsetof(struct mb_cli, no_init) },
+	{ "--skip-init", MB_OPT_SKIP_INIT, 0, offsetof(struct mb_cli, skip_init) },
 	{ "--strict-symbols", MB_OPT_STRICT, 0, offsetof(struct mb_cli, strict_symbols) },
 	{ "--gdb", MB_OPT_GDB, 1, offsetof(struct mb_cli, gdb) },
 	{ "--gdb-any-address", MB_OPT_GDB, 0, offsetof(struct mb_cli, gdb_any_addr) },
@@ -64,6 +65,7 @@ static const struct opt opts[] = {
 	{ "--start", MB_OPT_TRACE, 1, offsetof(struct mb_cli, start_addr) },
 	{ "--stop", MB_OPT_TRACE, 1, offsetof(struct mb_cli, stop_addr) },
 	{ "--kallsyms", MB_OPT_KALLSYMS, 1, offsetof(struct mb_cli, kallsyms) },
+	{ "--kernel", MB_OPT_KERNEL, 1, offsetof(struct mb_cli, kernel) },
 };
 #undef STR
 
@@ -144,6 +146,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->seed_set) f |= MB_OPT_SEED;
 	if (cli->dump) f |= MB_OPT_DUMP;
 	if (cli->no_init) f |= MB_OPT_NO_INIT;
+	if (cli->skip_init) f |= MB_OPT_SKIP_INIT;
 	if (cli->strict_symbols) f |= MB_OPT_STRICT;
 	if (cli->nmodpath) f |= MB_OPT_MODPATH;
 	if (cli->gdb || cli->gdb_any_addr) f |= MB_OPT_GDB;
@@ -154,6 +157,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	    cli->start_addr || cli->stop_addr)
 		f |= MB_OPT_TRACE;
 	if (cli->kallsyms) f |= MB_OPT_KALLSYMS;
+	if (cli->kernel) f |= MB_OPT_KERNEL;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;
 	return f;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB_CLI_MAX_PATHS 64
+#define MB_CLI_MAX_PATHS 1024 /* a boot's worth of modules in load order */
 
 struct mb_cli {
 	const char *cmd;
@@ -22,6 +22,7 @@ struct mb_cli {
 	uint64_t seed;           /* --seed (KASLR-style randomisation, random streams) */
 	const char *dump;        /* --dump DIR */
 	bool no_init;            /* --no-init */
+	bool skip_init;          /* --skip-init: init not run, the module goes on as after a successful one */
 	bool strict_symbols;     /* --strict-symbols */
 	const char *modpath[8];  /* --modpath DIR (repeatable) */
 	size_t nmodpath;
@@ -37,6 +38,7 @@ struct mb_cli {
 	const char *start_addr;  /* --start ADDR (trace) */
 	const char *stop_addr;   /* --stop ADDR (trace) */
 	const char *kallsyms;    /* --kallsyms off|text|all (load: layout_symtab copies) */
+	const char *kernel;      /* --kernel VERSION|latest (the rule set; default: vermagic) */
 
 	const char *paths[MB_CLI_MAX_PATHS]; /* positional arguments before "--" */
 	size_t npaths;
@@ -56,6 +58,7 @@ enum {
 	MB_OPT_MODPATH = 1u << 9, MB_OPT_GDB = 1u << 10, MB_OPT_BUDGET = 1u << 11,
 	MB_OPT_TIMEOUT = 1u << 12, MB_OPT_OPS = 1u << 13, MB_OPT_TRACE = 1u << 14,
 	MB_OPT_PATHS = 1u << 15, MB_OPT_REST = 1u << 16, MB_OPT_KALLSYMS = 1u << 17,
+	MB_OPT_KERNEL = 1u << 18, MB_OPT_SKIP_INIT = 1u << 19,
 };
 /* Returns -1 (after a usage message) if an option outside `allowed` was given. */
 int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);

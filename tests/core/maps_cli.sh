@@ -5,11 +5,12 @@ M=$1
 fail=0
 check() { if ! eval "$2"; then echo "FAIL: $1"; fail=$((fail+1)); fi; }
 out=$("$M" maps) || { echo "FAIL: modbed maps exit $?"; exit 1; }
-for m in x86_64 x86_64-kaslr arm64-48bit powerpc32-book3s32 powerpc32-8xx; do
+for m in x86_64 x86_64-kaslr x86_64-nokaslr x86_64-nokaslr-bare arm64-48bit arm64-48bit-6.1 \
+	powerpc32-book3s32 powerpc32-8xx powerpc32-book3s32-6.1 powerpc32-8xx-6.1; do
 	check "maps lists $m" "grep -q '^$m ' <<<\"\$out\""
 done
 json=$("$M" maps --json --arch all)
-check "json parses" "python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"maps\"])==5' <<<\"\$json\""
+check "json parses" "python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"maps\"])==10' <<<\"\$json\""
 check "json fields" "python3 -c '
 import json,sys
 d=json.load(sys.stdin)
@@ -18,7 +19,7 @@ for m in d[\"maps\"]:
     assert m[\"types\"][\"init_data\"]==m[\"types\"][\"data\"]
     assert int(m[\"kernel\"][\"start\"],16) and m[\"regions\"]
 ' <<<\"\$json\""
-check "one arch" "[ \$(\"$M\" maps --arch arm64 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"maps\"]))') = 1 ]"
+check "one arch" "[ \$(\"$M\" maps --arch arm64 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"maps\"]))') = 2 ]"
 check "kaslr seed moves the window" "\"$M\" maps --map x86_64-kaslr --seed 3 | grep -q 'random offset: 0x[0-9a-f]*000 '"
 for pol in kernel packed; do
 	check "sample placement ($pol) inside windows and arenas" "\"$M\" maps --json --policy $pol | python3 -c '

@@ -2,7 +2,9 @@
  * operation streams (insert, remove, remove-init, state changes, lookups)
  * per map variant, bounds policy, tree and placement policy; the counters
  * are predicted independently for each lookup. Run with a map name:
- * `core_lookup_random x86_64-kaslr` (all maps without one). */
+ * `core_lookup_random x86_64-kaslr` (all maps without one), optionally a
+ * seed and a kernel rule set (`... 0x5eed0000 6.1`: block placement and
+ * 5.18-6.3's two trees; the latest without). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "arch/arch.h"
 #include "arch/map.h"
+#include "core/kver.h"
 #include "core/lookup.h"
 #include "core/place.h"
 #include "tests/check_main.h"
@@ -41,6 +44,29 @@ static unsigned long log_uniform(struct trng *r, unsigned long lo, unsigned long
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Under a block-shape rule set: the blocks the kernel would allocate for
+ * these per-type sizes (each class page-aligned in its block, core text |
+ * rodata | ro_after_init | data, init text | init rodata | init data,
+ * core data apart under data_in_vmalloc), built here from the sizes alone. */
+static void block_layout(struct mb_layout *lay, unsigned long page, bool div)
+{
+	static const int order[] = { MOD_TEXT, MOD_RODATA, MOD_RO_AFTER_INIT, MOD_DATA,
+				     MOD_INIT_TEXT, MOD_INIT_RODATA, MOD_INIT_DATA };
+	lay->shape = MB_SHAPE_BLOCKS;
+	for (int b = 0; b < MB_NBLOCKS; b++)
+		lay->block_size[b] = 0;
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		int t = order[i];
+		int b = t == MOD_INIT_TEXT || t == MOD_INIT_RODATA || t == MOD_INIT_DATA ? MB_BLOCK_INIT
+			: t != MOD_TEXT && div					 ? MB_BLOCK_DATA
+										 : MB_BLOCK_CORE;
+		lay->block[t] = b;
+		lay->start[t] = lay->block_size[b];
+		lay->extent[t] = (lay->size[t] + page - 1) & ~(page - 1);
+		lay->block_size[b] += lay->extent[t];
+	}
+}
+
 static void random_layout(struct trng *r, struct mb_layout *lay)
 {
 	memset(lay, 0, sizeof *lay);
@@ -57,6 +83,7 @@ static void random_layout(struct trng *r, struct mb_layout *lay)
 
 struct run {
 	const struct mb_map *map;
+	const struct mb_kver *k;
 	enum mb_bounds bounds;
 	enum mb_tree_kind tree;
 	enum mb_policy policy;
@@ -81,7 +108,10 @@ static void ref_widen(struct run *R, int t, unsigned long base, unsigned long si
 	if (R->map->data_in_vmalloc && (t == MOD_DATA || t == MOD_RODATA || t == MOD_RO_AFTER_INIT)) {
 		if (end > R->rk.dmax)
 			R->rk.dmax = end;
-		/* dmin stays 0, as data_addr_min is never initialised upstream */
+		/* since v6.4 dmin stays 0, as data_addr_min is never initialised
+		 * upstream; mod_data_tree (5.18-6.3) started at -1UL */
+		if (R->k->data_min_initialised && base < R->rk.dmin)
+			R->rk.dmin = base;
 	} else {
 		if (base < R->rk.min)
 			R->rk.min = base;
@@ -167,6 +197,8 @@ static void do_insert(struct run *R, int i)
 	struct tmod *m = &R->mods[i];
 	struct mb_layout lay;
 	random_layout(&R->rng, &lay);
+	if (R->k->shape == MB_SHAPE_BLOCKS)
+		block_layout(&lay, R->cfg.page_size, R->map->data_in_vmalloc);
 	struct mb_place_err perr;
 	if (mb_place_module(&R->pl, &lay, m->al, &perr) != 0) {
 		REQUIRE(perr.status == MB_PLACE_NOSPACE || perr.status == MB_PLACE_NOCHUNK, "place status %d",
@@ -252,6 +284,16 @@ static void do_lookup(struct run *R, int op)
 	bool any_range = ri >= 0;
 	bool inb = ref_in_bounds(R, addr);
 	REQUIRE(ri < 0 || inb, "op %d: %#lx is in module %d but outside the reference bounds", op, addr, ri);
+	/* two trees (5.18-6.3): the text pair sends the lookup to mod_tree,
+	 * only else the data pair to mod_data_tree; each holds its own ranges */
+	if (ri >= 0 && R->bounds == MB_BOUNDS_KERNEL && R->k->data_tree && R->map->data_in_vmalloc) {
+		bool to_data = !(addr >= R->rk.min && addr <= R->rk.max);
+		bool is_data = rtype == MOD_DATA || rtype == MOD_RODATA || rtype == MOD_RO_AFTER_INIT;
+		if (to_data != is_data) {
+			ri = -1;
+			any_range = false;
+		}
+	}
 	struct mb_lookup_stats before = R->lk.stats;
 	bool text_query = trng_pct(&R->rng, 20);
 	struct mb_module *got;
@@ -306,20 +348,23 @@ static int rb_check(const struct mb_mem_node *n, const struct mb_mem_node *paren
 	return lh + !n->rb_red;
 }
 
-static void run_stream(const struct mb_map *map, enum mb_bounds b, enum mb_tree_kind tr, uint64_t seed)
+static void run_stream(const struct mb_map *map, const struct mb_kver *k, enum mb_bounds b, enum mb_tree_kind tr,
+		       uint64_t seed)
 {
 	static struct run R;
 	memset(&R, 0, sizeof R);
 	R.map = map;
+	R.k = k;
 	R.bounds = b;
 	R.tree = tr;
 	R.seed = seed;
 	R.policy = (enum mb_policy)((b + tr) % MB_NPOLICIES); /* every placement policy per map */
 	ck_assert_int_eq(mb_map_place_config(map, true, seed, &R.cfg), 0);
 	struct mb_place_err perr;
-	ck_assert_int_eq(mb_place_init(&R.pl, R.policy, &R.cfg, R.chunks, 64, &perr), 0);
-	mb_lookup_init(&R.lk, b, tr, map->data_in_vmalloc, R.slots, sizeof R.slots / sizeof R.slots[0]);
+	ck_assert_int_eq(mb_place_init_kver(&R.pl, R.policy, &R.cfg, k, R.chunks, 64, &perr), 0);
+	mb_lookup_init_kver(&R.lk, b, tr, map->data_in_vmalloc, k, R.slots, sizeof R.slots / sizeof R.slots[0]);
 	R.rk.min = ~0ul;
+	R.rk.dmin = k->data_min_initialised ? ~0ul : 0;
 	for (int i = 0; i < NSLOTS; i++)
 		snprintf(R.mods[i].name, sizeof R.mods[i].name, "m%d", i);
 	trng_seed(&R.rng, seed);
@@ -363,6 +408,7 @@ static void run_stream(const struct mb_map *map, enum mb_bounds b, enum mb_tree_
 
 static const char *only_map;
 static uint64_t base_seed = 0x5eed0000u;
+static const struct mb_kver *kernel;
 
 START_TEST(random_streams)
 {
@@ -374,7 +420,7 @@ START_TEST(random_streams)
 			const struct mb_map *m = mb_arches[ai]->maps[mi];
 			if (only_map && strcmp(only_map, m->name) != 0)
 				continue;
-			run_stream(m, b, tr, base_seed + (uint64_t)_i * 131 + ai * 17 + mi);
+			run_stream(m, kernel, b, tr, base_seed + (uint64_t)_i * 131 + ai * 17 + mi);
 			seen++;
 		}
 	ck_assert_uint_gt(seen, 0);
@@ -387,6 +433,11 @@ int main(int argc, char **argv)
 	only_map = argc > 1 && strcmp(argv[1], "all") != 0 ? argv[1] : NULL;
 	if (argc > 2)
 		base_seed = strtoull(argv[2], NULL, 0);
+	kernel = mb_kver_lookup(argc > 3 ? argv[3] : "latest");
+	if (!kernel) {
+		fprintf(stderr, "core_lookup_random: no rule set for kernel %s\n", argv[3]);
+		return 2;
+	}
 	const struct check_test tests[] = {
 		CHECK_LOOP(random_streams, MB_NBOUNDS * MB_NTREES),
 	};

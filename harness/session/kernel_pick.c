@@ -1,0 +1,93 @@
+#include "harness/session/kernel_pick.h"
+
+#include "arch/arch.h"
+#include "arch/map.h"
+#include "harness/util/diag.h"
+#include "harness/elf/elf.h"
+#include "harness/util/json.h"
+#include "harness/elf/modinfo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The first module's vermagic ("6.1.0-57-cloud-amd64 SMP mod_unload ...")
+ * into buf; false if the file has none (or cannot be read: the load that
+ * follows reports that). */
+static bool vermagic_of(const char *path, char *buf, size_t n)
+{
+	struct mb_elf obj;
+	struct mb_err err;
+	if (mb_elf_open_path(&obj, path, NULL, &err) != 0)
+		return false;
+	bool found = false;
+	uint32_t mi = mb_elf_find_section(&obj, ".modinfo");
+	struct mb_modinfo info;
+	if (mi && obj.secs[mi].data &&
+	    mb_modinfo_parse(&info, obj.secs[mi].data, obj.secs[mi].size, obj.path, &err) == 0) {
+		const char *v = mb_modinfo_get(&info, "vermagic", 0);
+		if (v) {
+			/* the release: "6.1.0-57-cloud-amd64" of "... SMP mod_unload" */
+			snprintf(buf, n, "%.*s", (int)strcspn(v, " "), v);
+			found = true;
+		}
+		mb_modinfo_free(&info);
+	}
+	mb_elf_close(&obj);
+	return found;
+}
+
+static void list_rule_sets(char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < mb_nkvers && used < n; i++) {
+		int w = snprintf(buf + used, n - used, "%s%s (%s)", i ? ", " : "", mb_kvers[i].name, mb_kvers[i].models);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+int mb_kernel_pick(struct mb_kernel_pick *out, const char *opt, const char *first_path)
+{
+	char vermagic[96];
+	memset(out, 0, sizeof(*out));
+	if (opt) {
+		out->kver = mb_kver_parse(opt, &out->version) ? mb_kver_find(out->version) : NULL;
+		if (!out->kver) {
+			char sets[256];
+			list_rule_sets(sets, sizeof(sets));
+			mb_errorf("usage: --kernel '%s': no modelled rule set at or below it (%s, latest)", opt, sets);
+			return MB_EXIT_USAGE;
+		}
+		snprintf(out->source, sizeof(out->source), "--kernel %s", opt);
+		return MB_EXIT_OK;
+	}
+	if (first_path && vermagic_of(first_path, vermagic, sizeof(vermagic)) &&
+	    mb_kver_parse(vermagic, &out->version)) {
+		out->kver = mb_kver_find(out->version);
+		snprintf(out->source, sizeof(out->source), "vermagic %s%s", vermagic,
+			 out->kver ? "" : ", older than every rule set");
+		if (!out->kver)
+			out->kver = &mb_kvers[0];
+		return MB_EXIT_OK;
+	}
+	out->kver = mb_kver_latest();
+	out->version = ~0u;
+	snprintf(out->source, sizeof(out->source), "no vermagic");
+	return MB_EXIT_OK;
+}
+
+void mb_kernel_pick_text(const struct mb_kernel_pick *k, char *buf, size_t n)
+{
+	snprintf(buf, n, "kernel %s (rules of %s; %s)", k->kver->name, k->kver->models, k->source);
+}
+
+void mb_kernel_pick_json(const struct mb_kernel_pick *k, struct mb_json *j)
+{
+	mb_json_str(j, "kernel", k->kver->name);
+	mb_json_str(j, "kernel_source", k->source);
+}
+
+const struct mb_map *mb_kernel_pick_map(const struct mb_kernel_pick *k, const struct mb_arch *arch, const char *name)
+{
+	return name ? mb_arch_map(arch, name) : mb_arch_map_for_kernel(arch, k->version);
+}
