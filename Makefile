@@ -5,7 +5,10 @@ BUILD    ?= build
 ASAN     ?= build-asan
 JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
-            clang lld llvm gdb-multiarch
+            clang lld llvm gdb-multiarch \
+            linux-source-6.1 gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu \
+            gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu flex bison bc \
+            libssl-dev cpio kmod
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps configure build demo test bench asan corpus clean
