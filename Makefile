@@ -7,8 +7,11 @@ JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
             clang lld llvm gdb-multiarch python3 openssl
 # tests/oracle: real kernels under QEMU, a static /init per arch, the compare.
-PKGS     += qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gcc libc6-dev \
-            gcc-aarch64-linux-gnu gcc-powerpc-linux-gnu
+PKGS     += qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gcc libc6-dev
+# tests/corpus/kbuild.sh: module sets and the ppc32 kernel from Debian's source.
+PKGS     += linux-source-6.1 gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu \
+            gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu flex bison bc \
+            libssl-dev kmod
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps configure build demo test bench asan fuzz corpus clean
