@@ -107,7 +107,8 @@ int mb_runtime_open(struct mb_runtime *rt, const struct mb_cli *cli)
 	}
 	mb_machine_set_symbolizer(rt->m, symbolize, rt);
 	mb_machine_set_trap_handler(rt->m, warn_trap, rt);
-	rt->run_init = !cli->no_init;
+	/* --skip-init wins over --no-init: init memory goes as after a good init */
+	rt->run_init = !cli->no_init || cli->skip_init;
 	rt->skip_init = cli->skip_init;
 	rt->lim = (struct mb_call_limits){ cli->budget, cli->timeout_ms };
 	return MB_EXIT_OK;
