@@ -21,7 +21,10 @@
  * pt_regs: a small overrun of the first frame stays on the stack (and is the
  * canary's to catch), a large one reaches the guard. */
 #define PERCPU_SIZE 0x4000u
-#define TASK_SIZE 0x1000u
+/* The task page is `current` (arm64 sp_el0, x86_64 current_task, ppc32
+ * r2 - 0x7008): big enough that a write to any task_struct field (KUnit
+ * sets current->kunit_test) stays inside it. */
+#define TASK_SIZE 0x10000u
 #define GUARD_SIZE 0x1000u
 #define STACK_SIZE 0x40000u
 #define TOP_RESERVE 0x1000u
@@ -146,6 +149,11 @@ const struct mb_machine_config *mb_machine_config(const struct mb_machine *m)
 struct mb_space *mb_machine_space(struct mb_machine *m)
 {
 	return m->space;
+}
+
+uint64_t mb_machine_task_base(const struct mb_machine *m)
+{
+	return m->task_base;
 }
 
 uint64_t mb_machine_percpu_base(const struct mb_machine *m)
