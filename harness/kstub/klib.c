@@ -579,6 +579,86 @@ static void hc_div_s64_rem(struct mb_machine *m)
 		mb_hc_ret64(m, (uint64_t)q);
 }
 
+/* strstr(haystack, needle) */
+static void hc_strstr(struct mb_machine *m)
+{
+	uint64_t a[2];
+	mb_hc_args(m, "ww", a);
+	long hl = mb_guest_strnlen(m, a[0], 1u << 20), nl = mb_guest_strnlen(m, a[1], 1u << 20);
+	if (hl < 0 || nl < 0)
+		return;
+	char *h = malloc((size_t)hl + 1), *n = malloc((size_t)nl + 1);
+	if (h && n && mb_guest_read(m, a[0], h, (size_t)hl) == 0 && mb_guest_read(m, a[1], n, (size_t)nl) == 0) {
+		h[hl] = n[nl] = 0;
+		char *f = strstr(h, n);
+		mb_hc_ret(m, f ? a[0] + (uint64_t)(f - h) : 0);
+	}
+	free(h);
+	free(n);
+}
+
+/* ---- lib/math/rational.c ------------------------------------------------------ */
+
+/* rational_best_approximation(gn, gd, max_n, max_d, *best_n, *best_d): the
+ * closest fraction with numerator <= max_n and denominator <= max_d, by the
+ * continued fraction of gn/gd: the last convergent inside the bounds, or the
+ * largest semiconvergent that fits when it is closer than that convergent
+ * (the semiconvergent with term t beats the previous convergent when 2t > a,
+ * and at 2t == a when the remaining tail favours it). unsigned long
+ * arithmetic at the target's width. */
+static void hc_rational_best_approximation(struct mb_machine *m)
+{
+	uint64_t a[6];
+	mb_hc_args(m, "wwwwww", a);
+	uint64_t mask = wb_of(m) == 8 ? UINT64_MAX : UINT32_MAX;
+	uint64_t num = a[0], den = a[1], maxn = a[2], maxd = a[3];
+	uint64_t p_prev = 0, q_prev = 1, p = 1, q = 0;   /* convergents k-2 and k-1 */
+	while (den) {
+		uint64_t term = num / den, rest = num % den, old_den = den;
+		num = den;
+		den = rest;
+		uint64_t p_next = (p_prev + term * p) & mask, q_next = (q_prev + term * q) & mask;
+		if (p_next > maxn || q_next > maxd) {
+			uint64_t t = mask;
+			if (q)
+				t = (maxd - q_prev) / q;
+			if (p && (maxn - p_prev) / p < t)
+				t = (maxn - p_prev) / p;
+			bool closer = !q || ((2 * t) & mask) > term ||
+				      (((2 * t) & mask) == term && ((q_prev * old_den) & mask) > ((q * den) & mask));
+			if (closer) {
+				p = (p_prev + t * p) & mask;
+				q = (q_prev + t * q) & mask;
+			}
+			break;
+		}
+		p_prev = p;
+		q_prev = q;
+		p = p_next;
+		q = q_next;
+	}
+	if (word_write(m, a[4], p) == 0)
+		word_write(m, a[5], q);
+}
+
+/* ---- debugfs: no file system behind it ------------------------------------------ */
+
+#define DENTRY_BYTES 0x100u
+
+/* debugfs_create_dir/file: a dentry nobody can open; KUnit (with
+ * CONFIG_KUNIT_DEBUGFS) only keeps the pointer to remove it later. */
+static void hc_debugfs_create(struct mb_machine *m)
+{
+	mb_hc_ret(m, mb_hc_alloc(m, DENTRY_BYTES, true));
+}
+
+static void hc_debugfs_remove(struct mb_machine *m)
+{
+	uint64_t d = mb_hc_word(m, 0);
+	if (d > 4096 && d < (uint64_t)-4095)
+		mb_heap_free(mb_machine_heap(m), d);
+}
+
 /* ---- the driver core's root devices ------------------------------------------ */
 
 #define DEVICE_BYTES 0x1000u
@@ -604,6 +684,9 @@ const struct mb_hostcall mb_hostcalls_klib[] = {
 	{ "full_name_hash", hc_full_name_hash }, { "hashlen_string", hc_hashlen_string },
 	{ "time64_to_tm", hc_time64_to_tm }, { "div_s64_rem", hc_div_s64_rem },
 	{ "__root_device_register", hc_root_device_register }, { "device_unregister", hc_device_unregister },
+	{ "strstr", hc_strstr }, { "rational_best_approximation", hc_rational_best_approximation },
+	{ "debugfs_create_dir", hc_debugfs_create }, { "debugfs_create_file", hc_debugfs_create },
+	{ "debugfs_remove", hc_debugfs_remove },
 	{ NULL, NULL },
 };
 
