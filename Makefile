@@ -5,7 +5,7 @@ BUILD    ?= build
 ASAN     ?= build-asan
 JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
-            clang lld llvm gdb-multiarch
+            clang lld llvm gdb-multiarch libxml2-utils python3
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps configure build demo test bench asan corpus clean
@@ -42,7 +42,8 @@ demo: build
 	@$(BUILD)/harness/modbed-demo.sh $(BUILD)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --output-junit junit.xml $(CTEST_ARGS)
+	@echo "modbed: JUnit results in $(BUILD)/junit.xml"
 
 bench: build
 	cmake --build $(BUILD) -j$(JOBS) --target bench

@@ -88,14 +88,9 @@ int cmd_kunit(struct mb_cli *cli)
 	int rc = mb_runtime_open(&rt, cli);
 	if (rc != MB_EXIT_OK)
 		return rc;
-	if (!cli->budget)
-		rt.lim.budget = MB_KUNIT_BUDGET;
-	if (!cli->timeout_ms)
-		rt.lim.timeout_ms = MB_KUNIT_TIMEOUT_MS;
 	struct mb_err err = { "" };
 	struct mb_kunit_run run;
-	if (mb_runtime_open_modpath(&rt, cli->modpath, cli->nmodpath, &err) != 0 ||
-	    mb_kunit_run(&rt, cli->paths, cli->npaths, &run, &err) != 0) {
+	if (mb_kunit_run_cli(&rt, cli, &run, &err) != 0) {
 		mb_report(&err);
 		mb_runtime_close(&rt);
 		return MB_EXIT_ERROR;

@@ -27,5 +27,6 @@ int cmd_trace(struct mb_cli *cli);
 int mb_calls_run(struct mb_cli *cli, bool tracing);
 int cmd_core_diff(struct mb_cli *cli);
 int cmd_kunit(struct mb_cli *cli);
+int cmd_matrix(struct mb_cli *cli);
 
 #endif

@@ -116,15 +116,10 @@ int mb_kunit_run(struct mb_runtime *rt, const char *const *paths, size_t npaths,
 	if (!mods)
 		return mb_fail(err, NULL, NULL, "out of memory");
 	int rc = -1;
-	uint64_t init_fn, exit_fn;
-	/* kunit.ko first: a suite of only compile-time checks imports nothing. */
-	const struct mb_modpath_module *kunit = rt->modpath ? mb_modpath_provider(rt->modpath, "__kunit_test_suites_init") : NULL;
-	if (kunit && mb_loader_find_symbol(&rt->s.loader, NULL, "__kunit_test_suites_init", &init_fn) != 0 &&
-	    mb_runtime_load_path(rt, kunit->path, NULL, NULL, err) != 0)
-		goto out;
+	uint64_t init_fn = 0, exit_fn = 0;
 	/* Each test module stops where the kernel calls the module notifier
 	 * (COMING: formed, init not run, init memory still there: some suites'
-	 * cases are __init). */
+	 * cases are __init). Its kunit_* imports load kunit.ko. */
 	for (size_t i = 0; i < npaths; i++) {
 		rt->defer_init = paths[i];
 		int lrc = mb_runtime_load_path(rt, paths[i], &mods[i], NULL, err);
@@ -132,22 +127,31 @@ int mb_kunit_run(struct mb_runtime *rt, const char *const *paths, size_t npaths,
 		if (lrc != 0)
 			goto out;
 	}
-	if (mb_loader_find_symbol(&rt->s.loader, NULL, "__kunit_test_suites_init", &init_fn) != 0 ||
-	    mb_loader_find_symbol(&rt->s.loader, NULL, "__kunit_test_suites_exit", &exit_fn) != 0) {
-		mb_fail(err, npaths ? paths[0] : NULL, NULL,
-			"kunit.ko is not loaded: none was found beside the test modules or under --modpath");
-		goto out;
-	}
 	unsigned pb = rt->s.arch->ptr_bytes;
 	for (size_t i = 0; i < npaths; i++) {
 		const struct mb_placed_section *sec = suites_of(mods[i]);
 		if (sec)
 			out->nsuites_planned += sec->size / pb;
 	}
+	/* A suite of only compile-time checks imports nothing of kunit.ko. */
+	const struct mb_modpath_module *kunit = rt->modpath ? mb_modpath_provider(rt->modpath, "__kunit_test_suites_init") : NULL;
+	if (out->nsuites_planned && kunit &&
+	    mb_loader_find_symbol(&rt->s.loader, NULL, "__kunit_test_suites_init", &init_fn) != 0 &&
+	    mb_runtime_load_path(rt, kunit->path, NULL, NULL, err) != 0)
+		goto out;
+	if (out->nsuites_planned &&
+	    (mb_loader_find_symbol(&rt->s.loader, NULL, "__kunit_test_suites_init", &init_fn) != 0 ||
+	     mb_loader_find_symbol(&rt->s.loader, NULL, "__kunit_test_suites_exit", &exit_fn) != 0)) {
+		mb_fail(err, npaths ? paths[0] : NULL, NULL,
+			"kunit.ko is not loaded: none was found beside the test modules or under --modpath");
+		goto out;
+	}
 	struct text t = { 0 };
-	char head[64];
-	int hn = snprintf(head, sizeof(head), "KTAP version 1\n1..%zu\n", out->nsuites_planned);
-	add(&t, head, (size_t)hn);
+	if (out->nsuites_planned) {
+		char head[64];
+		int hn = snprintf(head, sizeof(head), "KTAP version 1\n1..%zu\n", out->nsuites_planned);
+		add(&t, head, (size_t)hn);
+	}
 	double t0 = now_s();
 	for (size_t i = 0; i < npaths && !out->faulted; i++) {
 		const struct mb_placed_section *sec = suites_of(mods[i]);
@@ -198,4 +202,16 @@ void mb_kunit_run_free(struct mb_kunit_run *out)
 	free(out->ktap);
 	mb_ktap_free(&out->parsed);
 	memset(out, 0, sizeof(*out));
+}
+
+int mb_kunit_run_cli(struct mb_runtime *rt, const struct mb_cli *cli, struct mb_kunit_run *out, struct mb_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!cli->budget)
+		rt->lim.budget = MB_KUNIT_BUDGET;
+	if (!cli->timeout_ms)
+		rt->lim.timeout_ms = MB_KUNIT_TIMEOUT_MS;
+	if (mb_runtime_open_modpath(rt, cli->modpath, cli->nmodpath, err) != 0)
+		return -1;
+	return mb_kunit_run(rt, cli->paths, cli->npaths, out, err);
 }

@@ -28,11 +28,15 @@ struct mb_kunit_run {
 #define MB_KUNIT_BUDGET 200000000000ull
 #define MB_KUNIT_TIMEOUT_MS (30u * 60u * 1000u)
 
-/* Loads paths (each with its providers), runs every suite, unloads nothing
- * (the runtime's close does). -1 with err when a module does not load or
- * kunit.ko cannot be found. */
+/* Loads paths (each with its providers), runs every suite, then each
+ * module's init; unloads nothing (the runtime's close does). Modules without
+ * suites are just loaded (no kunit.ko needed, empty KTAP). -1 with err when
+ * a module does not load or kunit.ko cannot be found. */
 int mb_kunit_run(struct mb_runtime *rt, const char *const *paths, size_t npaths, struct mb_kunit_run *out,
 		 struct mb_err *err);
 void mb_kunit_run_free(struct mb_kunit_run *out);
+/* mb_kunit_run on cli's files with cli's --modpath dirs and the KUnit
+ * default limits unless --budget / --timeout were given. */
+int mb_kunit_run_cli(struct mb_runtime *rt, const struct mb_cli *cli, struct mb_kunit_run *out, struct mb_err *err);
 
 #endif
