@@ -5,7 +5,7 @@ BUILD    ?= build
 ASAN     ?= build-asan
 JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
-            clang lld llvm gdb-multiarch libxml2-utils python3
+            clang lld llvm gdb-multiarch libxml2-utils python3 yamllint
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps configure build demo test bench asan corpus clean
