@@ -590,6 +590,15 @@ int cmd_matrix(struct mb_cli *cli)
 		mb_errorf("usage: matrix takes --bounds, not --tree");
 		return MB_EXIT_USAGE;
 	}
+	/* Every file must be a module of some arch before any cell runs. */
+	for (size_t i = 0; i < cli->npaths; i++) {
+		const struct mb_arch *fa;
+		struct mb_err perr;
+		if (mb_elf_probe_arch(cli->paths[i], &fa, &perr) != 0) {
+			mb_report(&perr);
+			return MB_EXIT_ERROR;
+		}
+	}
 	struct axes ax;
 	if (parse_axes(&ax, cli) != 0) {
 		free_axes(&ax);
