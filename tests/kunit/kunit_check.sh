@@ -4,9 +4,10 @@
 # a reason listed in skips.txt, at least 15 suites ran, and the 6.1 source's
 # own parser (kunit.py parse) counts the same tests, passes, skips and
 # failures as modbed does.
-# usage: kunit_check.sh MODBED SET ARCH
+# usage: kunit_check.sh MODBED SET ARCH [MAP]
 set -euo pipefail
 modbed=$1 set=$2 arch=$3
+mapopt=(); [ -z "${4:-}" ] || mapopt=(--map "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 find_set "$set"
@@ -18,7 +19,7 @@ for s in $SUITES; do
 	files+=("$MODDIR/$s")
 done
 rc=0
-"$modbed" kunit --arch "$arch" --modpath "$MODDIR" "${files[@]}" >"$tmp/out.ktap" 2>"$tmp/err" || rc=$?
+"$modbed" kunit --arch "$arch" "${mapopt[@]}" --modpath "$MODDIR" "${files[@]}" >"$tmp/out.ktap" 2>"$tmp/err" || rc=$?
 cat "$tmp/err"
 if [ $rc != 0 ]; then
 	grep -B20 '^ *not ok' "$tmp/out.ktap" | head -80

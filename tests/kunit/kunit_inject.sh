@@ -7,9 +7,10 @@
 #   bitfield_kunit.ko: .init.text (its cases are __init) loses execute
 #     permission: both cases fail with modbed's fetch-protect report as "#"
 #     lines, and the intact test_sort.ko after them still passes.
-# usage: kunit_inject.sh MODBED SET ARCH
+# usage: kunit_inject.sh MODBED SET ARCH [MAP]
 set -euo pipefail
 modbed=$1 set=$2 arch=$3
+mapopt=(); [ -z "${4:-}" ] || mapopt=(--map "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 find_set "$set"
@@ -17,7 +18,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python3 "$here/elfpatch.py" skew "$MODDIR/lib/test_linear_ranges.ko" "$tmp/test_linear_ranges.ko" range_test_get_value 16
 python3 "$here/elfpatch.py" noexec "$MODDIR/lib/bitfield_kunit.ko" "$tmp/bitfield_kunit.ko" .init.text
 rc=0
-"$modbed" kunit --arch "$arch" --modpath "$MODDIR" "$tmp/test_linear_ranges.ko" "$tmp/bitfield_kunit.ko" \
+"$modbed" kunit --arch "$arch" "${mapopt[@]}" --modpath "$MODDIR" "$tmp/test_linear_ranges.ko" "$tmp/bitfield_kunit.ko" \
 	"$MODDIR/lib/test_sort.ko" >"$tmp/out.ktap" 2>"$tmp/err" || rc=$?
 cat "$tmp/err"
 fail() { cat "$tmp/out.ktap"; echo "FAIL: $*"; exit 1; }
