@@ -5,7 +5,8 @@ BUILD    ?= build
 ASAN     ?= build-asan
 JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
-            clang lld llvm gdb-multiarch python3 openssl
+            clang lld llvm gdb-multiarch python3 openssl \
+            libxml2-utils yamllint
 # tests/oracle: real kernels under QEMU, a static /init per arch, the compare.
 PKGS     += qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gcc libc6-dev
 # tests/corpus/kbuild.sh: module sets and the ppc32 kernel from Debian's source.
@@ -48,7 +49,8 @@ demo: build
 	@$(BUILD)/harness/modbed-demo.sh $(BUILD)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --output-junit junit.xml $(CTEST_ARGS)
+	@echo "modbed: JUnit results in $(BUILD)/junit.xml"
 
 bench: build
 	cmake --build $(BUILD) -j$(JOBS) --target bench

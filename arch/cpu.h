@@ -39,6 +39,15 @@ struct mb_cpu_percpu {
 	uint64_t task_base;     /* arm64 sp_el0: a readable task page */
 };
 
+/* Reading the guest's va_list (vsnprintf, %pV): `va` is a host copy of the
+ * va_list object the guest passed a pointer to (va_list_bytes long), read()
+ * reads guest memory. va_next fetches the next integer argument (wide: a
+ * 64-bit value on a 32-bit ABI) and advances the copy; -1 on a read fault. */
+struct mb_cpu_va_mem {
+	int (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
+	void *ctx;
+};
+
 struct mb_cpu_ops {
 	/* Emulator. uc_cpu_model < 0 keeps Unicorn's default. */
 	uc_arch uc_arch;
@@ -100,7 +109,12 @@ struct mb_cpu_ops {
 	bool (*hazard_at)(const uint8_t *code, size_t len);
 	void (*emulate_hazard)(uc_engine *uc, uint64_t pc, uint64_t fake_time);
 	const char *hazard_what; /* e.g. "time-base read (mftb/mfspr TBL/TBU/DEC)" */
+
+	/* va_list (see struct mb_cpu_va_mem). */
+	uint8_t va_list_bytes;
+	int (*va_next)(const struct mb_cpu_va_mem *mem, uint8_t *va, bool wide, uint64_t *out);
 };
+
 
 /* Register I/O at the arch's width (ppc32: 32-bit). */
 static inline uc_err mb_cpu_reg_read(uc_engine *uc, const struct mb_cpu_ops *cpu, int reg, uint64_t *val)

@@ -17,6 +17,7 @@ const struct mb_arch mb_arch_arm64 = {
 	.ptr_bytes = 8,
 	.maps = mb_arm64_maps,
 	.nmaps = sizeof(mb_arm64_maps) / sizeof(mb_arm64_maps[0]),
+	.ksymtab_prel32 = true,
 	.big_endian = false,
 	.reloc = &mb_reloc_arm64,
 	.cpu = &mb_cpu_arm64,

@@ -1,6 +1,7 @@
 /* arm64 CPU glue: AAPCS64, the newest CPU model Unicorn offers (LSE atomics,
  * PAN), `current` in sp_el0. */
 #include "arch/cpu.h"
+#include "core/byteorder.h"
 
 #define A64(w) { { (uint8_t)(w), (uint8_t)((w) >> 8), (uint8_t)((w) >> 16), (uint8_t)((w) >> 24) }, 4 }
 #define A64_RET 0xd65f03c0u
@@ -22,6 +23,29 @@ static uc_err arm64_setup_percpu(uc_engine *uc, const struct mb_cpu_percpu *pc)
 	if (e == UC_ERR_OK)
 		e = uc_reg_write(uc, UC_ARM64_REG_TPIDR_EL1, &zero);
 	return e;
+}
+
+/* AAPCS64 va_list: { void *stack, *gr_top, *vr_top; int gr_offs, vr_offs }
+ * (passed by reference); gr_offs counts up from -64 to 0 below gr_top. */
+static int arm64_va_next(const struct mb_cpu_va_mem *mem, uint8_t *va, bool wide, uint64_t *out)
+{
+	(void)wide;
+	uint64_t stack = mb_load(va, 8, false), gr_top = mb_load(va + 8, 8, false);
+	int32_t offs = (int32_t)(uint32_t)mb_load(va + 24, 4, false);
+	uint8_t b[8];
+	if (offs < 0 && offs + 8 <= 0) {
+		if (mem->read(mem->ctx, gr_top + (uint64_t)(int64_t)offs, b, 8) != 0)
+			return -1;
+		mb_store(va + 24, 4, (uint32_t)(offs + 8), false);
+	} else {
+		if (mem->read(mem->ctx, stack, b, 8) != 0)
+			return -1;
+		if (offs < 0)
+			mb_store(va + 24, 4, 0, false);
+		mb_store(va, 8, stack + 8, false);
+	}
+	*out = mb_load(b, 8, false);
+	return 0;
 }
 
 const struct mb_cpu_ops mb_cpu_arm64 = {
@@ -54,4 +78,6 @@ const struct mb_cpu_ops mb_cpu_arm64 = {
 	.percpu_canary_offset = -1,
 	.setup_percpu = arm64_setup_percpu,
 	.addr_ok = NULL,
+	.va_list_bytes = 32,
+	.va_next = arm64_va_next,
 };

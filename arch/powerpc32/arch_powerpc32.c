@@ -17,6 +17,7 @@ const struct mb_arch mb_arch_powerpc32 = {
 	.ptr_bytes = 4,
 	.maps = mb_powerpc32_maps,
 	.nmaps = sizeof(mb_powerpc32_maps) / sizeof(mb_powerpc32_maps[0]),
+	.ksymtab_prel32 = false,
 	.big_endian = true,
 	.reloc = &mb_reloc_powerpc32,
 	.cpu = &mb_cpu_powerpc32,

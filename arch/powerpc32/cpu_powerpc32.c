@@ -2,6 +2,7 @@
  * 64-bit values in register pairs), FP enabled, and the time-base reads that
  * crash the host under Unicorn 2.0.1 (unicorn#1909). */
 #include "arch/cpu.h"
+#include "core/byteorder.h"
 
 #define PPC(w) (uint8_t)((w) >> 24), (uint8_t)((w) >> 16), (uint8_t)((w) >> 8), (uint8_t)(w)
 #define PPC_BLR 0x4e800020u
@@ -82,6 +83,33 @@ static void powerpc32_emulate_hazard(uc_engine *uc, uint64_t pc, uint64_t fake_t
 	uc_reg_write(uc, UC_PPC_REG_PC, &next);
 }
 
+/* SVR4 va_list: { u8 gpr, fpr; u16 reserved; u32 overflow_arg_area,
+ * reg_save_area }; r3..r10 saved at reg_save_area, gpr counts the ones used.
+ * A 64-bit value takes an even register pair or 8-aligned stack words. */
+static int powerpc32_va_next(const struct mb_cpu_va_mem *mem, uint8_t *va, bool wide, uint64_t *out)
+{
+	unsigned gpr = va[0];
+	uint64_t over = mb_load(va + 4, 4, true), save = mb_load(va + 8, 4, true);
+	unsigned n = wide ? 8 : 4;
+	uint8_t b[8];
+	if (wide)
+		gpr += gpr & 1u;
+	if (gpr + n / 4 <= 8) {
+		if (mem->read(mem->ctx, save + 4u * gpr, b, n) != 0)
+			return -1;
+		va[0] = (uint8_t)(gpr + n / 4);
+	} else {
+		if (wide)
+			over = (over + 7) & ~(uint64_t)7;
+		if (mem->read(mem->ctx, over, b, n) != 0)
+			return -1;
+		va[0] = 8;
+		mb_store(va + 4, 4, over + n, true);
+	}
+	*out = mb_load(b, n, true);
+	return 0;
+}
+
 const struct mb_cpu_ops mb_cpu_powerpc32 = {
 	.uc_arch = UC_ARCH_PPC,
 	.uc_mode = UC_MODE_PPC32 | UC_MODE_BIG_ENDIAN,
@@ -115,4 +143,6 @@ const struct mb_cpu_ops mb_cpu_powerpc32 = {
 	.hazard_at = powerpc32_hazard_at,
 	.emulate_hazard = powerpc32_emulate_hazard,
 	.hazard_what = "time-base read (mftb / mfspr TBL, TBU, DEC) that crashes Unicorn 2.0.1",
+	.va_list_bytes = 12,
+	.va_next = powerpc32_va_next,
 };

@@ -17,6 +17,7 @@ const struct mb_arch mb_arch_x86_64 = {
 	.ptr_bytes = 8,
 	.maps = mb_x86_64_maps,
 	.nmaps = sizeof(mb_x86_64_maps) / sizeof(mb_x86_64_maps[0]),
+	.ksymtab_prel32 = true,
 	.big_endian = false,
 	.reloc = &mb_reloc_x86_64,
 	.cpu = &mb_cpu_x86_64,

@@ -1,6 +1,7 @@
 /* x86_64 CPU glue: SysV kernel ABI, gs-based per-cpu data, retpoline and
  * return thunks as real code. */
 #include "arch/cpu.h"
+#include "core/byteorder.h"
 
 #define JMP_REG(n) { { 0xff, (uint8_t)(0xe0 | (n)) }, 2 }
 #define JMP_REGX(n) { { 0x41, 0xff, (uint8_t)(0xe0 | (n)) }, 3 }
@@ -47,6 +48,26 @@ static bool x86_64_addr_ok(uint64_t addr)
 	return top == 0 || top == 0x1ffff;
 }
 
+/* SysV va_list: { u32 gp_offset, fp_offset; u64 overflow_arg_area,
+ * reg_save_area }; the six argument registers are saved at reg_save_area. */
+static int x86_64_va_next(const struct mb_cpu_va_mem *mem, uint8_t *va, bool wide, uint64_t *out)
+{
+	(void)wide;
+	uint64_t gp = mb_load(va, 4, false), over = mb_load(va + 8, 8, false), save = mb_load(va + 16, 8, false);
+	uint8_t b[8];
+	if (gp < 48) {
+		if (mem->read(mem->ctx, save + gp, b, 8) != 0)
+			return -1;
+		mb_store(va, 4, gp + 8, false);
+	} else {
+		if (mem->read(mem->ctx, over, b, 8) != 0)
+			return -1;
+		mb_store(va + 8, 8, over + 8, false);
+	}
+	*out = mb_load(b, 8, false);
+	return 0;
+}
+
 const struct mb_cpu_ops mb_cpu_x86_64 = {
 	.uc_arch = UC_ARCH_X86,
 	.uc_mode = UC_MODE_64,
@@ -77,4 +98,6 @@ const struct mb_cpu_ops mb_cpu_x86_64 = {
 	.percpu_canary_offset = 40,
 	.setup_percpu = x86_64_setup_percpu,
 	.addr_ok = x86_64_addr_ok,
+	.va_list_bytes = 24,
+	.va_next = x86_64_va_next,
 };

@@ -26,5 +26,7 @@ int cmd_trace(struct mb_cli *cli);
 /* The run loop of call and trace (cmd_call.c). */
 int mb_calls_run(struct mb_cli *cli, bool tracing);
 int cmd_core_diff(struct mb_cli *cli);
+int cmd_kunit(struct mb_cli *cli);
+int cmd_matrix(struct mb_cli *cli);
 
 #endif

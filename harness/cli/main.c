@@ -21,6 +21,11 @@ const struct mb_command mb_commands[] = {
 	  "                                           [--output FILE] [--jsonl] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace" },
 	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--tree T|all] [--ops N] [--seed S] [--kernel V] [--json]\n"
 	  "                                           one seeded stream through the host core and the core on the emulated CPU; every result compared" },
+	{ "kunit", cmd_kunit, "kunit FILE.ko... [--arch A] [--map M] [--policy P] [--bounds B] [--modpath DIR] [--json]\n"
+	  "                                           run KUnit test modules with the real kunit.ko; KUnit's KTAP on stdout" },
+	{ "matrix", cmd_matrix, "matrix FILE.ko... [--arch A,..|all] [--map M,..|all] [--policy P,..|all] [--bounds B,..|all] [--kernel V,..]\n"
+	  "                                           [--modpath DIR] [--spec FILE] [-j N] [--junit FILE] [--json] [--ktap-dir DIR]\n"
+	  "                                           KUnit suites and call checks in every cell, each cell forked; exit 1 if one failed" },
 	{ NULL, NULL, NULL },
 };
 

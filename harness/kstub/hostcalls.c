@@ -87,22 +87,48 @@ static void hc_memcmp(struct mb_machine *m)
 	mb_hc_ret(m, (uint64_t)res);
 }
 
-/* get_random_bytes(buf, len): deterministic bytes (a fixed xorshift stream),
- * so a run that consumed randomness can be repeated exactly. */
-static void hc_get_random_bytes(struct mb_machine *m)
+/* get_random_bytes(buf, len) and get_random_u8..u64: deterministic bytes
+ * (one fixed xorshift stream), so a run that consumed randomness can be
+ * repeated exactly. */
+static uint64_t random_next(void)
 {
 	static uint64_t state = 0x9e3779b97f4a7c15ull;
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}
+
+static void hc_get_random_bytes(struct mb_machine *m)
+{
 	uint64_t a[2];
 	mb_hc_args(m, "ww", a);
 	for (uint64_t i = 0; i < a[1] && !too_big(m, a[1], "get_random_bytes"); i++) {
-		state ^= state << 13;
-		state ^= state >> 7;
-		state ^= state << 17;
-		uint8_t b = (uint8_t)state;
+		uint8_t b = (uint8_t)random_next();
 		if (mb_guest_write(m, a[0] + i, &b, 1))
 			return;
 	}
 	mb_hc_ret(m, 0);
+}
+
+static void hc_get_random_u8(struct mb_machine *m)
+{
+	mb_hc_ret(m, (uint8_t)random_next());
+}
+
+static void hc_get_random_u16(struct mb_machine *m)
+{
+	mb_hc_ret(m, (uint16_t)random_next());
+}
+
+static void hc_get_random_u32(struct mb_machine *m)
+{
+	mb_hc_ret(m, (uint32_t)random_next());
+}
+
+static void hc_get_random_u64(struct mb_machine *m)
+{
+	mb_hc_ret64(m, random_next());
 }
 
 static void hc_strlen(struct mb_machine *m)
@@ -178,7 +204,7 @@ static void hc_strscpy(struct mb_machine *m)
 
 /* ---- allocator ----------------------------------------------------------- */
 
-static void alloc_ret(struct mb_machine *m, uint64_t size, bool zero)
+uint64_t mb_hc_alloc(struct mb_machine *m, uint64_t size, bool zero)
 {
 	uint64_t addr = 0;
 	if (size <= MAX_HOST_COPY)
@@ -188,7 +214,12 @@ static void alloc_ret(struct mb_machine *m, uint64_t size, bool zero)
 		if (h)
 			memset(h, 0, size);
 	}
-	mb_hc_ret(m, addr);
+	return addr;
+}
+
+static void alloc_ret(struct mb_machine *m, uint64_t size, bool zero)
+{
+	mb_hc_ret(m, mb_hc_alloc(m, size, zero));
 }
 
 static void hc_kmalloc(struct mb_machine *m)      /* (size, flags) */
@@ -212,6 +243,27 @@ static void hc_kmalloc_trace(struct mb_machine *m) /* (cache, flags, size) */
 	alloc_ret(m, a[2], a[1] & GFP_ZERO);
 }
 
+static void hc_kmalloc_node_trace(struct mb_machine *m) /* (cache, flags, node, size) */
+{
+	uint64_t a[4];
+	mb_hc_args(m, "wwww", a);
+	alloc_ret(m, a[3], a[1] & GFP_ZERO);
+}
+
+static void hc_vmalloc_flags(struct mb_machine *m) /* __vmalloc(size, flags) */
+{
+	uint64_t a[2];
+	mb_hc_args(m, "ww", a);
+	alloc_ret(m, a[0], a[1] & GFP_ZERO);
+}
+
+static void hc_devm_kmalloc(struct mb_machine *m) /* (dev, size, flags) */
+{
+	uint64_t a[3];
+	mb_hc_args(m, "www", a);
+	alloc_ret(m, a[1], a[2] & GFP_ZERO);
+}
+
 static void hc_vmalloc(struct mb_machine *m)      /* (size) */
 {
 	uint64_t a[1];
@@ -228,15 +280,23 @@ static void hc_vzalloc(struct mb_machine *m)
 
 /* kfree(NULL) and kfree(ZERO_SIZE_PTR) are no-ops; anything else that the
  * allocator did not hand out is a bug worth stopping on. */
+static void free_at(struct mb_machine *m, uint64_t p)
+{
+	if (p <= 16)
+		return;
+	if (mb_heap_free(mb_machine_heap(m), p) == 0)
+		mb_run_fault(m, MB_FAULT_TRAP, mb_run_caller_pc(m), true, p, NULL,
+			     "free of 0x%" PRIx64 ", which the allocator did not return (or was freed already)", p);
+}
+
 static void hc_kfree(struct mb_machine *m)
 {
-	uint64_t a[1];
-	mb_hc_args(m, "w", a);
-	if (a[0] <= 16)
-		return;
-	if (mb_heap_free(mb_machine_heap(m), a[0]) == 0)
-		mb_run_fault(m, MB_FAULT_TRAP, mb_run_caller_pc(m), true, a[0], NULL,
-			     "free of 0x%" PRIx64 ", which the allocator did not return (or was freed already)", a[0]);
+	free_at(m, mb_hc_word(m, 0));
+}
+
+static void hc_devm_kfree(struct mb_machine *m)   /* (dev, p) */
+{
+	free_at(m, mb_hc_word(m, 1));
 }
 
 /* ---- faults ---------------------------------------------------------------- */
@@ -396,16 +456,21 @@ const struct mb_hostcall mb_hostcalls[] = {
 	{ "memcpy", hc_memcpy }, { "__memcpy", hc_memcpy }, { "memmove", hc_memmove },
 	{ "memset", hc_memset }, { "__memset", hc_memset }, { "memcmp", hc_memcmp },
 	{ "__crypto_memneq", hc_memcmp },  /* non-zero iff different: memcmp is one such */
-	{ "get_random_bytes", hc_get_random_bytes },
+	{ "get_random_bytes", hc_get_random_bytes }, { "get_random_u8", hc_get_random_u8 },
+	{ "get_random_u16", hc_get_random_u16 }, { "get_random_u32", hc_get_random_u32 },
+	{ "get_random_u64", hc_get_random_u64 },
 	{ "strlen", hc_strlen }, { "strnlen", hc_strnlen }, { "strcmp", hc_strcmp },
 	{ "strncmp", hc_strncmp }, { "strscpy", hc_strscpy },
 	{ "kmalloc", hc_kmalloc }, { "__kmalloc", hc_kmalloc }, { "kmalloc_large", hc_kmalloc },
 	{ "kvmalloc_node", hc_kmalloc }, { "kzalloc", hc_kzalloc },
 	{ "kmalloc_trace", hc_kmalloc_trace }, { "kfree", hc_kfree }, { "kvfree", hc_kfree },
 	{ "kfree_sensitive", hc_kfree }, { "vmalloc", hc_vmalloc }, { "vzalloc", hc_vzalloc },
-	{ "vfree", hc_kfree },
-	{ "_printk", mb_hc_printk }, { "printk", mb_hc_printk },
+	{ "vfree", hc_kfree }, { "__kmalloc_node", hc_kmalloc }, { "kmalloc_node_trace", hc_kmalloc_node_trace },
+	{ "__vmalloc", hc_vmalloc_flags }, { "devm_kmalloc", hc_devm_kmalloc }, { "devm_kfree", hc_devm_kfree },
+	{ "_printk", mb_hc_printk }, { "printk", mb_hc_printk }, { "vprintk", mb_hc_vprintk },
+	{ "__warn_printk", mb_hc_warn_printk },
 	{ "snprintf", mb_hc_snprintf }, { "scnprintf", mb_hc_scnprintf }, { "sprintf", mb_hc_sprintf },
+	{ "vsnprintf", mb_hc_vsnprintf }, { "vscnprintf", mb_hc_vscnprintf },
 	{ "__stack_chk_fail", hc_stack_chk_fail }, { "panic", hc_bug }, { "BUG", hc_bug },
 	{ "__ashldi3", hc_ashldi3 }, { "__ashrdi3", hc_ashrdi3 }, { "__lshrdi3", hc_lshrdi3 },
 	{ "__muldi3", hc_muldi3 }, { "__divdi3", hc_divdi3 }, { "__udivdi3", hc_udivdi3 },
@@ -424,11 +489,19 @@ const struct mb_hostcall mb_hostcalls[] = {
 /* Static-call trampolines (__SCT__*) default to a function that does nothing. */
 static const struct mb_hostcall sct_noop = { "__SCT__", hc_ret0 };
 
-const struct mb_hostcall *mb_hostcall_find(const char *name)
+const struct mb_hostcall *mb_hostcall_find(const char *name, bool *co)
 {
-	for (const struct mb_hostcall *hc = mb_hostcalls; hc->name; hc++)
-		if (strcmp(hc->name, name) == 0)
-			return hc;
+	static const struct { const struct mb_hostcall *calls; bool co; } tables[] = {
+		{ mb_hostcalls, false }, { mb_hostcalls_kthread, false }, { mb_hostcalls_kthread_co, true },
+		{ mb_hostcalls_klib, false }, { mb_hostcalls_klib_co, true },
+	};
+	*co = false;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct mb_hostcall *hc = tables[t].calls; hc->name; hc++)
+			if (strcmp(hc->name, name) == 0) {
+				*co = tables[t].co;
+				return hc;
+			}
 	if (strncmp(name, "__SCT__", 7) == 0)
 		return &sct_noop;
 	return NULL;

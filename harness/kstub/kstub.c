@@ -35,6 +35,9 @@ static const char *const data_names[] = {
 	"cpu_hwcap_keys", "arm64_const_caps_ready", "gic_nonsecure_priorities", "memstart_addr",
 	"kimage_voffset", "system_state", "boot_cpu_data", "high_memory", "loops_per_jiffy",
 	"totalram_pages", "debug_locks", "__this_module",
+	/* struct kernel_param_ops the modules' parameters point at (the loader
+	 * does not parse parameters; kunit.ko's "enable" keeps its default). */
+	"param_ops_bool", "param_ops_int", "param_ops_uint", "param_ops_charp", "param_ops_ulong",
 };
 static const char *const data_prefixes[] = { "__tracepoint_", "__SCK__" };
 static const char *const percpu_names[] = {
@@ -97,7 +100,7 @@ static struct mb_ksym *add(struct mb_kstub *ks, const char *name, enum mb_ksym_k
 		return NULL;
 	}
 	struct mb_ksym *s = &ks->syms[ks->nsyms++];
-	*s = (struct mb_ksym){ copy, addr, addr, size, kind, NULL };
+	*s = (struct mb_ksym){ copy, addr, addr, size, kind, NULL, false };
 	return s;
 }
 
@@ -107,8 +110,8 @@ static uint8_t *text_host(struct mb_kstub *ks, uint64_t addr)
 }
 
 /* A new slot: host function (ret) or trap. */
-static struct mb_ksym *add_slot(struct mb_machine *m, const char *name, mb_hostcall_fn fn,
-				struct mb_err *err)
+static struct mb_ksym *add_slot(struct mb_machine *m, const char *name, const struct mb_hostcall *hc,
+				bool co, struct mb_err *err)
 {
 	struct mb_kstub *ks = stub_of(m);
 	if (ks->slot_next + SLOT > ks->slot_end) {
@@ -117,12 +120,13 @@ static struct mb_ksym *add_slot(struct mb_machine *m, const char *name, mb_hostc
 		return NULL;
 	}
 	uint64_t at = ks->slot_next;
-	struct mb_ksym *s = add(ks, name, fn ? MB_KSYM_HOST : MB_KSYM_TRAP, at, SLOT, err);
+	struct mb_ksym *s = add(ks, name, hc ? MB_KSYM_HOST : MB_KSYM_TRAP, at, SLOT, err);
 	if (!s)
 		return NULL;
-	s->fn = fn;
+	s->fn = hc ? hc->fn : NULL;
+	s->co = hc && co;
 	ks->slot_next += SLOT;
-	const struct mb_insn_bytes *ins = fn ? &cpu_of(m)->ret_insn : &cpu_of(m)->trap_insn;
+	const struct mb_insn_bytes *ins = hc ? &cpu_of(m)->ret_insn : &cpu_of(m)->trap_insn;
 	memcpy(text_host(ks, at), ins->bytes, ins->len);
 	ks->by_slot[(at - ks->slot_base) / SLOT] = ks->nsyms;
 	mb_machine_code_changed(m, at, SLOT);
@@ -144,6 +148,10 @@ static struct mb_ksym *add_data(struct mb_machine *m, const char *name, struct m
 			return NULL;
 		s->storage = mb_machine_percpu_base(m) + off;
 		ks->percpu_next += PERCPU_SLOT;
+		/* current_task (pcpu_hot.current_task from 6.2) is `current`. */
+		if (strcmp(name, "current_task") == 0 || strcmp(name, "pcpu_hot") == 0)
+			mb_store(mb_space_host(mb_machine_space(m), s->storage, 8), cpu_of(m)->reg_bytes,
+				 mb_machine_task_base(m), mb_machine_arch(m)->big_endian);
 		return s;
 	}
 	if (ks->data_next + DATA_SLOT > ks->data_base + ks->data_size) {
@@ -167,19 +175,20 @@ static struct mb_ksym *get(struct mb_machine *m, const char *name, bool make_tra
 		*unknown = s->kind == MB_KSYM_TRAP && !make_trap;
 		return *unknown ? NULL : s;
 	}
-	const struct mb_hostcall *hc = mb_hostcall_find(name);
+	bool co;
+	const struct mb_hostcall *hc = mb_hostcall_find(name, &co);
 	bool is_data = in_list(name, data_names, N(data_names)) ||
 		       in_list(name, percpu_names, N(percpu_names)) ||
 		       has_prefix(name, data_prefixes, N(data_prefixes));
 	if (hc)
-		return add_slot(m, name, hc->fn, err);
+		return add_slot(m, name, hc, co, err);
 	if (is_data)
 		return add_data(m, name, err);
 	if (!make_trap) {
 		*unknown = true;
 		return NULL;
 	}
-	return add_slot(m, name, NULL, err);
+	return add_slot(m, name, NULL, false, err);
 }
 
 int mb_kstub_resolve(struct mb_machine *m, const char *name, uint64_t *addr,
@@ -227,7 +236,9 @@ static void unresolved(struct mb_machine *m, const struct mb_ksym *s, uint64_t p
 static void enter_slot(struct mb_machine *m, void *stub, uint64_t pc)
 {
 	const struct mb_ksym *s = slot_at(stub, pc);
-	if (s && s->kind == MB_KSYM_HOST)
+	if (s && s->kind == MB_KSYM_HOST && s->co)
+		mb_hc_run_coroutine(m, s->fn);
+	else if (s && s->kind == MB_KSYM_HOST)
 		s->fn(m);
 	else if (s)
 		unresolved(m, s, pc);
@@ -286,7 +297,7 @@ static int populate(struct mb_machine *m, struct mb_err *err)
 		if (add_code(m, &cpu_of(m)->stub_code[i], err) != 0)
 			return -1;
 	for (const struct mb_hostcall *hc = mb_hostcalls; hc->name; hc++)
-		if (!add_slot(m, hc->name, hc->fn, err))
+		if (!add_slot(m, hc->name, hc, false, err))
 			return -1;
 	struct mb_ksym *g = add_data(m, "__stack_chk_guard", err);
 	if (!g)
@@ -307,6 +318,7 @@ static void fini(struct mb_machine *m, void *stub)
 		free(ks->syms[i].name);
 	free(ks->syms);
 	free(ks->by_slot);
+	free(ks->threads);
 	free(ks);
 	mb_machine_attach_stub(m, NULL, NULL, &(struct mb_stub_image){ 0 });
 }

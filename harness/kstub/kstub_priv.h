@@ -19,14 +19,31 @@ struct mb_hostcall {
 	const char *name;
 	mb_hostcall_fn fn;
 };
-/* hostcalls.c: the table, NULL-terminated. */
+/* The tables, each NULL-terminated: hostcalls.c (memory, strings,
+ * allocators, printk, libgcc, locks), kthread.c (kthreads, completions,
+ * task refcounts, module notifiers), klib.c (lib/ functions the KUnit suites
+ * call: cmdline, hashes, time). The *_co tables hold functions that call
+ * guest code (wake_up_process, sort, list_sort): they run as coroutines
+ * (hostabi.h: mb_hc_run_coroutine). */
 extern const struct mb_hostcall mb_hostcalls[];
-const struct mb_hostcall *mb_hostcall_find(const char *name);
+extern const struct mb_hostcall mb_hostcalls_kthread[];
+extern const struct mb_hostcall mb_hostcalls_kthread_co[];
+extern const struct mb_hostcall mb_hostcalls_klib[];
+extern const struct mb_hostcall mb_hostcalls_klib_co[];
+/* The host function of a kernel name, or NULL; *co: it runs as a coroutine. */
+const struct mb_hostcall *mb_hostcall_find(const char *name, bool *co);
+/* Shared by the tables: allocation in the guest heap (zeroed on request);
+ * returns the address or 0. */
+uint64_t mb_hc_alloc(struct mb_machine *m, uint64_t size, bool zero);
 /* kprintf.c */
 void mb_hc_printk(struct mb_machine *m);
 void mb_hc_snprintf(struct mb_machine *m);
 void mb_hc_scnprintf(struct mb_machine *m);
 void mb_hc_sprintf(struct mb_machine *m);
+void mb_hc_vprintk(struct mb_machine *m);
+void mb_hc_warn_printk(struct mb_machine *m);
+void mb_hc_vsnprintf(struct mb_machine *m);
+void mb_hc_vscnprintf(struct mb_machine *m);
 
 struct mb_ksym {
 	char *name;
@@ -35,6 +52,7 @@ struct mb_ksym {
 	uint64_t size;
 	enum mb_ksym_kind kind;
 	mb_hostcall_fn fn;     /* MB_KSYM_HOST */
+	bool co;               /* fn runs as a coroutine */
 };
 
 struct mb_kstub {
@@ -48,6 +66,16 @@ struct mb_kstub {
 	size_t nsyms, cap;
 	size_t *by_slot;                 /* slot index -> symbol index + 1 (0: free) */
 	size_t nslots;
+	struct mb_kthread *threads;      /* kthread.c */
+	size_t nthreads, threads_cap;
+};
+
+/* A kernel thread (kthread.c): made by kthread_create_on_node, run to its
+ * end by wake_up_process. */
+struct mb_kthread {
+	uint64_t task, fn, data;
+	bool started, done;
+	uint64_t code;                   /* exit code (kthread_stop's return) */
 };
 
 #endif

@@ -1,19 +1,20 @@
-/* A module's exports: Linux 6.1 `struct kernel_symbol` with
- * HAVE_ARCH_PREL32_RELOCATIONS, i.e. three 32-bit offsets {value, name,
- * namespace}, each relative to its own field, in __ksymtab (EXPORT_SYMBOL)
+/* A module's exports: Linux 6.1 `struct kernel_symbol`, with
+ * HAVE_ARCH_PREL32_RELOCATIONS three 32-bit offsets {value, name,
+ * namespace}, each relative to its own field, else (ppc32) three absolute
+ * pointers (arch->ksymtab_prel32), in __ksymtab (EXPORT_SYMBOL)
  * and __ksymtab_gpl (EXPORT_SYMBOL_GPL); the strings live in
  * __ksymtab_strings. Read from the relocated, staged bytes: the offsets are
  * only known after relocation. */
 #include "core/byteorder.h"
 #include "harness/load/ksymtab.h"
 
+#include "arch/arch.h"
 #include "core/modmem.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define KSYM_ENTRY 12
 
 /* The file bytes of a string at guest address addr: strings are never
  * relocated, so the object's own copy stays valid after the load. */
@@ -42,10 +43,12 @@ static int read_table(const struct mb_export_source *ld, struct mb_loaded_module
 	uint32_t kstr = mb_elf_find_section(obj, "__ksymtab_strings");
 	if (kstr && ld->sectype[kstr] == MOD_INVALID)
 		kstr = 0;
+	bool prel = obj->arch->ksymtab_prel32;
+	unsigned fb = prel ? 4 : obj->arch->ptr_bytes, KSYM_ENTRY = 3 * fb;
 	if (s->size % KSYM_ENTRY)
 		return mb_fail(err, obj->path, secname,
-			       "size 0x%" PRIx64 " is not a multiple of %d (Linux 6.1 PREL32 kernel_symbol entries)",
-			       s->size, KSYM_ENTRY);
+			       "size 0x%" PRIx64 " is not a multiple of %u (Linux 6.1 %s kernel_symbol entries)",
+			       s->size, KSYM_ENTRY, prel ? "PREL32" : "pointer");
 	uint64_t mask = obj->is64 ? UINT64_MAX : UINT32_MAX;
 	size_t n = (size_t)(s->size / KSYM_ENTRY);
 	struct mb_module_export *ex = realloc(mod->exports, (mod->nexports + n) * sizeof(*ex));
@@ -59,9 +62,9 @@ static int read_table(const struct mb_export_source *ld, struct mb_loaded_module
 		if (!p)
 			return mb_fail(err, obj->path, secname, "entry %zu not in placed memory", k);
 		uint64_t field[3];
-		for (int f = 0; f < 3; f++) {
-			int32_t rel = (int32_t)(uint32_t)mb_load(p + 4 * f, 4, obj->big_endian);
-			field[f] = (at + 4 * (uint64_t)f + (uint64_t)(int64_t)rel) & mask;
+		for (unsigned f = 0; f < 3; f++) {
+			uint64_t v = mb_load(p + fb * f, fb, obj->big_endian);
+			field[f] = prel ? (at + 4 * (uint64_t)f + (uint64_t)(int64_t)(int32_t)(uint32_t)v) & mask : v;
 		}
 		/* The names are __ksymtab_strings' (EXPORT_SYMBOL puts them
 		 * there); one pointing elsewhere reads some other section. */

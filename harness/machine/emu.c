@@ -148,6 +148,11 @@ struct mb_space *mb_machine_space(struct mb_machine *m)
 	return m->space;
 }
 
+uint64_t mb_machine_task_base(const struct mb_machine *m)
+{
+	return m->task_base;
+}
+
 uint64_t mb_machine_percpu_base(const struct mb_machine *m)
 {
 	return m->percpu_base;

@@ -13,7 +13,10 @@
 
 /* The scratch area's task page and the guard pages around the stack
  * (emu.c lays them out; fault reports name them). */
-#define MB_TASK_PAGE 0x1000u
+/* The task page is `current` (arm64 sp_el0, x86_64 current_task, ppc32
+ * r2 - 0x7008): big enough that a write to any task_struct field (KUnit
+ * sets current->kunit_test) stays inside it. */
+#define MB_TASK_PAGE 0x10000u
 #define MB_STACK_GUARD 0x1000u
 
 /* ---- the machine --------------------------------------------------------- */
@@ -47,6 +50,15 @@ struct mb_run {
 	uint64_t mem_addr;
 	int intno;
 	bool intr_seen;
+	/* Coroutine host functions (emu_nest.c). */
+	void (*pending_co)(struct mb_machine *m); /* enter_slot asked for one */
+	uint64_t pending_pc;
+	bool exit_pending;                /* mb_hc_exit_guest */
+	uint64_t exit_code;
+	bool skip_slot;                   /* the slot at skip_pc already ran */
+	uint64_t skip_pc;
+	struct mb_nest *nest[MB_NEST_MAX];
+	unsigned depth;
 };
 
 struct mb_machine {
@@ -91,6 +103,18 @@ bool mb_machine_is_freed(const struct mb_machine *m, uint64_t addr);
 void mb_mapping_free_hazards(struct mb_mapping *mp);
 /* emu_run.c */
 int mb_run_install_hooks(struct mb_machine *m, struct mb_err *err);
+/* Turns a stop of uc_emu_start that is not a normal return into the run's
+ * fault (no-op when one is recorded already). */
+void mb_run_classify_stop(struct mb_machine *m, uc_err e);
+/* Copies the run's fault (symbolized, with history) into f. */
+void mb_run_finish_fault(struct mb_machine *m, struct mb_fault *f);
+/* emu_nest.c: the run loop's side of coroutine host functions. After a stop
+ * of uc_emu_start, takes what belongs to it (a coroutine to start, a nested
+ * guest call that ended) and runs on; returns the next stop. *handled false:
+ * the stop belongs to the outermost call. */
+uc_err mb_nest_step(struct mb_machine *m, uc_err e, bool *handled);
+/* Drops every frame (the run ended under them). */
+void mb_nest_abandon(struct mb_machine *m);
 /* emu_hostabi.c: a register at the arch's width. */
 uint64_t mb_machine_reg(struct mb_machine *m, int r);
 

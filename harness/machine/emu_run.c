@@ -121,7 +121,9 @@ static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 			     "wall-clock limit of %" PRIu64 " ms reached", r->timeout_ms);
 		return;
 	}
-	if (addr >= m->stub.slot_base && addr < m->stub.slot_end)
+	if (r->skip_slot && addr == r->skip_pc)
+		r->skip_slot = false;    /* a coroutine host function ran here: just return */
+	else if (addr >= m->stub.slot_base && addr < m->stub.slot_end)
 		m->stub_ops->enter_slot(m, m->stub_ctx, addr);
 	for (size_t i = 0; i < m->nobs && !r->faulted; i++)
 		m->obs[i].fn(m->obs[i].ctx, m, addr, size);
@@ -227,7 +229,7 @@ static void classify_mem(struct mb_machine *m, uc_err e)
 		     : kind == MB_FAULT_FETCH_PROTECT ? "is not executable" : "is not mapped", why);
 }
 
-static void finish_fault(struct mb_machine *m, struct mb_fault *f)
+void mb_run_finish_fault(struct mb_machine *m, struct mb_fault *f)
 {
 	const struct mb_run *r = &m->run;
 	*f = r->fault;
@@ -271,6 +273,19 @@ int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t fun
 	return 0;
 }
 
+void mb_run_classify_stop(struct mb_machine *m, uc_err e)
+{
+	if (m->run.faulted)
+		return;
+	uint64_t pc = mb_machine_reg(m, m->cpu->reg_pc);
+	if (e == UC_ERR_OK && pc != m->stub.sentinel)
+		mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "emulation stopped at 0x%" PRIx64, pc);
+	else if (e == UC_ERR_INSN_INVALID || e == UC_ERR_EXCEPTION)
+		mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "%s", uc_strerror(e));
+	else if (e != UC_ERR_OK)
+		classify_mem(m, e);
+}
+
 int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, unsigned nargs,
 		    const struct mb_call_limits *lim, struct mb_call_result *res, struct mb_err *err)
 {
@@ -290,26 +305,26 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 			 : start + r->timeout_ms * 1000000u;
 
 	uc_err e = uc_emu_start(m->uc, func, m->stub.sentinel, 0, 0);
-	/* A PC written from a hook (a handled WARN) ends uc_emu_start in 2.0.1;
-	 * carry on from there. */
-	while (e == UC_ERR_OK && !r->faulted && r->resume_pending) {
-		r->resume_pending = false;
-		e = uc_emu_start(m->uc, mb_machine_reg(m, m->cpu->reg_pc), m->stub.sentinel, 0, 0);
+	for (;;) {
+		/* A PC written from a hook (a handled WARN) ends uc_emu_start in
+		 * 2.0.1; carry on from there. */
+		if (e == UC_ERR_OK && !r->faulted && r->resume_pending) {
+			r->resume_pending = false;
+			e = uc_emu_start(m->uc, mb_machine_reg(m, m->cpu->reg_pc), m->stub.sentinel, 0, 0);
+			continue;
+		}
+		bool handled;
+		e = mb_nest_step(m, e, &handled);
+		if (!handled)
+			break;
 	}
+	mb_nest_abandon(m);
 	r->active = false;
 	res->insns = r->insns;
-	if (!r->faulted) {
-		uint64_t pc = mb_machine_reg(m, m->cpu->reg_pc);
-		if (e == UC_ERR_OK && pc != m->stub.sentinel)
-			mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "emulation stopped at 0x%" PRIx64, pc);
-		else if (e == UC_ERR_INSN_INVALID || e == UC_ERR_EXCEPTION)
-			mb_run_fault(m, MB_FAULT_TRAP, 0, false, 0, NULL, "%s", uc_strerror(e));
-		else if (e != UC_ERR_OK)
-			classify_mem(m, e);
-	}
+	mb_run_classify_stop(m, e);
 	if (r->faulted) {
 		res->faulted = true;
-		finish_fault(m, &res->fault);
+		mb_run_finish_fault(m, &res->fault);
 		return 0;
 	}
 	res->ret = mb_machine_reg(m, m->cpu->reg_ret);

@@ -43,6 +43,8 @@ void *mb_machine_stub(const struct mb_machine *m);
 const struct mb_machine_config *mb_machine_config(const struct mb_machine *m);
 struct mb_space *mb_machine_space(struct mb_machine *m);
 uint64_t mb_machine_percpu_base(const struct mb_machine *m);
+/* The task page `current` points at (see emu.c). */
+uint64_t mb_machine_task_base(const struct mb_machine *m);
 /* The stack-protector canary the machine placed in the per-cpu area and task
  * page (the stub's __stack_chk_guard holds it too). */
 uint64_t mb_machine_canary(const struct mb_machine *m);
@@ -81,5 +83,45 @@ int mb_guest_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t 
 long mb_guest_strnlen(struct mb_machine *m, uint64_t addr, size_t max);
 
 void mb_log_append(struct mb_machine *m, const char *s, size_t len);
+
+/* ---- host functions that call guest code -------------------------------- */
+
+/* Kernel functions that run guest code and then return to their caller
+ * (wake_up_process running a kthread's function, sort() calling its compare
+ * callback) run as host coroutines, because Unicorn 2.0.1 cannot start an
+ * emulation from inside a hook. The stub's enter_slot hands such a function
+ * to mb_hc_run_coroutine instead of calling it; the machine's run loop then
+ * runs it on its own host stack, and each mb_hc_call_guest switches back to
+ * the run loop, which runs the guest function on the guest stack below the
+ * caller's frame and switches back with the result. Between guest calls the
+ * CPU holds the outer caller's registers again, so mb_hc_args/mb_hc_ret work
+ * as in any host function. Nested kthreads nest (MB_NEST_MAX deep). */
+#define MB_NEST_MAX 8
+
+void mb_hc_run_coroutine(struct mb_machine *m, void (*fn)(struct mb_machine *m));
+
+enum mb_guest_end {
+	MB_GUEST_RETURNED,   /* the function returned: ret */
+	MB_GUEST_EXITED,     /* mb_hc_exit_guest ended it (do_exit): ret is the code */
+	MB_GUEST_FAULTED,    /* a guest fault ended it: fault */
+};
+struct mb_guest_result {
+	enum mb_guest_end end;
+	uint64_t ret;
+	struct mb_fault fault;
+};
+/* Only from a function run by mb_hc_run_coroutine: func(args) on the guest.
+ * A fault inside ends only this call (budget and wall clock end the whole
+ * run: then this never returns). -1 when not inside a coroutine or the
+ * arguments do not fit the ABI. */
+int mb_hc_call_guest(struct mb_machine *m, uint64_t func, const uint64_t *args, unsigned nargs,
+		     struct mb_guest_result *res);
+/* From a host function running inside such a guest call: ends the innermost
+ * guest call now with MB_GUEST_EXITED and code, unwinding whatever guest
+ * frames it had (kthread_complete_and_exit, do_exit). false when no guest
+ * call is nested (nothing done). */
+bool mb_hc_exit_guest(struct mb_machine *m, uint64_t code);
+/* How many coroutine guest calls are running now (0 at top level). */
+unsigned mb_hc_nest_depth(const struct mb_machine *m);
 
 #endif

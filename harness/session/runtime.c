@@ -158,23 +158,17 @@ static void free_init(struct mb_runtime *rt, struct mb_loaded_module *mod)
 	mb_module_free_init(&rt->s.loader, mod);
 }
 
-int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_module **out,
-		    struct mb_run_report *rep, struct mb_err *err)
+int mb_runtime_init_module(struct mb_runtime *rt, struct mb_loaded_module *mod, struct mb_run_report *rep,
+			   struct mb_err *err)
 {
 	struct mb_run_report local;
 	if (!rep)
 		rep = &local;
 	memset(rep, 0, sizeof(*rep));
-	if (out)
-		*out = NULL;
-	struct mb_loaded_module *mod;
-	if (mb_load_file(&rt->s.loader, path, &mod, err) != 0)
-		return -1;
-	if (mb_module_protect(&rt->s.loader, mod, MB_PERMS_FORMED, err) != 0) {
-		discard(rt, mod);
-		return -1;
-	}
-	if (rt->run_init && !rt->skip_init && mod->init_addr) {
+	const char *path = mod->path;
+	/* --skip-init: init is not called, but its memory is freed as after a
+	 * successful init (what later modules' placement depends on). */
+	if (!rt->skip_init && mod->init_addr) {
 		if (run(rt, mod->init_addr, rep, err) != 0) {
 			discard(rt, mod);
 			return -1;
@@ -193,16 +187,37 @@ int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_mo
 			return -1;
 		}
 	}
+	if (mb_module_protect(&rt->s.loader, mod, MB_PERMS_AFTER_INIT, err) != 0) {
+		discard(rt, mod);
+		return -1;
+	}
+	free_init(rt, mod);
+	return 0;
+}
+
+int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_module **out,
+		    struct mb_run_report *rep, struct mb_err *err)
+{
+	struct mb_run_report local;
+	if (!rep)
+		rep = &local;
+	memset(rep, 0, sizeof(*rep));
+	if (out)
+		*out = NULL;
+	struct mb_loaded_module *mod;
+	if (mb_load_file(&rt->s.loader, path, &mod, err) != 0)
+		return -1;
+	if (mb_module_protect(&rt->s.loader, mod, MB_PERMS_FORMED, err) != 0) {
+		discard(rt, mod);
+		return -1;
+	}
 	/* --no-init stops before init: the module stays as the kernel has it
 	 * while init would run (ro_after_init writable, init memory mapped), so
-	 * init code and data can still be called, read or traced. */
-	if (rt->run_init) {
-		if (mb_module_protect(&rt->s.loader, mod, MB_PERMS_AFTER_INIT, err) != 0) {
-			discard(rt, mod);
-			return -1;
-		}
-		free_init(rt, mod);
-	}
+	 * init code and data can still be called, read or traced. So does the
+	 * one module whose init the caller runs later (defer_init). */
+	bool deferred = rt->defer_init && strcmp(rt->defer_init, path) == 0;
+	if (rt->run_init && !deferred && mb_runtime_init_module(rt, mod, rep, err) != 0)
+		return -1;
 	if (out)
 		*out = mod;
 	return 0;
@@ -226,31 +241,46 @@ static void modpath_unload_one(void *ctx, struct mb_loaded_module *mod)
 	mb_runtime_unload(mc->rt, mod, NULL, &ignored);
 }
 
-int mb_runtime_load_all(struct mb_runtime *rt, const struct mb_cli *cli)
+int mb_runtime_open_modpath(struct mb_runtime *rt, const char *const *dirs, size_t ndirs, struct mb_err *err)
 {
+	if (rt->modpath || ndirs == 0)
+		return 0;
+	rt->modpath = malloc(sizeof(*rt->modpath));
+	if (rt->modpath == NULL)
+		return mb_fail(err, NULL, NULL, "out of memory");
+	if (mb_modpath_open(rt->modpath, dirs, ndirs, rt->s.arch, err) != 0) {
+		free(rt->modpath);
+		rt->modpath = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int mb_runtime_load_path(struct mb_runtime *rt, const char *path, struct mb_loaded_module **out,
+			 struct mb_run_report *rep, struct mb_err *err)
+{
+	if (!rt->modpath)
+		return mb_runtime_load(rt, path, out, rep, err);
 	/* --modpath: providers of missing exports are loaded first, each
 	 * through the whole lifecycle (harness/load/modpath.h). */
 	struct modpath_ctx mc = { .rt = rt };
 	const struct mb_modpath_loader how = { &mc, modpath_load_one, modpath_unload_one };
-	if (cli->nmodpath && rt->modpath == NULL) {
-		struct mb_err err = { "" };
-		rt->modpath = malloc(sizeof(*rt->modpath));
-		if (rt->modpath == NULL ||
-		    mb_modpath_open(rt->modpath, cli->modpath, cli->nmodpath, rt->s.arch, &err) != 0) {
-			free(rt->modpath);
-			rt->modpath = NULL;
-			mb_report(&err);
-			return MB_EXIT_ERROR;
-		}
+	int rc = mb_modpath_load(rt->modpath, &rt->s.loader, path, &how, out, NULL, err);
+	if (rep)
+		*rep = mc.rep;
+	return rc;
+}
+
+int mb_runtime_load_all(struct mb_runtime *rt, const struct mb_cli *cli)
+{
+	struct mb_err err = { "" };
+	if (mb_runtime_open_modpath(rt, cli->modpath, cli->nmodpath, &err) != 0) {
+		mb_report(&err);
+		return MB_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < cli->npaths; i++) {
-		struct mb_err err;
 		struct mb_run_report rep;
-		int rc = cli->nmodpath ? mb_modpath_load(rt->modpath, &rt->s.loader, cli->paths[i], &how, NULL, NULL, &err)
-				       : mb_runtime_load(rt, cli->paths[i], NULL, &rep, &err);
-		if (cli->nmodpath)
-			rep = mc.rep;
-		if (rc != 0) {
+		if (mb_runtime_load_path(rt, cli->paths[i], NULL, &rep, &err) != 0) {
 			mb_report(&err);
 			if (rep.faulted) {
 				mb_fault_print(stderr, &rep.fault);

@@ -35,6 +35,7 @@ struct mb_runtime {
 					       goes on as after a successful init */
 	struct mb_call_limits lim;          /* --budget, --timeout */
 	struct mb_modpath *modpath;         /* --modpath index; loaded modules' paths point into it */
+	const char *defer_init;             /* the module (path) whose init mb_runtime_load leaves to the caller */
 };
 
 /* What running init (or exit) gave. */
@@ -58,6 +59,17 @@ void mb_runtime_close(struct mb_runtime *rt);
  * rep->faulted and nothing of the module is left). rep may be NULL. */
 int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_module **out,
 		    struct mb_run_report *rep, struct mb_err *err);
+/* Indexes dirs as --modpath does (no-op when already open or ndirs 0). */
+int mb_runtime_open_modpath(struct mb_runtime *rt, const char *const *dirs, size_t ndirs, struct mb_err *err);
+/* mb_runtime_load, with the providers of missing exports loaded first from
+ * the modpath index when one is open. */
+int mb_runtime_load_path(struct mb_runtime *rt, const char *path, struct mb_loaded_module **out,
+			 struct mb_run_report *rep, struct mb_err *err);
+/* The rest of a load left at "coming" (defer_init): init_module on the CPU,
+ * then the after-init permissions and freed init memory; on a failure the
+ * module is unloaded, as mb_runtime_load does. */
+int mb_runtime_init_module(struct mb_runtime *rt, struct mb_loaded_module *mod, struct mb_run_report *rep,
+			   struct mb_err *err);
 /* Loads cli->paths in order; an exit status after printing (3 when an init
  * faulted). */
 int mb_runtime_load_all(struct mb_runtime *rt, const struct mb_cli *cli);

@@ -65,6 +65,11 @@ static const struct opt opts[] = {
 	{ "--start", MB_OPT_TRACE, 1, offsetof(struct mb_cli, start_addr) },
 	{ "--stop", MB_OPT_TRACE, 1, offsetof(struct mb_cli, stop_addr) },
 	{ "--kallsyms", MB_OPT_KALLSYMS, 1, offsetof(struct mb_cli, kallsyms) },
+	{ "--jobs", MB_OPT_MATRIX, 2, offsetof(struct mb_cli, jobs) },
+	{ "-j", MB_OPT_MATRIX, 2, offsetof(struct mb_cli, jobs) },
+	{ "--junit", MB_OPT_MATRIX, 1, offsetof(struct mb_cli, junit) },
+	{ "--spec", MB_OPT_MATRIX, 1, offsetof(struct mb_cli, spec) },
+	{ "--ktap-dir", MB_OPT_MATRIX, 1, offsetof(struct mb_cli, ktap_dir) },
 	{ "--kernel", MB_OPT_KERNEL, 1, offsetof(struct mb_cli, kernel) },
 };
 #undef STR
@@ -93,7 +98,7 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 			cli->modpath[cli->nmodpath++] = argv[++i];
 			continue;
 		}
-		if (strncmp(a, "--", 2) == 0) {
+		if (strncmp(a, "--", 2) == 0 || strcmp(a, "-j") == 0) {
 			const struct opt *o = NULL;
 			for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
 				if (strcmp(opts[k].name, a) == 0)
@@ -157,6 +162,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	    cli->start_addr || cli->stop_addr)
 		f |= MB_OPT_TRACE;
 	if (cli->kallsyms) f |= MB_OPT_KALLSYMS;
+	if (cli->jobs || cli->junit || cli->spec || cli->ktap_dir) f |= MB_OPT_MATRIX;
 	if (cli->kernel) f |= MB_OPT_KERNEL;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;

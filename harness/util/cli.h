@@ -38,6 +38,11 @@ struct mb_cli {
 	const char *start_addr;  /* --start ADDR (trace) */
 	const char *stop_addr;   /* --stop ADDR (trace) */
 	const char *kallsyms;    /* --kallsyms off|text|all (load: layout_symtab copies) */
+	/* matrix */
+	uint64_t jobs;           /* -j N / --jobs N: cells at once */
+	const char *junit;       /* --junit FILE */
+	const char *spec;        /* --spec FILE: call checks with expected results */
+	const char *ktap_dir;    /* --ktap-dir DIR: one KTAP file per cell */
 	const char *kernel;      /* --kernel VERSION|latest (the rule set; default: vermagic) */
 
 	const char *paths[MB_CLI_MAX_PATHS]; /* positional arguments before "--" */
@@ -58,7 +63,7 @@ enum {
 	MB_OPT_MODPATH = 1u << 9, MB_OPT_GDB = 1u << 10, MB_OPT_BUDGET = 1u << 11,
 	MB_OPT_TIMEOUT = 1u << 12, MB_OPT_OPS = 1u << 13, MB_OPT_TRACE = 1u << 14,
 	MB_OPT_PATHS = 1u << 15, MB_OPT_REST = 1u << 16, MB_OPT_KALLSYMS = 1u << 17,
-	MB_OPT_KERNEL = 1u << 18, MB_OPT_SKIP_INIT = 1u << 19,
+	MB_OPT_KERNEL = 1u << 18, MB_OPT_SKIP_INIT = 1u << 19, MB_OPT_MATRIX = 1u << 20,
 };
 /* Returns -1 (after a usage message) if an option outside `allowed` was given. */
 int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);

@@ -126,12 +126,15 @@ def linked_sections(path):
     return {s["name"].strip('"'): (s["addr"], o.data(i)) for i, s in enumerate(o.secs)}
 
 
-def percpu_base(modbed, arch, cache={}):
-    if arch not in cache:
-        r = subprocess.run([modbed, "maps", "--arch", arch, "--json"], capture_output=True, text=True, check=True)
+def percpu_base(modbed, arch, map_name, cache={}):
+    """The map the load used (layout.json names it; the default follows the
+    kernel version)."""
+    if map_name not in cache:
+        r = subprocess.run([modbed, "maps", "--arch", arch, "--map", map_name, "--json"],
+                           capture_output=True, text=True, check=True)
         k = json.loads(r.stdout)["maps"][0]["kernel"]
-        cache[arch] = int(k["start"], 16) + int(k["size"], 16) // 4
-    return cache[arch]
+        cache[map_name] = int(k["start"], 16) + int(k["size"], 16) // 4
+    return cache[map_name]
 
 
 class Stats:
@@ -143,10 +146,11 @@ def check_load(modbed, lld, arch, kos, work, st):
     exports), then compares each. Returns failure lines (empty: equal)."""
     dump = os.path.join(work, "dump")
     subprocess.run(["rm", "-rf", dump], check=True)
-    r = subprocess.run([modbed, "load", "--no-init", "--arch", arch, "--dump", dump] + kos,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run([modbed, "load", "--no-init", "--json", "--arch", arch, "--dump", dump] + kos,
+                       capture_output=True, text=True)
     if r.returncode != 0:
         return [f"{' '.join(kos)}: modbed load exit {r.returncode}: {r.stderr.strip()}"]
+    map_name = json.loads(r.stdout)["map"]
     layout = json.load(open(os.path.join(dump, "layout.json")))
     # The documented shape of layout.json.
     if layout.get("arch") != arch or len(layout.get("modules", [])) != len(kos):
@@ -159,11 +163,11 @@ def check_load(modbed, lld, arch, kos, work, st):
         for u in mod["undefined"]:
             int(u["addr"], 16)
             assert u["name"] and u["provider"], u
-        fails += check_module(modbed, lld, arch, ko, mod, dump, work, st)
+        fails += check_module(modbed, lld, arch, map_name, ko, mod, dump, work, st)
     return fails
 
 
-def check_module(modbed, lld, arch, ko, mod, dump, work, st):
+def check_module(modbed, lld, arch, map_name, ko, mod, dump, work, st):
     obj = Elf(ko)
     byname = {}
     for i, s in enumerate(obj.secs):
@@ -178,7 +182,7 @@ def check_module(modbed, lld, arch, ko, mod, dump, work, st):
     where = [(int(s["addr"], 16), name) for name, s in placed.items()]
     for s in obj.secs:
         if s["flags"] & SHF_ALLOC and s["name"] not in placed and s["type"] not in (SHT_RELA, SHT_REL):
-            where.append((percpu_base(modbed, arch) if s["name"] == ".data..percpu" else 0, s["name"]))
+            where.append((percpu_base(modbed, arch, map_name) if s["name"] == ".data..percpu" else 0, s["name"]))
     where.sort()
     # One segment per section, in address order, so lld neither pads the
     # file across the gaps nor sees file offsets go backwards.

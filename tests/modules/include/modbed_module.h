@@ -48,11 +48,22 @@ typedef void (*exitcall_t)(void);
 	static const char __modinfo_license[] __used                    \
 		__section(".modinfo") __attribute__((aligned(1))) = "license=" s
 
-/* EXPORT_SYMBOL as Linux 6.1 with HAVE_ARCH_PREL32_RELOCATIONS: a 12-byte
- * entry {value, name, namespace}, each a 32-bit offset from the field itself
- * (so PC32 / PREL32 / REL32 relocations), in "___ksymtab+sym" (or
- * "___ksymtab_gpl+sym"), which the module linker script gathers, sorted by
- * name, into __ksymtab / __ksymtab_gpl. Names live in __ksymtab_strings. */
+/* EXPORT_SYMBOL as Linux 6.1: with HAVE_ARCH_PREL32_RELOCATIONS (x86_64,
+ * arm64) a 12-byte entry {value, name, namespace}, each a 32-bit offset from
+ * the field itself (so PC32 / PREL32 relocations); without it (ppc32) three
+ * absolute pointers (ADDR32). In "___ksymtab+sym" (or "___ksymtab_gpl+sym"),
+ * which the module linker script gathers, sorted by name, into __ksymtab /
+ * __ksymtab_gpl. Names live in __ksymtab_strings. */
+#if defined(__powerpc__) && !defined(__powerpc64__)
+#define MB_KSYMTAB_ENTRY(sym, sec)                                             \
+	__asm__("	.section \"___ksymtab" sec "+" #sym "\", \"a\"\n"      \
+		"	.balign	4\n"                                           \
+		"__ksymtab_" #sym ":\n"                                        \
+		"	.long	" #sym "\n"                                    \
+		"	.long	__kstrtab_" #sym "\n"                          \
+		"	.long	__kstrtabns_" #sym "\n"                        \
+		"	.previous\n")
+#else
 #define MB_KSYMTAB_ENTRY(sym, sec)                                             \
 	__asm__("	.section \"___ksymtab" sec "+" #sym "\", \"a\"\n"      \
 		"	.balign	4\n"                                           \
@@ -61,6 +72,7 @@ typedef void (*exitcall_t)(void);
 		"	.long	__kstrtab_" #sym " - .\n"                      \
 		"	.long	__kstrtabns_" #sym " - .\n"                    \
 		"	.previous\n")
+#endif
 
 #define MB_EXPORT_SYMBOL(sym, sec, ns)                                         \
 	extern const char __kstrtab_##sym[];                                   \
