@@ -18,6 +18,7 @@ const struct mb_arch mb_arch_arm64 = {
 	.maps = mb_arm64_maps,
 	.nmaps = sizeof(mb_arm64_maps) / sizeof(mb_arm64_maps[0]),
 	.big_endian = false,
+	.ksym_prel32 = true, /* arch/arm64/Kconfig: HAVE_ARCH_PREL32_RELOCATIONS */
 	.reloc = &mb_reloc_arm64,
 	.cpu = &mb_cpu_arm64,
 	.debug = &mb_debug_arm64,

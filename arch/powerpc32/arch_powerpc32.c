@@ -18,6 +18,7 @@ const struct mb_arch mb_arch_powerpc32 = {
 	.maps = mb_powerpc32_maps,
 	.nmaps = sizeof(mb_powerpc32_maps) / sizeof(mb_powerpc32_maps[0]),
 	.big_endian = true,
+	.ksym_prel32 = false, /* arch/powerpc/Kconfig: HAVE_ARCH_PREL32_RELOCATIONS not selected */
 	.reloc = &mb_reloc_powerpc32,
 	.cpu = &mb_cpu_powerpc32,
 	.debug = &mb_debug_powerpc32,

@@ -18,6 +18,7 @@ const struct mb_arch mb_arch_x86_64 = {
 	.maps = mb_x86_64_maps,
 	.nmaps = sizeof(mb_x86_64_maps) / sizeof(mb_x86_64_maps[0]),
 	.big_endian = false,
+	.ksym_prel32 = true, /* arch/x86/Kconfig: HAVE_ARCH_PREL32_RELOCATIONS */
 	.reloc = &mb_reloc_x86_64,
 	.cpu = &mb_cpu_x86_64,
 	.debug = &mb_debug_x86_64,

@@ -1,9 +1,11 @@
-/* A module's exports: Linux 6.1 `struct kernel_symbol` with
- * HAVE_ARCH_PREL32_RELOCATIONS, i.e. three 32-bit offsets {value, name,
- * namespace}, each relative to its own field, in __ksymtab (EXPORT_SYMBOL)
- * and __ksymtab_gpl (EXPORT_SYMBOL_GPL); the strings live in
- * __ksymtab_strings. Read from the relocated, staged bytes: the offsets are
- * only known after relocation. */
+/* A module's exports: Linux 6.1 `struct kernel_symbol` {value, name,
+ * namespace} in __ksymtab (EXPORT_SYMBOL) and __ksymtab_gpl
+ * (EXPORT_SYMBOL_GPL); the strings live in __ksymtab_strings. The layout is
+ * the arch's (arch.h ksym_prel32): three 32-bit offsets each relative to its
+ * own field with HAVE_ARCH_PREL32_RELOCATIONS, else three absolute pointers.
+ * Read from the relocated, staged bytes: both are only known after
+ * relocation. */
+#include "arch/arch.h"
 #include "core/byteorder.h"
 #include "harness/load/ksymtab.h"
 
@@ -12,8 +14,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define KSYM_ENTRY 12
 
 /* The file bytes of a string at guest address addr: strings are never
  * relocated, so the object's own copy stays valid after the load. */
@@ -39,26 +39,31 @@ static int read_table(const struct mb_export_source *ld, struct mb_loaded_module
 	if (!idx || ld->sectype[idx] == MOD_INVALID)
 		return 0;
 	const struct mb_elf_section *s = &obj->secs[idx];
-	if (s->size % KSYM_ENTRY)
+	const bool prel32 = obj->arch->ksym_prel32;
+	const unsigned field_bytes = prel32 ? 4 : obj->arch->ptr_bytes;
+	const unsigned entry = 3 * field_bytes;
+	if (s->size % entry)
 		return mb_fail(err, obj->path, secname,
-			       "size 0x%" PRIx64 " is not a multiple of %d (Linux 6.1 PREL32 kernel_symbol entries)",
-			       s->size, KSYM_ENTRY);
+			       "size 0x%" PRIx64 " is not a multiple of %u (Linux 6.1 %s kernel_symbol entries)",
+			       s->size, entry, prel32 ? "PREL32" : "absolute");
 	uint64_t mask = obj->is64 ? UINT64_MAX : UINT32_MAX;
-	size_t n = (size_t)(s->size / KSYM_ENTRY);
+	size_t n = (size_t)(s->size / entry);
 	struct mb_module_export *ex = realloc(mod->exports, (mod->nexports + n) * sizeof(*ex));
 	if (n && !ex)
 		return mb_fail(err, obj->path, secname, "out of memory");
 	if (n)
 		mod->exports = ex;
 	for (size_t k = 0; k < n; k++) {
-		uint64_t at = ld->secaddr[idx] + k * KSYM_ENTRY;
-		const uint8_t *p = ld->read(ld->ctx, at, KSYM_ENTRY);
+		uint64_t at = ld->secaddr[idx] + k * entry;
+		const uint8_t *p = ld->read(ld->ctx, at, entry);
 		if (!p)
 			return mb_fail(err, obj->path, secname, "entry %zu not in placed memory", k);
 		uint64_t field[3];
-		for (int f = 0; f < 3; f++) {
-			int32_t rel = (int32_t)(uint32_t)mb_load(p + 4 * f, 4, obj->big_endian);
-			field[f] = (at + 4 * (uint64_t)f + (uint64_t)(int64_t)rel) & mask;
+		for (unsigned f = 0; f < 3; f++) {
+			uint64_t v = mb_load(p + field_bytes * f, field_bytes, obj->big_endian);
+			if (prel32)
+				v = at + field_bytes * (uint64_t)f + (uint64_t)(int64_t)(int32_t)(uint32_t)v;
+			field[f] = v & mask;
 		}
 		const char *name = string_at(ld, field[1]);
 		if (!name || !name[0])

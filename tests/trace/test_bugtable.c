@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 		cli.cmd = "bugtable";
 		cli.arch = arch;
 		cli.no_init = true;
-		cli.paths[0] = paths[i];
+		cli.paths = (const char *const[]){ paths[i] };
 		cli.npaths = 1;
 		struct mb_runtime rt;
 		if (mb_runtime_open(&rt, &cli) != MB_EXIT_OK)
