@@ -26,10 +26,11 @@ struct mb_arch {
 	uint8_t elf_data;          /* ELFDATA2LSB / ELFDATA2MSB */
 	uint8_t ptr_bytes;         /* sizeof(unsigned long) on the target */
 	bool big_endian;
-	/* struct kernel_symbol is three 32-bit self-relative offsets
-	 * (HAVE_ARCH_PREL32_RELOCATIONS: x86_64, arm64); without it (ppc32)
-	 * three absolute pointers {value, name, namespace}. */
-	bool ksymtab_prel32;
+	/* `struct kernel_symbol` in __ksymtab*: true when the arch selects
+	 * HAVE_ARCH_PREL32_RELOCATIONS ({value, name, namespace} as 32-bit
+	 * offsets from each field, 12 bytes), false for absolute pointers of
+	 * ptr_bytes each, filled by the arch's pointer-sized relocation. */
+	bool ksym_prel32;
 
 	const struct mb_map *const *maps; /* maps[0] is the default */
 	size_t nmaps;

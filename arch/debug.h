@@ -58,8 +58,9 @@ struct mb_debug_ops {
 	const char *gdb_arch;     /* <architecture> of the target description */
 	const char *gdb_feature;  /* the core feature name GDB validates */
 
-	/* __bug_table entries: relative pointers (x86_64, arm64) or absolute
-	 * (ppc32), and the entry size for this arch's layout. */
+	/* __bug_table entries: relative pointers (GENERIC_BUG_RELATIVE_POINTERS,
+	 * selected by x86_64, arm64 and powerpc in 6.1) or absolute, and the
+	 * entry size for this arch's layout. */
 	bool bug_relative;
 	uint8_t bug_entry_size;
 	/* Bytes of the BUG()/WARN() trap instruction: where a WARN resumes

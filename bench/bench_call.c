@@ -142,7 +142,7 @@ static void bench_arch(const char *arch, const char *modules)
 	memset(&cli, 0, sizeof(cli));
 	cli.cmd = "bench";
 	cli.arch = arch;
-	cli.paths[0] = path;
+	cli.paths = (const char *const[]){ path };
 	cli.npaths = 1;
 	struct mb_runtime rt;
 	if (mb_runtime_open(&rt, &cli) != MB_EXIT_OK || mb_runtime_load_all(&rt, &cli) != MB_EXIT_OK) {

@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 		cli.cmd = argv[0];
 		cli.arch = arch->name;
 		cli.no_init = true;
-		cli.paths[0] = ko;
+		cli.paths = (const char *const[]){ ko };
 		cli.npaths = 1;
 		struct mb_err err;
 		if (mb_runtime_open(&b.rt, &cli) != 0 || mb_runtime_load(&b.rt, ko, NULL, NULL, &err) != 0 ||

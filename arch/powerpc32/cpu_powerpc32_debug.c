@@ -140,7 +140,9 @@ const struct mb_debug_ops mb_debug_powerpc32 = {
 	.pc_index = 32,
 	.gdb_arch = "powerpc:common",
 	.gdb_feature = "org.gnu.gdb.power.core",
-	.bug_relative = false,
+	/* arch/powerpc/Kconfig selects GENERIC_BUG_RELATIVE_POINTERS: the
+	 * kbuild modules' __bug_table carries R_PPC_REL32, 12-byte entries. */
+	.bug_relative = true,
 	.bug_entry_size = 12,
 	.bug_insn_size = 4,
 };

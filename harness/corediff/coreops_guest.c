@@ -70,7 +70,8 @@ int mb_coreguest_open(struct mb_coreguest **out, const struct mb_arch *arch, con
 	cli.arch = arch->name;
 	cli.map = map->name;
 	cli.no_init = true;
-	cli.paths[0] = driver_path;   /* the session wants the files it will load */
+	const char *paths[1] = { driver_path }; /* the session wants the files it will load */
+	cli.paths = paths;
 	cli.npaths = 1;
 	cli.budget = BATCH_BUDGET;
 	cli.timeout_ms = BATCH_TIMEOUT_MS;

@@ -6,9 +6,10 @@
  *
  *   struct bug_entry {                          (CONFIG_GENERIC_BUG)
  *       int bug_addr_disp, file_disp;           relative to the field itself
- *       unsigned short line, flags;             (x86_64, arm64: 12 bytes)
- *   };
- *   ppc32 has absolute pointers: unsigned long bug_addr; const char *file;
+ *       unsigned short line, flags;             (12 bytes on x86_64, arm64
+ *   };                                           and powerpc32, all of which
+ *                                                select GENERIC_BUG_RELATIVE_POINTERS)
+ *   Without that option the pointers are absolute (arch/debug.h bug_relative).
  *   BUGFLAG_WARNING = 1 tells WARN() from BUG(). */
 #ifndef MODBED_HARNESS_BACKTRACE_H
 #define MODBED_HARNESS_BACKTRACE_H

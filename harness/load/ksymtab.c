@@ -1,10 +1,11 @@
-/* A module's exports: Linux 6.1 `struct kernel_symbol`, with
- * HAVE_ARCH_PREL32_RELOCATIONS three 32-bit offsets {value, name,
- * namespace}, each relative to its own field, else (ppc32) three absolute
- * pointers (arch->ksymtab_prel32), in __ksymtab (EXPORT_SYMBOL)
- * and __ksymtab_gpl (EXPORT_SYMBOL_GPL); the strings live in
- * __ksymtab_strings. Read from the relocated, staged bytes: the offsets are
- * only known after relocation. */
+/* A module's exports: Linux 6.1 `struct kernel_symbol` {value, name,
+ * namespace} in __ksymtab (EXPORT_SYMBOL) and __ksymtab_gpl
+ * (EXPORT_SYMBOL_GPL); the strings live in __ksymtab_strings. The layout is
+ * the arch's (arch.h ksym_prel32): three 32-bit offsets each relative to its
+ * own field with HAVE_ARCH_PREL32_RELOCATIONS, else three absolute pointers.
+ * Read from the relocated, staged bytes: both are only known after
+ * relocation. */
+#include "arch/arch.h"
 #include "core/byteorder.h"
 #include "harness/load/ksymtab.h"
 
@@ -14,7 +15,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 /* The file bytes of a string at guest address addr: strings are never
  * relocated, so the object's own copy stays valid after the load. */
@@ -43,28 +43,31 @@ static int read_table(const struct mb_export_source *ld, struct mb_loaded_module
 	uint32_t kstr = mb_elf_find_section(obj, "__ksymtab_strings");
 	if (kstr && ld->sectype[kstr] == MOD_INVALID)
 		kstr = 0;
-	bool prel = obj->arch->ksymtab_prel32;
-	unsigned fb = prel ? 4 : obj->arch->ptr_bytes, KSYM_ENTRY = 3 * fb;
-	if (s->size % KSYM_ENTRY)
+	const bool prel32 = obj->arch->ksym_prel32;
+	const unsigned field_bytes = prel32 ? 4 : obj->arch->ptr_bytes;
+	const unsigned entry = 3 * field_bytes;
+	if (s->size % entry)
 		return mb_fail(err, obj->path, secname,
 			       "size 0x%" PRIx64 " is not a multiple of %u (Linux 6.1 %s kernel_symbol entries)",
-			       s->size, KSYM_ENTRY, prel ? "PREL32" : "pointer");
+			       s->size, entry, prel32 ? "PREL32" : "absolute");
 	uint64_t mask = obj->is64 ? UINT64_MAX : UINT32_MAX;
-	size_t n = (size_t)(s->size / KSYM_ENTRY);
+	size_t n = (size_t)(s->size / entry);
 	struct mb_module_export *ex = realloc(mod->exports, (mod->nexports + n) * sizeof(*ex));
 	if (n && !ex)
 		return mb_fail(err, obj->path, secname, "out of memory");
 	if (n)
 		mod->exports = ex;
 	for (size_t k = 0; k < n; k++) {
-		uint64_t at = ld->secaddr[idx] + k * KSYM_ENTRY;
-		const uint8_t *p = ld->read(ld->ctx, at, KSYM_ENTRY);
+		uint64_t at = ld->secaddr[idx] + k * entry;
+		const uint8_t *p = ld->read(ld->ctx, at, entry);
 		if (!p)
 			return mb_fail(err, obj->path, secname, "entry %zu not in placed memory", k);
 		uint64_t field[3];
 		for (unsigned f = 0; f < 3; f++) {
-			uint64_t v = mb_load(p + fb * f, fb, obj->big_endian);
-			field[f] = prel ? (at + 4 * (uint64_t)f + (uint64_t)(int64_t)(int32_t)(uint32_t)v) & mask : v;
+			uint64_t v = mb_load(p + field_bytes * f, field_bytes, obj->big_endian);
+			if (prel32)
+				v = at + field_bytes * (uint64_t)f + (uint64_t)(int64_t)(int32_t)(uint32_t)v;
+			field[f] = v & mask;
 		}
 		/* The names are __ksymtab_strings' (EXPORT_SYMBOL puts them
 		 * there); one pointing elsewhere reads some other section. */

@@ -79,6 +79,7 @@ static unsigned given_flags(const struct mb_cli *cli);
 int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 {
 	memset(cli, 0, sizeof(*cli));
+	cli->paths = (const char *const *)(argv + first);
 	for (int i = first; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -131,11 +132,7 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 			}
 			continue;
 		}
-		if (cli->npaths == MB_CLI_MAX_PATHS) {
-			mb_errorf("usage: more than %d files", MB_CLI_MAX_PATHS);
-			return -1;
-		}
-		cli->paths[cli->npaths++] = a;
+		argv[first + (int)cli->npaths++] = (char *)a; /* slot <= i: already read */
 	}
 	return 0;
 }

@@ -8,8 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB_CLI_MAX_PATHS 1024 /* a boot's worth of modules in load order */
-
 struct mb_cli {
 	const char *cmd;
 	const char *arch;        /* --arch, NULL if not given */
@@ -45,7 +43,10 @@ struct mb_cli {
 	const char *ktap_dir;    /* --ktap-dir DIR: one KTAP file per cell */
 	const char *kernel;      /* --kernel VERSION|latest (the rule set; default: vermagic) */
 
-	const char *paths[MB_CLI_MAX_PATHS]; /* positional arguments before "--" */
+	/* Positional arguments before "--", as many as given: the parser
+	 * gathers them at the front of argv[first..] (every slot it writes was
+	 * already read), so there is no fixed limit and nothing to free. */
+	const char *const *paths;
 	size_t npaths;
 	char **rest;             /* everything after the first "--" */
 	int nrest;

@@ -1,11 +1,15 @@
 /* Real exported functions of Debian's modules, run with `modbed call` on
- * the emulated x86_64 and arm64 CPUs, checked against host implementations
+ * the emulated x86_64 and arm64 CPUs, and of the kbuild sets built from
+ * linux-source-6.1 (powerpc32 book3s/32 and 8xx, x86_64, arm64), checked
+ * against host implementations
  * written here from the algorithms' specifications (RFC 7748 X25519,
  * RFC 8439 Poly1305, the GCM spec's GF(2^128) multiply, RFC 8452 POLYVAL,
  * the CRC definitions, the LZ4 block format), never from module code.
  * Inputs are pseudo-random, so each run checks the class, not one vector.
  *
- * usage: funcs_check MODBED CORPUS_DIR    (exit 77 when the corpus is absent) */
+ * usage: funcs_check MODBED CORPUS_DIR    (exit 77 when the corpus is absent)
+ *        funcs_check MODBED --kbuild SET_DIR ARCH [MAP]
+ *                                         (SET_DIR/modules; exit 77 when absent) */
 #include <check.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -21,7 +25,18 @@
 #include "tests/evidence.h"
 
 static const char *modbed, *corpus;
-static const char *const arches[] = { "x86_64", "arm64" };
+
+/* Where the modules of each arch under test are: Debian's tree
+ * (CORPUS/ARCH/kernel/...) or one kbuild set (SET/modules/...), and the
+ * options that pick the map. */
+struct target {
+	const char *arch;
+	char root[600];
+	char opts[80];
+};
+static struct target targets[2];
+static size_t ntargets;
+static bool kbuild; /* a kbuild set: only what Debian's tree has is skipped */
 
 /* ---- running modbed ------------------------------------------------------- */
 
@@ -106,12 +121,13 @@ static void buffer_of(const char *json, const char *name, uint8_t *dst, size_t n
 	}
 }
 
-static char *module(const char *arch, const char *rel)
+/* "OPTIONS PATH" for the module rel of target a (goes where a file goes). */
+static char *module(size_t a, const char *rel)
 {
-	static char path[4][512];
+	static char path[4][800];
 	static int k;
 	char *p = path[k++ & 3];
-	snprintf(p, sizeof(path[0]), "%s/%s/kernel/%s", corpus, arch, rel);
+	snprintf(p, sizeof(path[0]), "%s %s/%s", targets[a].opts, targets[a].root, rel);
 	return p;
 }
 
@@ -416,6 +432,67 @@ static void ref_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t 
 	fe_pack(out, x2);
 }
 
+/* CRC-8, MSB first, polynomial poly (x^8 implied), as a bit loop. */
+static uint8_t ref_crc8_msb(uint8_t poly, uint8_t crc, const uint8_t *p, size_t n)
+{
+	while (n--) {
+		crc ^= *p++;
+		for (int b = 0; b < 8; b++)
+			crc = (uint8_t)(crc & 0x80 ? (crc << 1) ^ poly : crc << 1);
+	}
+	return crc;
+}
+
+static uint32_t rotl32(uint32_t v, unsigned r)
+{
+	return v << r | v >> (32 - r);
+}
+
+/* XXH32 from the xxHash specification (little-endian lanes). */
+static uint32_t ref_xxh32(const uint8_t *p, size_t n, uint32_t seed)
+{
+	const uint32_t P1 = 0x9E3779B1u, P2 = 0x85EBCA77u, P3 = 0xC2B2AE3Du, P4 = 0x27D4EB2Fu, P5 = 0x165667B1u;
+	size_t i = 0;
+	uint32_t h;
+	if (n >= 16) {
+		uint32_t v[4] = { seed + P1 + P2, seed + P2, seed, seed - P1 };
+		for (; i + 16 <= n; i += 16)
+			for (int k = 0; k < 4; k++)
+				v[k] = rotl32(v[k] + le32(p + i + 4 * k) * P2, 13) * P1;
+		h = rotl32(v[0], 1) + rotl32(v[1], 7) + rotl32(v[2], 12) + rotl32(v[3], 18);
+	} else {
+		h = seed + P5;
+	}
+	h += (uint32_t)n;
+	for (; i + 4 <= n; i += 4)
+		h = rotl32(h + le32(p + i) * P3, 17) * P4;
+	for (; i < n; i++)
+		h = rotl32(h + p[i] * P5, 11) * P1;
+	h ^= h >> 15;
+	h *= P2;
+	h ^= h >> 13;
+	h *= P3;
+	return h ^ (h >> 16);
+}
+
+/* RC4: key schedule, then the output generator XORed into the data. */
+static void ref_rc4(const uint8_t *key, size_t klen, uint8_t *out, const uint8_t *in, size_t n)
+{
+	uint8_t S[256];
+	for (int i = 0; i < 256; i++)
+		S[i] = (uint8_t)i;
+	for (int i = 0, j = 0; i < 256; i++) {
+		j = (j + S[i] + key[i % klen]) & 255;
+		uint8_t t = S[i]; S[i] = S[j]; S[j] = t;
+	}
+	for (size_t k = 0, i = 0, j = 0; k < n; k++) {
+		i = (i + 1) & 255;
+		j = (j + S[i]) & 255;
+		uint8_t t = S[i]; S[i] = S[j]; S[j] = t;
+		out[k] = in[k] ^ S[(S[i] + S[j]) & 255];
+	}
+}
+
 /* LZ4 block format: sequences of (token, literals, offset, match). Returns
  * the decoded length, or -1 on a malformed block. */
 static long ref_lz4_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
@@ -511,7 +588,7 @@ END_TEST
 
 START_TEST(crc_itu_t_and_crc7)
 {
-	for (size_t a = 0; a < 2; a++) {
+	for (size_t a = 0; a < ntargets; a++) {
 		for (int round = 0; round < 3; round++) {
 			uint8_t data[300];
 			size_t n = 1 + rnd8() + (size_t)round * 17;
@@ -520,7 +597,7 @@ START_TEST(crc_itu_t_and_crc7)
 			uint8_t init7 = (uint8_t)(rnd8() & 0xfe);
 			char *h = hex(data, n);
 			char *out = run("call --json --no-init %s %s -- crc_itu_t %u d=hex:%s %zu -- crc7_be %u @d %zu",
-					module(arches[a], "lib/crc-itu-t.ko"), module(arches[a], "lib/crc7.ko"), init16,
+					module(a, "lib/crc-itu-t.ko"), module(a, "lib/crc7.ko"), init16,
 					h, n, init7, n);
 			/* u16 / u8 returns: only the low bits of the register are defined. */
 			ck_assert_uint_eq(ret_of(out, 0) & 0xffff, ref_crc_itu_t(init16, data, n));
@@ -535,18 +612,18 @@ END_TEST
 /* Uses the stack canary on both arches (gf128mul_lle calls __stack_chk_fail). */
 START_TEST(gf128mul_lle)
 {
-	for (size_t a = 0; a < 2; a++) {
+	for (size_t a = 0; a < ntargets; a++) {
 		for (int round = 0; round < 4; round++) {
 			uint8_t x[16], y[16];
 			rnd_fill(x, 16);
 			rnd_fill(y, 16);
 			char *hx = hex(x, 16), *hy = hex(y, 16);
 			char *out = run("call --json --no-init %s -- gf128mul_lle a=hex:%s hex:%s",
-					module(arches[a], "crypto/gf128mul.ko"), hx, hy);
+					module(a, "crypto/gf128mul.ko"), hx, hy);
 			uint8_t got[16];
 			buffer_of(out, "a", got, 16);
 			ref_gf128_lle(x, y);
-			ck_assert_msg(memcmp(got, x, 16) == 0, "%s: gf128mul_lle differs from GCM's multiply", arches[a]);
+			ck_assert_msg(memcmp(got, x, 16) == 0, "%s: gf128mul_lle differs from GCM's multiply", targets[a].arch);
 			free(out);
 			free(hx);
 			free(hy);
@@ -558,7 +635,7 @@ END_TEST
 /* State crosses four calls: init, update, update (unaligned split), final. */
 START_TEST(poly1305_init_update_final)
 {
-	for (size_t a = 0; a < 2; a++) {
+	for (size_t a = 0; a < ntargets; a++) {
 		uint8_t key[32], msg[200], tag[16], got[16];
 		rnd_fill(key, 32);
 		size_t n = 40 + rnd8() % 150, first = 1 + rnd8() % 20;
@@ -567,12 +644,12 @@ START_TEST(poly1305_init_update_final)
 		char *out = run("call --json --no-init %s -- poly1305_init_generic d=out:512 hex:%s"
 				" -- poly1305_update_generic @d hex:%s %zu -- poly1305_update_generic @d hex:%s %zu"
 				" -- poly1305_final_generic @d t=out:16",
-				module(arches[a], "lib/crypto/libpoly1305.ko"), hk, h1, first, h2, n - first);
+				module(a, "lib/crypto/libpoly1305.ko"), hk, h1, first, h2, n - first);
 		ret_of(out, 3);
 		buffer_of(out, "t", got, 16);
 		ref_poly1305(tag, key, msg, n);
 		ck_assert_msg(memcmp(got, tag, 16) == 0, "%s: Poly1305 tag differs (%zu bytes, split at %zu)",
-			      arches[a], n, first);
+			      targets[a].arch, n, first);
 		free(out);
 		free(hk);
 		free(h1);
@@ -584,17 +661,17 @@ END_TEST
 /* Uses the stack canary (curve25519_generic calls __stack_chk_fail). */
 START_TEST(x25519_generic)
 {
-	for (size_t a = 0; a < 2; a++) {
+	for (size_t a = 0; a < ntargets; a++) {
 		for (int round = 0; round < 2; round++) {
 			uint8_t k[32], u[32], want[32], got[32];
 			rnd_fill(k, 32);
 			rnd_fill(u, 32);
 			char *hk = hex(k, 32), *hu = hex(u, 32);
 			char *out = run("call --json --no-init %s -- curve25519_generic o=out:32 hex:%s hex:%s",
-					module(arches[a], "lib/crypto/libcurve25519-generic.ko"), hk, hu);
+					module(a, "lib/crypto/libcurve25519-generic.ko"), hk, hu);
 			buffer_of(out, "o", got, 32);
 			ref_x25519(want, k, u);
-			ck_assert_msg(memcmp(got, want, 32) == 0, "%s: X25519 differs", arches[a]);
+			ck_assert_msg(memcmp(got, want, 32) == 0, "%s: X25519 differs", targets[a].arch);
 			free(out);
 			free(hk);
 			free(hu);
@@ -609,6 +686,8 @@ END_TEST
  * gf128mul's gf128mul_lle. */
 START_TEST(dependency_through_modpath)
 {
+	if (kbuild)
+		return; /* Debian's arch modules; the kbuild fragment builds none */
 	uint8_t k[32], u[32], want[32], got[32];
 	rnd_fill(k, 32);
 	rnd_fill(u, 32);
@@ -616,7 +695,7 @@ START_TEST(dependency_through_modpath)
 	char dir[600];
 	snprintf(dir, sizeof(dir), "%s/x86_64/kernel", corpus);
 	char *out = run("call --json --no-init --modpath %s %s -- curve25519_arch o=out:32 hex:%s hex:%s", dir,
-			module("x86_64", "arch/x86/crypto/curve25519-x86_64.ko"), hk, hu);
+			module(0, "arch/x86/crypto/curve25519-x86_64.ko"), hk, hu);
 	buffer_of(out, "o", got, 32);
 	ref_x25519(want, k, u);
 	ck_assert_msg(memcmp(got, want, 32) == 0, "x86_64: curve25519_arch differs");
@@ -631,7 +710,7 @@ START_TEST(dependency_through_modpath)
 		char *hx = hex(x, 16), *hy = hex(y, 16);
 		snprintf(dir, sizeof(dir), "%s/arm64/kernel", corpus);
 		out = run("call --json --no-init --modpath %s %s -- polyval_mul_non4k a=hex:%s hex:%s", dir,
-			  module("arm64", "crypto/polyval-generic.ko"), hx, hy);
+			  module(1, "crypto/polyval-generic.ko"), hx, hy);
 		buffer_of(out, "a", gotp, 16);
 		ref_polyval_dot(dot, x, y);
 		ck_assert_msg(memcmp(gotp, dot, 16) == 0, "arm64: polyval_mul_non4k differs from POLYVAL's dot");
@@ -645,7 +724,7 @@ END_TEST
 /* Compression round trip: the module compresses, the host decodes. */
 START_TEST(lz4_compress_roundtrip)
 {
-	for (size_t a = 0; a < 2; a++) {
+	for (size_t a = 0; a < ntargets; a++) {
 		uint8_t in[1600];
 		size_t n = 0;
 		static const char *const words[] = { "module ", "memory ", "text ", "relocation ", "arm64 ", "x86 " };
@@ -658,13 +737,13 @@ START_TEST(lz4_compress_roundtrip)
 		}
 		char *h = hex(in, n);
 		char *out = run("call --json --no-init %s -- LZ4_compress_default hex:%s c=out:2000 %zu 2000 out:20000",
-				module(arches[a], "lib/lz4/lz4_compress.ko"), h, n);
+				module(a, "lib/lz4/lz4_compress.ko"), h, n);
 		long clen = (long)(int32_t)ret_of(out, 0);
-		ck_assert_msg(clen > 0 && clen < (long)n, "%s: compressed size %ld of %zu", arches[a], clen, n);
+		ck_assert_msg(clen > 0 && clen < (long)n, "%s: compressed size %ld of %zu", targets[a].arch, clen, n);
 		uint8_t c[2000], back[2000];
 		buffer_of(out, "c", c, (size_t)clen);
 		ck_assert_int_eq(ref_lz4_decode(c, (size_t)clen, back, sizeof(back)), (long)n);
-		ck_assert_msg(memcmp(back, in, n) == 0, "%s: LZ4 round trip differs", arches[a]);
+		ck_assert_msg(memcmp(back, in, n) == 0, "%s: LZ4 round trip differs", targets[a].arch);
 		free(out);
 		free(h);
 	}
@@ -676,31 +755,145 @@ END_TEST
  * runs init; a non-zero return or a fault makes `modbed load` fail. */
 START_TEST(selftest_init_returns_zero)
 {
-	for (size_t a = 0; a < 2; a++) {
+	if (kbuild)
+		return; /* libcurve25519.ko: built into the kbuild kernels */
+	for (size_t a = 0; a < ntargets; a++) {
 		char dir[600];
-		snprintf(dir, sizeof(dir), "%s/%s/kernel", corpus, arches[a]);
-		char *out = run("load --json --modpath %s %s", dir, module(arches[a], "lib/crypto/libcurve25519.ko"));
-		ck_assert_msg(strstr(out, "\"name\": \"libcurve25519\"") != NULL, "%s: %.300s", arches[a], out);
+		snprintf(dir, sizeof(dir), "%s/%s/kernel", corpus, targets[a].arch);
+		char *out = run("load --json --modpath %s %s", dir, module(a, "lib/crypto/libcurve25519.ko"));
+		ck_assert_msg(strstr(out, "\"name\": \"libcurve25519\"") != NULL, "%s: %.300s", targets[a].arch, out);
 		free(out);
 	}
 }
 END_TEST
 
+
+/* The references above against published vectors. */
+START_TEST(reference_selftest_more)
+{
+	ck_assert_uint_eq(ref_crc8_msb(0x07, 0, (const uint8_t *)"123456789", 9), 0xf4); /* CRC-8 check */
+	ck_assert_uint_eq(ref_xxh32((const uint8_t *)"", 0, 0), 0x02cc5d05u);         /* XXH32("") */
+	char *h;
+	uint8_t rc[9];
+	ref_rc4((const uint8_t *)"Key", 3, rc, (const uint8_t *)"Plaintext", 9);
+	h = hex(rc, 9);
+	ck_assert_str_eq(h, "bbf316e8d940af0ad3"); /* the classic RC4 vector */
+	free(h);
+}
+END_TEST
+
+/* The module's present in target a, or (Debian's tree only) skipped. */
+static bool present(size_t a, const char *rel);
+
+/* crc8_populate_msb builds the table in guest memory, crc8 uses it. */
+START_TEST(crc8_populated_table)
+{
+	for (size_t a = 0; a < ntargets; a++) {
+		if (!present(a, "lib/crc8.ko"))
+			continue;
+		for (int round = 0; round < 3; round++) {
+			uint8_t data[300], poly = (uint8_t)(rnd8() | 1), init = rnd8();
+			size_t n = 1 + rnd8();
+			rnd_fill(data, n);
+			char *h = hex(data, n);
+			char *out = run("call --json --no-init %s -- crc8_populate_msb t=out:256 %u -- crc8 @t hex:%s %zu %u",
+					module(a, "lib/crc8.ko"), poly, h, n, init);
+			ck_assert_uint_eq(ret_of(out, 1) & 0xff, ref_crc8_msb(poly, init, data, n));
+			free(out);
+			free(h);
+		}
+	}
+}
+END_TEST
+
+START_TEST(xxh32_seeded)
+{
+	for (size_t a = 0; a < ntargets; a++) {
+		if (!present(a, "lib/xxhash.ko"))
+			continue;
+		for (int round = 0; round < 4; round++) {
+			uint8_t data[300];
+			size_t n = (size_t)round * 7 + (round == 3 ? rnd8() : 0); /* short and long paths */
+			rnd_fill(data, n);
+			uint32_t seed = (uint32_t)rnd8() << 24 | (uint32_t)rnd8() << 8 | rnd8();
+			char *h = hex(data, n);
+			char *out = run("call --json --no-init %s -- xxh32 hex:%s %zu %u", module(a, "lib/xxhash.ko"),
+					n ? h : "00", n, seed);
+			ck_assert_uint_eq(ret_of(out, 0) & 0xffffffffu, ref_xxh32(data, n, seed));
+			free(out);
+			free(h);
+		}
+	}
+}
+END_TEST
+
+/* struct arc4_ctx { u32 S[256]; u32 x, y; }: 1032 bytes across two calls. */
+START_TEST(arc4_setkey_crypt)
+{
+	for (size_t a = 0; a < ntargets; a++) {
+		if (!present(a, "lib/crypto/libarc4.ko"))
+			continue;
+		uint8_t key[32], in[200], want[200], got[200];
+		size_t kl = 5 + rnd8() % 27, n = 1 + rnd8() % 200;
+		rnd_fill(key, kl);
+		rnd_fill(in, n);
+		char *hk = hex(key, kl), *hi = hex(in, n);
+		char *out = run("call --json --no-init %s -- arc4_setkey c=out:1032 hex:%s %zu -- arc4_crypt @c o=out:%zu hex:%s %zu",
+				module(a, "lib/crypto/libarc4.ko"), hk, kl, n, hi, n);
+		ck_assert_uint_eq(ret_of(out, 0) & 0xffffffffu, 0);
+		buffer_of(out, "o", got, n);
+		ref_rc4(key, kl, want, in, n);
+		ck_assert_msg(memcmp(got, want, n) == 0, "%s: RC4 differs", targets[a].arch);
+		free(out);
+		free(hk);
+		free(hi);
+	}
+}
+END_TEST
+
+static bool have(size_t a, const char *rel)
+{
+	struct stat st;
+	char p[800];
+	snprintf(p, sizeof(p), "%s/%s", targets[a].root, rel);
+	return stat(p, &st) == 0;
+}
+
+static bool present(size_t a, const char *rel)
+{
+	bool h = have(a, rel);
+	ck_assert_msg(h || !kbuild, "%s/%s missing from the kbuild set", targets[a].root, rel);
+	return h;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: funcs_check MODBED CORPUS_DIR\n");
+	if (argc == 3) {
+		modbed = argv[1];
+		corpus = argv[2];
+		static const char *const debian[] = { "x86_64", "arm64" };
+		for (size_t a = 0; a < 2; a++) {
+			struct target *t = &targets[ntargets++];
+			t->arch = debian[a];
+			snprintf(t->root, sizeof(t->root), "%s/%s/kernel", corpus, debian[a]);
+		}
+	} else if ((argc == 5 || argc == 6) && strcmp(argv[2], "--kbuild") == 0) {
+		modbed = argv[1];
+		kbuild = true;
+		struct target *t = &targets[ntargets++];
+		t->arch = argv[4];
+		snprintf(t->root, sizeof(t->root), "%s/modules", argv[3]);
+		snprintf(t->opts, sizeof(t->opts), "--arch %s%s%s", argv[4], argc == 6 ? " --map " : "",
+			 argc == 6 ? argv[5] : "");
+	} else {
+		fprintf(stderr, "usage: funcs_check MODBED CORPUS_DIR | MODBED --kbuild SET_DIR ARCH [MAP]\n");
 		return 2;
 	}
-	modbed = argv[1];
-	corpus = argv[2];
-	for (size_t a = 0; a < 2; a++) {
-		struct stat st;
-		char p[600];
-		snprintf(p, sizeof(p), "%s/%s/kernel/lib/crc7.ko", corpus, arches[a]);
-		if (stat(p, &st) != 0) {
-			char what[700];
-			snprintf(what, sizeof(what), "corpus: %s missing (run tests/corpus/fetch.sh)", p);
+	for (size_t a = 0; a < ntargets; a++) {
+		if (!have(a, "lib/crc7.ko")) {
+			char what[900];
+			snprintf(what, sizeof(what), "corpus: %s/lib/crc7.ko missing (run tests/corpus/%s)",
+				 targets[a].root, kbuild ? "kbuild.sh" : "fetch.sh");
 			return evidence_missing(what);
 		}
 	}
@@ -713,7 +906,11 @@ int main(int argc, char **argv)
 		CHECK_TEST(dependency_through_modpath),
 		CHECK_TEST(lz4_compress_roundtrip),
 		CHECK_TEST(selftest_init_returns_zero),
+		CHECK_TEST(reference_selftest_more),
+		CHECK_TEST(crc8_populated_table),
+		CHECK_TEST(xxh32_seeded),
+		CHECK_TEST(arc4_setkey_crypt),
 	};
-	const struct check_suite cs = { .suite = "corpus_funcs", .tcase = "funcs", .timeout = 300 };
+	const struct check_suite cs = { .suite = "corpus_funcs", .tcase = "funcs", .timeout = 600 };
 	return CHECK_RUN(&cs, tests);
 }

@@ -37,7 +37,9 @@ static void open_rt(bool run_init, const char *bounds)
 	memset(&cli, 0, sizeof(cli));
 	cli.cmd = "test";
 	cli.arch = arch_name;
-	cli.paths[0] = ko("run_work");
+	static const char *path[1];
+	path[0] = ko("run_work");
+	cli.paths = path; /* cli is file scope: the array must outlive this call */
 	cli.npaths = 1;
 	cli.no_init = !run_init;
 	cli.bounds = bounds;

@@ -33,6 +33,11 @@ err=$("$M" load 2>&1 >/dev/null); st=$?
 check "no files: exit 2" '[ $st = 2 ]'
 err=$("$M" lookup "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
 check "lookup without addresses: exit 2" '[ $st = 2 ]'
+# No fixed limit on files (the oracle loads ~160 in one command), in order,
+# with options between them: 1 real module, then 200 missing files.
+many=(); for i in $(seq 0 199); do many+=("/nonexistent/m$i.ko"); done
+err=$("$M" load --no-init "$D/x86_64/run_life.ko" --arch x86_64 "${many[@]}" 2>&1 >/dev/null); st=$?
+check "201 files: all taken, loaded in order up to the first missing one" '[ $st = 1 ] && grep -q "^modbed: /nonexistent/m0.ko: cannot open" <<<"$err"'
 err=$("$M" load --no-init "$D/x86_64/run_life.ko" "$D/x86_64/run_life.ko" 2>&1 >/dev/null); st=$?
 check "same module twice: exit 1" '[ $st = 1 ] && grep -q "module run_life is already loaded" <<<"$err"'
 used() { "$M" load --no-init --json "$@" | python3 -c 'import json,sys; print(sum(int(t["used"],16) for m in json.load(sys.stdin)["modules"] for t in m["types"] if t["type"] in ("data","init_data")))'; }

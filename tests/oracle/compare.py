@@ -204,6 +204,38 @@ def derive_kernel(arch, kmod, kofile, vmalloc, strict):
     return out, base, size, areas, problems
 
 
+def packed_from(secs, order, start):
+    """Addresses of sections laid out one after the other from start, each
+    at its own alignment (the kernel's and modbed's rule inside a class)."""
+    pos, out = start, {}
+    for name in order:
+        a = max(secs[name].align, 1)
+        pos = (pos + a - 1) // a * a
+        out[name] = pos
+        pos += secs[name].size
+    return out
+
+
+def base_explains(kofile, kmod, mmod, c, names):
+    """True when a class's differences are only where it starts: the kernel's
+    sections of class c are the packed layout from the kernel's class base,
+    modbed's the same layout (same order) from modbed's page-aligned base,
+    and the kernel's base is not a multiple of some section's alignment
+    (6.1 without STRICT_MODULE_RWX starts a class where the previous one
+    ended, e.g. data right after rodata in one allocation)."""
+    secs = {s.name: s for s in sections(kofile)[0]}
+    names = sorted(names, key=lambda n: kmod['sections'][n])
+    if any(n not in secs or n not in mmod['sections'] for n in names):
+        return False
+    kbase = kmod['sections'][names[0]]
+    mbase = mmod['types'][c][0]
+    if sorted(names, key=lambda n: mmod['sections'][n][1]) != names:
+        return False
+    return (packed_from(secs, names, kbase) == {n: kmod['sections'][n] for n in names}
+            and packed_from(secs, names, mbase) == {n: mmod['sections'][n][1] for n in names}
+            and any(kbase % max(secs[n].align, 1) for n in names))
+
+
 def kernel_facts(kmods, order, vmalloc):
     """What the kernel's placement looked like, for whoever models it: the
     first core's address, the vmalloc area that ends where it starts (the
@@ -333,6 +365,7 @@ def main():
 
     diffs, problems = [], []
     nsec = nsec_eq = 0
+    explained = 0
     size_eq = {c: [0, 0] for c in CORE + ['init_text']}
     abs_eq = abs_n = 0
     vm_ok = 0
@@ -354,6 +387,7 @@ def main():
             vm_ok += 1
         problems += ['%s: kernel layout not explained: %s' % (kname, p) for p in kprob]
         all_abs = True
+        ndiff0 = len(diffs)
         for name in sorted(ksec, key=lambda n: kmod['sections'][n]):
             kc, koff = ksec[name]
             nsec += 1
@@ -379,6 +413,11 @@ def main():
             if msize and name not in kmod['sections']:
                 nsec += 1
                 diffs.append((kname, name, 'not listed', '%s+%#x' % (mc, maddr - mmod['types'][mc][0])))
+        # Offsets that differ only because of where the class starts.
+        for c in sorted({d[2].split('+')[0] for d in diffs[ndiff0:] if '+' in d[2]}):
+            mine = [d for d in diffs[ndiff0:] if d[2].startswith(c + '+') and d[3].startswith(c + '+')]
+            if mine and base_explains(path, kmod, mmod, c, [n for n in ksec if ksec[n][0] == c]):
+                explained += len(mine)
         abs_n += 1
         abs_eq += all_abs
         for c in size_eq:
@@ -402,6 +441,8 @@ def main():
     print('  %-44s %d of %d' % ('kernel: core areas (+1 guard page each) fit size', vm_ok, nmod))
     for p in problems:
         print('  problem: %s' % p)
+    print('  %-44s %d of %d' % ('differences only from the class base', explained,
+                                  sum(1 for d in diffs if '+' in d[2] and '+' in d[3])))
     if diffs:
         print('  differing (module, section: kernel vs modbed), %d:' % len(diffs))
         for d in diffs[:args.max_list]:

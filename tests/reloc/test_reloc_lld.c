@@ -6,6 +6,7 @@
  *
  *   test_reloc_lld ARCH                  the test modules, fixed and seeded layouts
  *   test_reloc_lld --corpus DIR ARCH     every .ko under DIR/ARCH (exit 77 if none)
+ *   test_reloc_lld --kbuild SET ARCH     every .ko under SET/modules (a kbuild set)
  */
 #include "tests/check_main.h"
 #include "tests/evidence.h"
@@ -399,10 +400,10 @@ static int corpus_one(const char *path, const struct stat *sb, int flag, struct 
 	return 0;
 }
 
-static int run_corpus(const char *dir, const char *arch)
+static int run_corpus(const char *dir, const char *sub, const char *arch)
 {
 	char root[4096];
-	snprintf(root, sizeof(root), "%s/%s", dir, arch);
+	snprintf(root, sizeof(root), "%s/%s", dir, sub);
 	if (access(root, R_OK) != 0) {
 		char what[4200];
 		snprintf(what, sizeof(what), "corpus: %s not present (run tests/corpus/fetch.sh)", root);
@@ -431,9 +432,11 @@ static int run_corpus(const char *dir, const char *arch)
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "--corpus") == 0)
-		return run_corpus(argv[2], argv[3]);
+		return run_corpus(argv[2], argv[3], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "--kbuild") == 0)
+		return run_corpus(argv[2], "modules", argv[3]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s ARCH | --corpus DIR ARCH\n", argv[0]);
+		fprintf(stderr, "usage: %s ARCH | --corpus DIR ARCH | --kbuild SET_DIR ARCH\n", argv[0]);
 		return 2;
 	}
 	test_arch = argv[1];

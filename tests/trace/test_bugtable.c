@@ -1,10 +1,15 @@
 /* __bug_table decoding on real distribution modules (the corpus): every
  * entry of every module that loads must point at the arch's BUG trap in the
  * module's placed text (x86_64 `ud2` = 0f 0b, arm64 `brk #0x800` =
- * 0xd4210000, as the kernel's asm/bug.h emits them) and name a source file
- * with a line. A wrong entry size, a wrong base for the relative offsets or
- * a missed relocation makes the trap check fail.
- * argv: ARCH CORPUS_DIR [MAX_MODULES]. Exit 77 (skip) without a corpus. */
+ * 0xd4210000, as the kernel's asm/bug.h emits them; powerpc32 a trap
+ * instruction, `twi 31,0,0` for BUG() and `twi`/`tw` conditional traps for
+ * BUG_ON/WARN_ON, decoded here from the Power ISA opcodes) and name a source
+ * file with a line. A wrong entry size, a wrong base for the relative
+ * offsets (absolute addresses on powerpc32, which lacks
+ * HAVE_ARCH_PREL32_RELOCATIONS) or a missed relocation makes the check fail.
+ * argv: ARCH CORPUS_DIR [MAX_MODULES]           (modules under CORPUS_DIR/ARCH)
+ *    or --kbuild SET_DIR ARCH MAP [MAX_MODULES] (modules under SET_DIR/modules)
+ * Exit 77 (skip) without modules. */
 #define _XOPEN_SOURCE 700
 #include "arch/arch.h"
 #include "harness/debug/backtrace.h"
@@ -44,7 +49,7 @@ static int cmp(const void *a, const void *b)
 struct check {
 	struct mb_machine *m;
 	const struct mb_loaded_module *mod;
-	const uint8_t *trap;
+	const uint8_t *trap;  /* exact bytes, or NULL: a powerpc trap instruction */
 	size_t trap_len;
 	size_t entries, bad, in_freed_init;
 };
@@ -58,6 +63,13 @@ static int text_type(const struct mb_loaded_module *mod, uint64_t a)
 			return s->type;
 	}
 	return MOD_INVALID;
+}
+
+/* Power ISA: twi (primary opcode 3) or tw (31, extended opcode 4). */
+static bool is_ppc_trap(const uint8_t b[4])
+{
+	uint32_t insn = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return insn >> 26 == 3 || (insn >> 26 == 31 && ((insn >> 1) & 0x3ff) == 4);
 }
 
 static bool check_entry(void *ctx, const struct mb_bug_entry *e)
@@ -79,7 +91,7 @@ static bool check_entry(void *ctx, const struct mb_bug_entry *e)
 	if (type == MOD_INVALID)
 		why = "trap address outside the module's text";
 	else if (mb_machine_read(c->m, e->bug_addr, code, c->trap_len, &err) != 0 ||
-		 memcmp(code, c->trap, c->trap_len) != 0)
+		 (c->trap ? memcmp(code, c->trap, c->trap_len) != 0 : !is_ppc_trap(code)))
 		why = "no BUG trap at the address";
 	else if (fl < 3 || (strcmp(file + fl - 2, ".c") != 0 && strcmp(file + fl - 2, ".h") != 0))
 		why = "file is not a .c/.h path";
@@ -96,14 +108,20 @@ static bool check_entry(void *ctx, const struct mb_bug_entry *e)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3) {
-		fprintf(stderr, "usage: %s ARCH CORPUS_DIR [MAX_MODULES]\n", argv[0]);
+	bool kbuild = argc > 1 && strcmp(argv[1], "--kbuild") == 0;
+	if (argc < (kbuild ? 5 : 3)) {
+		fprintf(stderr, "usage: %s ARCH CORPUS_DIR [MAX_MODULES] | --kbuild SET_DIR ARCH MAP [MAX_MODULES]\n",
+			argv[0]);
 		return 2;
 	}
-	const char *arch = argv[1];
-	size_t max = argc > 3 ? strtoul(argv[3], NULL, 0) : 300;
+	const char *arch = kbuild ? argv[3] : argv[1], *map = kbuild ? argv[4] : NULL;
+	int maxarg = kbuild ? 5 : 3;
+	size_t max = argc > maxarg ? strtoul(argv[maxarg], NULL, 0) : 300;
 	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/%s", argv[2], arch);
+	if (kbuild)
+		snprintf(dir, sizeof(dir), "%s/modules", argv[2]);
+	else
+		snprintf(dir, sizeof(dir), "%s/%s", argv[2], arch);
 	if (nftw(dir, collect, 16, FTW_PHYS) != 0 || npaths == 0) {
 		char what[4200];
 		snprintf(what, sizeof(what), "no corpus at %s (run tests/corpus/fetch.sh)", dir);
@@ -118,6 +136,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(arch, "arm64") == 0) {
 		c.trap = brk800;
 		c.trap_len = sizeof(brk800);
+	} else if (strcmp(arch, "powerpc32") == 0) {
+		c.trap = NULL;
+		c.trap_len = 4;
 	} else {
 		fprintf(stderr, "no corpus arch %s\n", arch);
 		return 2;
@@ -130,8 +151,9 @@ int main(int argc, char **argv)
 		memset(&cli, 0, sizeof(cli));
 		cli.cmd = "bugtable";
 		cli.arch = arch;
+		cli.map = map;
 		cli.no_init = true;
-		cli.paths[0] = paths[i];
+		cli.paths = (const char *const[]){ paths[i] };
 		cli.npaths = 1;
 		struct mb_runtime rt;
 		if (mb_runtime_open(&rt, &cli) != MB_EXIT_OK)

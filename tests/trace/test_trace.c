@@ -35,7 +35,7 @@ static void setup(void)
 	cli.cmd = "trace";
 	cli.arch = arch_name;
 	cli.no_init = true;
-	cli.paths[0] = ko;
+	cli.paths = (const char *const[]){ ko };
 	cli.npaths = 1;
 	ck_assert_int_eq(mb_runtime_open(&rt, &cli), 0);
 	struct mb_err err;

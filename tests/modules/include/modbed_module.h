@@ -48,31 +48,27 @@ typedef void (*exitcall_t)(void);
 	static const char __modinfo_license[] __used                    \
 		__section(".modinfo") __attribute__((aligned(1))) = "license=" s
 
-/* EXPORT_SYMBOL as Linux 6.1: with HAVE_ARCH_PREL32_RELOCATIONS (x86_64,
- * arm64) a 12-byte entry {value, name, namespace}, each a 32-bit offset from
- * the field itself (so PC32 / PREL32 relocations); without it (ppc32) three
- * absolute pointers (ADDR32). In "___ksymtab+sym" (or "___ksymtab_gpl+sym"),
- * which the module linker script gathers, sorted by name, into __ksymtab /
- * __ksymtab_gpl. Names live in __ksymtab_strings. */
-#if defined(__powerpc__) && !defined(__powerpc64__)
-#define MB_KSYMTAB_ENTRY(sym, sec)                                             \
-	__asm__("	.section \"___ksymtab" sec "+" #sym "\", \"a\"\n"      \
-		"	.balign	4\n"                                           \
-		"__ksymtab_" #sym ":\n"                                        \
-		"	.long	" #sym "\n"                                    \
-		"	.long	__kstrtab_" #sym "\n"                          \
-		"	.long	__kstrtabns_" #sym "\n"                        \
-		"	.previous\n")
+/* EXPORT_SYMBOL as kbuild builds it for Linux 6.1 (include/linux/export.h),
+ * in "___ksymtab+sym" (or "___ksymtab_gpl+sym"), which the module linker
+ * script gathers, sorted by name, into __ksymtab / __ksymtab_gpl. Names live
+ * in __ksymtab_strings. The entry {value, name, namespace} depends on
+ * CONFIG_HAVE_ARCH_PREL32_RELOCATIONS, selected by x86_64 and arm64 but not
+ * by powerpc: there each field is a 32-bit offset from the field itself
+ * (PC32 / PREL32 relocations, 12 bytes); on powerpc32 each is an absolute
+ * pointer (R_PPC_ADDR32, 12 bytes). Both are 4-byte aligned. */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define MB_KSYMTAB_FIELD(x) "	.long	" x " - .\n"
 #else
+#define MB_KSYMTAB_FIELD(x) "	.long	" x "\n"
+#endif
 #define MB_KSYMTAB_ENTRY(sym, sec)                                             \
 	__asm__("	.section \"___ksymtab" sec "+" #sym "\", \"a\"\n"      \
 		"	.balign	4\n"                                           \
 		"__ksymtab_" #sym ":\n"                                        \
-		"	.long	" #sym " - .\n"                                \
-		"	.long	__kstrtab_" #sym " - .\n"                      \
-		"	.long	__kstrtabns_" #sym " - .\n"                    \
+		MB_KSYMTAB_FIELD(#sym)                                         \
+		MB_KSYMTAB_FIELD("__kstrtab_" #sym)                            \
+		MB_KSYMTAB_FIELD("__kstrtabns_" #sym)                          \
 		"	.previous\n")
-#endif
 
 #define MB_EXPORT_SYMBOL(sym, sec, ns)                                         \
 	extern const char __kstrtab_##sym[];                                   \

@@ -2,7 +2,7 @@
  * Calls to undefined kernel symbols, calls across sections (.text ->
  * .text.unlikely, .init.text -> .text) that are PLT candidates, data
  * pointers in .data.rel.ro and .data..ro_after_init, exported symbols
- * (ksymtab PREL32 triplets) and init/exit through this_module. */
+ * (ksymtab triplets: PREL32, absolute on powerpc32) and init/exit through this_module. */
 #include "modbed_module.h"
 
 /* Kernel symbols: undefined here, resolved by the loader. */

@@ -4,18 +4,17 @@
  * Linux 6.1's asm/bug.h lays them out (CONFIG_GENERIC_BUG, DEBUG_BUGVERBOSE). */
 #include "modbed_module.h"
 
-/* The trap and the entry's pointers per arch: relative to the field itself
- * on x86_64 and arm64 (GENERIC_BUG_RELATIVE_POINTERS), absolute on ppc32. */
+/* The trap per arch; the entry's pointers are relative to the field itself
+ * on all three (each selects GENERIC_BUG_RELATIVE_POINTERS; kbuild's ppc32
+ * modules carry R_PPC_REL32 in __bug_table). */
 #if defined(__x86_64__)
 #define TR_TRAP "ud2"
-#define TR_PTRS "2:\t.long 1b - .\n\t.long 3b - .\n"
 #elif defined(__aarch64__)
 #define TR_TRAP "brk #0x800"
-#define TR_PTRS "2:\t.long 1b - .\n\t.long 3b - .\n"
 #elif defined(__powerpc__)
 #define TR_TRAP "twi 31, 0, 0"
-#define TR_PTRS "2:\t.long 1b\n\t.long 3b\n"
 #endif
+#define TR_PTRS "2:\t.long 1b - .\n\t.long 3b - .\n"
 
 #define TR_BUG_FLAGS(flags)                                                     \
 	__asm__ volatile("1:\t" TR_TRAP "\n"                                    \
