@@ -233,13 +233,22 @@ static int run_cell(const struct mb_cli *cli, const struct cell *c, const struct
 	cc.map = c->map;
 	cc.policy = c->policy;
 	cc.bounds = c->bounds;
+	/* The cell's own arch's files (a forked child: freed at its exit;
+	 * static, so still reachable then). */
+	static const char **mine;
+	mine = calloc(cli->npaths ? cli->npaths : 1, sizeof(*mine));
+	if (!mine) {
+		fclose(res);
+		return MB_EXIT_ERROR;
+	}
 	cc.npaths = 0;
 	for (size_t i = 0; i < cli->npaths; i++) {
 		const struct mb_arch *fa;
 		struct mb_err err;
 		if (mb_elf_probe_arch(cli->paths[i], &fa, &err) == 0 && fa == c->arch)
-			cc.paths[cc.npaths++] = cli->paths[i];
+			mine[cc.npaths++] = cli->paths[i];
 	}
+	cc.paths = mine;
 	double t0 = now_s();
 	int rc = MB_EXIT_OK;
 	struct mb_runtime rt;
