@@ -493,7 +493,7 @@ const struct mb_hostcall *mb_hostcall_find(const char *name, bool *co)
 {
 	static const struct { const struct mb_hostcall *calls; bool co; } tables[] = {
 		{ mb_hostcalls, false }, { mb_hostcalls_kthread, false }, { mb_hostcalls_kthread_co, true },
-		{ mb_hostcalls_klib, false }, { mb_hostcalls_klib_co, true },
+		{ mb_hostcalls_klib, false }, { mb_hostcalls_klib_ranges, false }, { mb_hostcalls_klib_co, true },
 	};
 	*co = false;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)

@@ -30,6 +30,7 @@ extern const struct mb_hostcall mb_hostcalls_kthread[];
 extern const struct mb_hostcall mb_hostcalls_kthread_co[];
 extern const struct mb_hostcall mb_hostcalls_klib[];
 extern const struct mb_hostcall mb_hostcalls_klib_co[];
+extern const struct mb_hostcall mb_hostcalls_klib_ranges[];
 /* The host function of a kernel name, or NULL; *co: it runs as a coroutine. */
 const struct mb_hostcall *mb_hostcall_find(const char *name, bool *co);
 /* Shared by the tables: allocation in the guest heap (zeroed on request);
