@@ -68,6 +68,7 @@ struct mb_map {
 	const char *description;
 	uint64_t page_size;
 	uint64_t large_page_size;  /* PMD/huge-vmap size: packed pool chunks */
+	uint64_t cacheline_size;   /* L1_CACHE_BYTES: --pack cacheline */
 	/* ARCH_WANTS_MODULES_DATA_IN_VMALLOC: the data types are allocated
 	 * away from module text, and the kernel lookup keeps a data pair. */
 	bool data_in_vmalloc;

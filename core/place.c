@@ -1,4 +1,5 @@
 #include "core/place.h"
+#include "core/place_priv.h"
 
 #include "core/fmt.h"
 #include "core/util.h"
@@ -148,7 +149,7 @@ static void range_insert(struct mb_place *pl, struct mb_range *r, struct mb_rang
 		gap_sync(pl, r->next);
 }
 
-static void range_remove(struct mb_place *pl, struct mb_range *r)
+void mb_place_range_remove(struct mb_place *pl, struct mb_range *r)
 {
 	if (r->in_gaps) {
 		/* force the unlink: hole_below(r) may still be true */
@@ -190,14 +191,14 @@ static const struct mb_window *windows_of(const struct mb_place *pl, int type, s
 
 /* Rounds a size up to a; false if the result is not a size the target's
  * unsigned long can hold (cfg.addr_last), as the rounding wraps there. */
-static bool round_size(const struct mb_place *pl, unsigned long size, unsigned long a, unsigned long *out)
+bool mb_place_round_size(const struct mb_place *pl, unsigned long size, unsigned long a, unsigned long *out)
 {
 	return mb_align_up(size, a, out) && *out <= pl->cfg.addr_last;
 }
 
 /* Reserves size bytes (+ guard) at align in windows w[0..n), primary
  * first, as execmem_alloc's retry on the fallback range. */
-static bool reserve_in(struct mb_place *pl, const struct mb_window *w, size_t n, unsigned long size,
+bool mb_place_reserve_in(struct mb_place *pl, const struct mb_window *w, size_t n, unsigned long size,
 		       unsigned long align, unsigned long guard, struct mb_range *r)
 {
 	unsigned long span = size + guard;
@@ -216,16 +217,16 @@ static bool reserve_in(struct mb_place *pl, const struct mb_window *w, size_t n,
 	return false;
 }
 
-/* reserve_in() the type's windows. */
+/* mb_place_reserve_in() the type's windows. */
 static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned long align,
 		    unsigned long guard, struct mb_range *r)
 {
 	size_t n;
 	const struct mb_window *w = windows_of(pl, type, &n);
-	return reserve_in(pl, w, n, size, align, guard, r);
+	return mb_place_reserve_in(pl, w, n, size, align, guard, r);
 }
 
-static int fail(struct mb_place_err *err, const struct mb_place *pl, enum mb_place_status st,
+int mb_place_fail(struct mb_place_err *err, const struct mb_place *pl, enum mb_place_status st,
 		int type, unsigned long size, unsigned long align)
 {
 	err->status = st;
@@ -265,7 +266,7 @@ int mb_place_init_kver(struct mb_place *pl, enum mb_policy policy, const struct 
 	for (size_t i = 0; ok && i < cfg->ndata; i++)
 		ok = cfg->data[i].start <= cfg->data[i].last;
 	if (!ok)
-		return fail(err, NULL, MB_PLACE_BAD_CONFIG, MOD_INVALID, 0, 0);
+		return mb_place_fail(err, NULL, MB_PLACE_BAD_CONFIG, MOD_INVALID, 0, 0);
 	pl->policy = policy;
 	pl->kver = kver ? kver : mb_kver_latest();
 	/* field by field: a struct copy would be a memcpy call the
@@ -274,6 +275,12 @@ int mb_place_init_kver(struct mb_place *pl, enum mb_policy policy, const struct 
 	pl->cfg.large_page_size = cfg->large_page_size;
 	pl->cfg.guard_size = cfg->guard_size;
 	pl->cfg.addr_last = cfg->addr_last ? cfg->addr_last : ~0UL;
+	pl->cfg.cacheline_size = cfg->cacheline_size;
+	pl->pack = MB_PACK_NONE;
+	for (int c = 0; c < MB_NPCLASS; c++) {
+		pl->cursor[c] = 0;
+		pl->bump[c] = NULL;
+	}
 	pl->cfg.ntext = cfg->ntext;
 	pl->cfg.ndata = cfg->ndata;
 	for (size_t i = 0; i < cfg->ntext; i++)
@@ -300,10 +307,10 @@ int mb_place_init_kver(struct mb_place *pl, enum mb_policy policy, const struct 
 		unsigned long psize;
 		pl->cfg.boot_size[i] = cfg->boot_size[i];
 		pl->cfg.boot_name[i] = cfg->boot_name[i];
-		if (!round_size(pl, cfg->boot_size[i], pl->cfg.page_size, &psize) || psize == 0 ||
-		    !reserve_in(pl, pl->cfg.text, pl->cfg.ntext, psize, pl->cfg.page_size, pl->cfg.guard_size,
+		if (!mb_place_round_size(pl, cfg->boot_size[i], pl->cfg.page_size, &psize) || psize == 0 ||
+		    !mb_place_reserve_in(pl, pl->cfg.text, pl->cfg.ntext, psize, pl->cfg.page_size, pl->cfg.guard_size,
 				&pl->boot[i]))
-			return fail(err, NULL, MB_PLACE_BAD_CONFIG, MOD_INVALID, cfg->boot_size[i], 0);
+			return mb_place_fail(err, NULL, MB_PLACE_BAD_CONFIG, MOD_INVALID, cfg->boot_size[i], 0);
 	}
 	return 0;
 }
@@ -317,10 +324,10 @@ static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 	/* execmem aligns to MODULE_ALIGN (a page); a section asking for more
 	 * is honoured rather than silently misplaced */
 	unsigned long al = umax(pl->cfg.page_size, align);
-	if (!round_size(pl, size, pl->cfg.page_size, &psize))
-		return fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
+	if (!mb_place_round_size(pl, size, pl->cfg.page_size, &psize))
+		return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
 	if (!reserve(pl, type, psize, al, pl->cfg.guard_size, &a->own.range))
-		return fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
+		return mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
 	a->own.base = a->own.range.base;
 	a->own.size = psize;
 	a->own.pclass = mb_pclass_of(type);
@@ -382,25 +389,28 @@ static void chunk_link(struct mb_arena *c, struct mb_alloc *a, struct mb_alloc *
 	c->users++;
 }
 
-static struct mb_arena *new_chunk(struct mb_place *pl, int type, unsigned long size, unsigned long align,
-				  struct mb_place_err *err)
+struct mb_arena *mb_place_new_chunk(struct mb_place *pl, int type, const struct mb_window *w, size_t n,
+				    unsigned long size, unsigned long align, unsigned long guard,
+				    struct mb_place_err *err)
 {
 	struct mb_arena *c = NULL;
 	for (size_t i = 0; i < pl->nchunks && !c; i++)
 		if (!pl->chunks[i].in_use)
 			c = &pl->chunks[i];
 	if (!c) {
-		fail(err, pl, MB_PLACE_NOCHUNK, type, size, align);
+		mb_place_fail(err, pl, MB_PLACE_NOCHUNK, type, size, align);
 		return NULL;
 	}
 	/* execmem_cache_populate: round_up(size, PMD_SIZE), PMD aligned */
 	unsigned long csize, cal = umax(pl->cfg.large_page_size, align);
-	if (!round_size(pl, size, pl->cfg.large_page_size, &csize)) {
-		fail(err, pl, MB_PLACE_TOO_BIG, type, size, align);
+	if (!mb_place_round_size(pl, size, pl->cfg.large_page_size, &csize)) {
+		mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, align);
 		return NULL;
 	}
-	if (!reserve(pl, type, csize, cal, pl->cfg.guard_size, &c->range)) {
-		fail(err, pl, MB_PLACE_NOSPACE, type, size, align);
+	if (!mb_place_reserve_in(pl, w, n, csize, cal, guard, &c->range)) {
+		mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, align);
+		err->windows = w;
+		err->nwindows = n;
 		return NULL;
 	}
 	enum mb_pclass pc = mb_pclass_of(type);
@@ -419,14 +429,14 @@ static struct mb_arena *new_chunk(struct mb_place *pl, int type, unsigned long s
 	return c;
 }
 
-static void drop_chunk(struct mb_place *pl, struct mb_arena *c)
+void mb_place_drop_chunk(struct mb_place *pl, struct mb_arena *c)
 {
 	struct mb_arena **pp = &pl->pool[c->pclass];
 	while (*pp != c)
 		pp = &(*pp)->next_chunk;
 	*pp = c->next_chunk;
 	c->next_chunk = NULL;
-	range_remove(pl, &c->range);
+	mb_place_range_remove(pl, &c->range);
 	c->in_use = false;
 }
 
@@ -434,8 +444,8 @@ static int packed_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 			struct mb_alloc *a, struct mb_place_err *err)
 {
 	unsigned long g = granule_of(pl, type), al = umax(align, g), rsize;
-	if (!round_size(pl, size, g, &rsize))
-		return fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
+	if (!mb_place_round_size(pl, size, g, &rsize))
+		return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
 	struct mb_arena *c;
 	unsigned long addr = 0;
 	struct mb_alloc *after = NULL;
@@ -444,12 +454,14 @@ static int packed_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 			break;
 	a->arena_created = c == NULL;
 	if (!c) {
-		c = new_chunk(pl, type, rsize, al, err);
+		size_t n;
+		const struct mb_window *w = windows_of(pl, type, &n);
+		c = mb_place_new_chunk(pl, type, w, n, rsize, al, pl->cfg.guard_size, err);
 		if (!c)
 			return -1;
 		if (!chunk_fit(c, rsize, al, &addr, &after)) { /* cannot happen: fresh chunk */
-			drop_chunk(pl, c);
-			return fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
+			mb_place_drop_chunk(pl, c);
+			return mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
 		}
 	}
 	a->base = addr;
@@ -471,7 +483,7 @@ static bool packed_free(struct mb_place *pl, struct mb_alloc *a)
 	a->prev = a->next = NULL;
 	if (--c->users)
 		return false;
-	drop_chunk(pl, c);
+	mb_place_drop_chunk(pl, c);
 	return true;
 }
 
@@ -494,7 +506,7 @@ static int place_block(struct mb_place *pl, const struct mb_window *w, size_t n,
 		}
 	if (!owner)
 		return 0;
-	if (!reserve_in(pl, w, n, total, pl->cfg.page_size, guard, &owner->own.range)) {
+	if (!mb_place_reserve_in(pl, w, n, total, pl->cfg.page_size, guard, &owner->own.range)) {
 		err->status = MB_PLACE_NOSPACE;
 		err->type = owner_type;
 		err->size = total;
@@ -533,7 +545,7 @@ static bool block_free(struct mb_place *pl, struct mb_alloc *a)
 	struct mb_arena *ar = a->arena;
 	if (--ar->users)
 		return false;
-	range_remove(pl, &ar->range);
+	mb_place_range_remove(pl, &ar->range);
 	ar->in_use = false;
 	return true;
 }
@@ -548,8 +560,8 @@ static int builtin_block(struct mb_place *pl, const unsigned long *sizes, struct
 		psize[t] = off[t] = 0;
 		if (!sizes[t])
 			continue;
-		if (!round_size(pl, sizes[t], pl->cfg.page_size, &psize[t]) || psize[t] > pl->cfg.addr_last - total)
-			return fail(err, pl, MB_PLACE_TOO_BIG, t, sizes[t], pl->cfg.page_size);
+		if (!mb_place_round_size(pl, sizes[t], pl->cfg.page_size, &psize[t]) || psize[t] > pl->cfg.addr_last - total)
+			return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, t, sizes[t], pl->cfg.page_size);
 		off[t] = total;
 		total += psize[t];
 	}
@@ -576,8 +588,8 @@ static int kernel_blocks(struct mb_place *pl, const struct mb_layout *lay, struc
 		}
 		if (!lay->block_size[b] || first == MOD_INVALID)
 			continue;
-		if (!round_size(pl, lay->block_size[b], pl->cfg.page_size, &psize))
-			return fail(err, pl, MB_PLACE_TOO_BIG, first, lay->block_size[b], pl->cfg.page_size);
+		if (!mb_place_round_size(pl, lay->block_size[b], pl->cfg.page_size, &psize))
+			return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, first, lay->block_size[b], pl->cfg.page_size);
 		size_t n;
 		const struct mb_window *w = windows_of_class(pl, pl->kver->block_window[b], &n);
 		/* the arena is what vmalloc maps: the whole page-rounded block */
@@ -595,13 +607,18 @@ int mb_place_alloc(struct mb_place *pl, int type, unsigned long size, unsigned l
 		   struct mb_alloc *a, struct mb_place_err *err)
 {
 	if (type < 0 || type >= MOD_MEM_NUM_TYPES || size == 0 || (align && !mb_is_pow2(align)))
-		return fail(err, pl, MB_PLACE_BAD_CONFIG, type, size, align);
+		return mb_place_fail(err, pl, MB_PLACE_BAD_CONFIG, type, size, align);
 	if (align == 0)
 		align = 1;
 	a->live = false;
 	a->in_block = false;
 	a->arena_released = false;
 	a->type = type;
+	if (pl->policy == MB_POLICY_BUILTIN && pl->pack != MB_PACK_NONE) {
+		int rc = mb_builtin_pack_alloc(pl, type, size, align, a, err);
+		a->live = rc == 0;
+		return rc;
+	}
 	if (pl->policy == MB_POLICY_BUILTIN) {
 		unsigned long sizes[MOD_MEM_NUM_TYPES] = { 0 };
 		struct mb_alloc *allocs[MOD_MEM_NUM_TYPES] = { NULL };
@@ -621,10 +638,12 @@ bool mb_place_free(struct mb_place *pl, struct mb_alloc *a)
 	if (!a->live)
 		return false;
 	a->live = false;
-	if (a->in_block || pl->policy == MB_POLICY_BUILTIN) {
+	if (pl->policy == MB_POLICY_BUILTIN && pl->pack != MB_PACK_NONE) {
+		a->arena_released = mb_builtin_pack_free(pl, a);
+	} else if (a->in_block || pl->policy == MB_POLICY_BUILTIN) {
 		a->arena_released = block_free(pl, a);
 	} else if (pl->policy == MB_POLICY_KERNEL) {
-		range_remove(pl, &a->own.range);
+		mb_place_range_remove(pl, &a->own.range);
 		a->own.in_use = false;
 		a->own.users = 0;
 		a->arena_released = true;
@@ -652,7 +671,7 @@ int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
 {
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
 		clear(&allocs[t], t);
-	if (pl->policy == MB_POLICY_BUILTIN) {
+	if (pl->policy == MB_POLICY_BUILTIN && pl->pack == MB_PACK_NONE) {
 		struct mb_alloc *ptrs[MOD_MEM_NUM_TYPES];
 		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
 			ptrs[t] = &allocs[t];

@@ -84,11 +84,23 @@ struct mb_place_config {
 	 * module (e.g. x86's 2 MiB bpf_prog_pack at boot): reserved at init,
 	 * lowest fit with a guard, never freed. */
 	unsigned long boot_size[MB_MAX_BOOT];
+	/* L1_CACHE_BYTES: the granule of --pack cacheline (0: the page). */
+	unsigned long cacheline_size;
 	const char *boot_name[MB_MAX_BOOT];
 	size_t nboot;
 };
 
 enum mb_policy { MB_POLICY_KERNEL = 0, MB_POLICY_PACKED, MB_POLICY_BUILTIN, MB_NPOLICIES };
+
+/* How MB_POLICY_BUILTIN packs modules inside a permission class:
+ * NONE is the one-block-per-module layout; the others give every class its
+ * own reserved sub-region (see place_builtin.c) where each type starts at
+ * the next multiple of max(granule, its ELF alignment) after the previous
+ * one: PAGE (page granule), CACHELINE (cfg.cacheline_size), SECTION (the
+ * ELF alignment alone). */
+enum mb_pack { MB_PACK_NONE = 0, MB_PACK_PAGE, MB_PACK_CACHELINE, MB_PACK_SECTION, MB_NPACKS };
+const char *mb_pack_name(enum mb_pack p);
+int mb_pack_parse(const char *s); /* "page"/"cacheline"/"section"; -1 if unknown */
 
 /* "kernel" / "packed" / "builtin" (NULL if out of range); parse gives -1 if unknown. */
 const char *mb_policy_name(enum mb_policy p);
@@ -156,6 +168,11 @@ struct mb_place {
 	struct mb_arena *chunks;       /* caller's chunk descriptors (PACKED) */
 	size_t nchunks;
 	struct mb_arena *pool[MB_NPCLASS]; /* live chunks per class, address order */
+	/* BUILTIN with a pack mode: the class sub-regions and bump cursors */
+	enum mb_pack pack;
+	struct mb_window sub[MB_NPCLASS];
+	unsigned long cursor[MB_NPCLASS];
+	struct mb_arena *bump[MB_NPCLASS]; /* the chunk the cursor is in */
 };
 
 enum mb_place_status {
@@ -216,6 +233,13 @@ void mb_place_free_module(struct mb_place *pl, struct mb_alloc allocs[MOD_MEM_NU
  * such a layout per type (lay->size[t]). */
 int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
 		    struct mb_alloc allocs[MOD_MEM_NUM_TYPES], struct mb_place_err *err);
+
+/* Sets the pack mode of a BUILTIN allocator right after init (before any
+ * placement): splits the first text window into MB_NPCLASS equal
+ * large-page-aligned sub-regions, one per class. Returns 0, or -1 if the
+ * policy is not BUILTIN, something is placed already, or the window is too
+ * small for one large page per class. */
+int mb_place_set_pack(struct mb_place *pl, enum mb_pack pack);
 
 /* Formats err as one line into buf (always NUL-terminated). */
 void mb_place_strerror(const struct mb_place_err *err, char *buf, size_t len);

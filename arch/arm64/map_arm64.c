@@ -18,7 +18,7 @@
 
 /* 4 KiB pages, 2 MiB PMD; no DATA_IN_VMALLOC, no inline static calls */
 #define ARM64_PAGES_AND_CONFIG                                                                  \
-	.page_size = 4 * KIB, .large_page_size = 2 * MIB, .data_in_vmalloc = false,             \
+	.page_size = 4 * KIB, .large_page_size = 2 * MIB, .cacheline_size = 64, .data_in_vmalloc = false,             \
 	.static_call_inline = false
 
 static const struct mb_map_region regions_48[] = {

@@ -50,6 +50,7 @@ int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
 		return -1;
 	out->page_size = (unsigned long)map->page_size;
 	out->large_page_size = (unsigned long)map->large_page_size;
+	out->cacheline_size = (unsigned long)map->cacheline_size;
 	out->guard_size = (unsigned long)map->page_size; /* vmalloc's guard page */
 	out->addr_last = 0; /* this host's ~0UL */
 	out->ntext = map->ntext;

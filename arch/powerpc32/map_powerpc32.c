@@ -69,7 +69,7 @@ REGIONS_8XX(regions_8xx_61, 0xb0000000ull);
 		.name = nm,                                                                       \
 		.description = desc,                                                              \
 		.page_size = 4 * KIB,                                                             \
-		.large_page_size = large,                                                         \
+		.large_page_size = large, .cacheline_size = 32, /* book3s/32 and 8xx L1_CACHE_BYTES */                                                         \
 		.data_in_vmalloc = true,                                                          \
 		.static_call_inline = false,                                                      \
 		.text = {                                                                         \

@@ -28,7 +28,7 @@ static const struct mb_map map_plain = {
 	.name = "x86_64",
 	.description = "x86_64, 4-level paging, no KASLR: 1520 MiB module area at 0xffffffffa0000000",
 	.page_size = 4 * KIB,
-	.large_page_size = 2 * MIB,
+	.large_page_size = 2 * MIB, .cacheline_size = 64,
 	.data_in_vmalloc = false,
 	.static_call_inline = true,
 	.text = { { "modules", 0xffffffffa0000000ull, MODULES_END_INCL } },
@@ -59,7 +59,7 @@ static const struct mb_map map_kaslr = {
 	.description = "x86_64, 4-level paging, KASLR: 1008 MiB module area at 0xffffffffc0000000 "
 		       "+ 1..1024 pages (from --seed; 1 page without)",
 	.page_size = 4 * KIB,
-	.large_page_size = 2 * MIB,
+	.large_page_size = 2 * MIB, .cacheline_size = 64,
 	.data_in_vmalloc = false,
 	.static_call_inline = true,
 	.text = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },
@@ -87,7 +87,7 @@ static const struct mb_map map_kaslr = {
 		.name = nm,                                                                    \
 		.description = desc,                                                           \
 		.page_size = 4 * KIB,                                                          \
-		.large_page_size = 2 * MIB,                                                    \
+		.large_page_size = 2 * MIB, .cacheline_size = 64,                                                    \
 		.data_in_vmalloc = false,                                                      \
 		.static_call_inline = true,                                                    \
 		.text = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },            \

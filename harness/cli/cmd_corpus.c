@@ -4,6 +4,7 @@
  * per mod_mem type (used and page-padded), the guest memory the policy
  * mapped, load time. Modules that fail are listed with the loader's reason.
  * No code runs: this is placement + relocation only (modbed load --no-init). */
+#include "harness/session/account.h"
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "core/modmem.h"
@@ -45,6 +46,7 @@ static const char *const special[] = {
 
 struct pass {
 	const char *policy;
+	struct mb_account acct; /* harness/session/account.h */
 	enum mb_kallsyms kallsyms;
 	size_t loaded, failed;
 	double seconds;
@@ -161,7 +163,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	mb_list_provider_init(&kernel, names, addrs, 1, map->kernel_base, map->kernel_size / 2, 16);
 	struct mb_loader l;
 	struct mb_loader_config cfg = {
-		.arch = arch, .map = map, .policy = p->policy, .bounds = cli->bounds,
+		.arch = arch, .map = map, .policy = p->policy, .pack = cli->pack, .bounds = cli->bounds,
 		.tree = cli->tree, .seeded = cli->seed_set, .seed = cli->seed, .kernel = &kernel.ops, .kallsyms = p->kallsyms,
 		.kver = kver,
 	};
@@ -191,6 +193,8 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	p->seconds = now() - t0;
 	p->loaded = l.nmodules;
 	account(p, &l, map->page_size);
+	if (mb_account(&l, &p->acct) != 0)
+		memset(&p->acct, 0, sizeof(p->acct));
 	mb_loader_fini(&l);
 	mb_list_provider_fini(&kernel);
 	mb_space_fini(&space);
@@ -232,6 +236,7 @@ static void print_text(const struct pass *p, size_t nmods)
 	       padded ? 100.0 * (double)(padded - used) / (double)padded : 0.0);
 	printf("  guest memory mapped under this policy: %.2f MiB in %llu arenas\n", mib(p->mapped),
 	       (unsigned long long)p->narenas);
+	mb_account_text(stdout, &p->acct);
 	printf("  special sections (modules: mod_mem type; absent: not present or not loaded):\n");
 	for (size_t k = 0; k < NSPECIAL; k++) {
 		printf("    %-30s", special[k]);
@@ -250,6 +255,7 @@ static void print_json(struct mb_json *j, const struct pass *p)
 {
 	mb_json_object(j, NULL);
 	mb_json_str(j, "policy", p->policy);
+	mb_account_json(j, &p->acct);
 	mb_json_str(j, "kallsyms", p->kallsyms == MB_KALLSYMS_ALL ? "all" : p->kallsyms == MB_KALLSYMS_TEXT ? "text" : "off");
 	mb_json_u64(j, "loaded", p->loaded);
 	mb_json_u64(j, "failed", p->failed);

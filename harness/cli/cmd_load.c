@@ -1,3 +1,4 @@
+#include "harness/session/account.h"
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "harness/cli/commands.h"
@@ -52,6 +53,11 @@ int cmd_load(struct mb_cli *cli)
 			rc = MB_EXIT_ERROR;
 		}
 	}
+	struct mb_account acct;
+	if (rc == MB_EXIT_OK && mb_account(&s->loader, &acct) != 0) {
+		mb_errorf("out of memory");
+		rc = MB_EXIT_ERROR;
+	}
 	if (rc == MB_EXIT_OK) {
 		if (cli->json) {
 			struct mb_json j;
@@ -60,10 +66,14 @@ int cmd_load(struct mb_cli *cli)
 			mb_json_str(&j, "arch", s->arch->name);
 			mb_json_str(&j, "map", s->map->name);
 			mb_json_str(&j, "policy", cli->policy ? cli->policy : "kernel");
+			if (cli->pack)
+				mb_json_str(&j, "pack", cli->pack);
 			mb_kernel_pick_json(&s->kernel, &j);
 			mb_json_array(&j, "modules");
 			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_json(&j, m);
+			mb_json_end(&j);
+			mb_account_json(&j, &acct);
 			mb_json_finish(&j);
 		} else {
 			char kernel[256];
@@ -72,6 +82,7 @@ int cmd_load(struct mb_cli *cli)
 			       cli->policy ? cli->policy : "kernel", kernel);
 			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_text(stdout, m);
+			mb_account_text(stdout, &acct);
 		}
 	}
 	mb_runtime_close(&rt);

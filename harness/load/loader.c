@@ -42,6 +42,11 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 	int policy = cfg->policy ? mb_policy_parse(cfg->policy) : MB_POLICY_KERNEL;
 	if (policy < 0)
 		return mb_fail(err, NULL, NULL, "unknown placement policy '%s' (kernel, packed, builtin)", cfg->policy);
+	int pack = cfg->pack ? mb_pack_parse(cfg->pack) : MB_PACK_NONE;
+	if (pack < 0)
+		return mb_fail(err, NULL, NULL, "unknown pack mode '%s' (page, cacheline, section)", cfg->pack);
+	if (pack != MB_PACK_NONE && policy != MB_POLICY_BUILTIN)
+		return mb_fail(err, NULL, NULL, "unknown combination: --pack needs --policy builtin");
 	int bounds = cfg->bounds ? mb_bounds_parse(cfg->bounds) : MB_BOUNDS_KERNEL;
 	if (bounds < 0)
 		return mb_fail(err, NULL, NULL, "unknown bounds policy '%s' (kernel, split, pertype)", cfg->bounds);
@@ -58,7 +63,7 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 	struct mb_loader_priv *p = calloc(1, sizeof(*p));
 	if (!p)
 		return mb_fail(err, NULL, NULL, "loader: out of memory");
-	p->nchunks = policy == MB_POLICY_PACKED ? PACKED_CHUNKS : 0;
+	p->nchunks = policy == MB_POLICY_PACKED || policy == MB_POLICY_BUILTIN ? PACKED_CHUNKS : 0;
 	p->chunks = p->nchunks ? calloc(p->nchunks, sizeof(*p->chunks)) : NULL;
 	p->nslots = MB_LOOKUP_SLOTS(INITIAL_MODULES * MOD_MEM_NUM_TYPES);
 	p->slots = calloc(p->nslots, sizeof(*p->slots));
@@ -76,6 +81,12 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 		free(p->slots);
 		free(p);
 		return mb_fail(err, NULL, NULL, "map %s: %s", map->name, msg);
+	}
+	if (pack != MB_PACK_NONE && mb_place_set_pack(&l->place, (enum mb_pack)pack) != 0) {
+		free(p->chunks);
+		free(p->slots);
+		free(p);
+		return mb_fail(err, NULL, NULL, "map %s: module area too small for one large page per class", map->name);
 	}
 	mb_lookup_init_kver(&l->lookup, (enum mb_bounds)bounds, (enum mb_tree_kind)tree, map->data_in_vmalloc, kver,
 			    p->slots, p->nslots);

@@ -144,6 +144,7 @@ struct mb_loader_config {
 	const struct mb_arch *arch;
 	const struct mb_map *map;        /* NULL: the arch's default */
 	const char *policy;              /* placement policy name, NULL: "kernel" */
+	const char *pack;                /* builtin pack mode name, NULL: one block per module */
 	const char *bounds;              /* lookup bounds policy name, NULL: "kernel" */
 	const char *tree;                /* lookup tree name, NULL: "fast" */
 	/* layout_symtab()'s kallsyms copies, for sizes as the kernel allocates

@@ -69,7 +69,7 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 		return MB_EXIT_USAGE;
 	mb_space_init(&s->space, s->map->page_size);
 	struct mb_loader_config cfg = {
-		.arch = s->arch, .map = s->map, .policy = cli->policy, .bounds = cli->bounds,
+		.arch = s->arch, .map = s->map, .policy = cli->policy, .pack = cli->pack, .bounds = cli->bounds,
 		.tree = cli->tree, .strict_symbols = cli->strict_symbols, .kernel = kernel, .seeded = cli->seed_set,
 		.seed = cli->seed, .kallsyms = (enum mb_kallsyms)ks, .kver = s->kernel.kver,
 	};

@@ -45,6 +45,7 @@ static const struct opt opts[] = {
 	{ "--arch", MB_OPT_ARCH, 1, offsetof(struct mb_cli, arch) },
 	{ "--map", MB_OPT_MAP, 1, offsetof(struct mb_cli, map) },
 	{ "--policy", MB_OPT_POLICY, 1, offsetof(struct mb_cli, policy) },
+	{ "--pack", MB_OPT_POLICY, 1, offsetof(struct mb_cli, pack) },
 	{ "--bounds", MB_OPT_BOUNDS, 1, offsetof(struct mb_cli, bounds) },
 	{ "--tree", MB_OPT_BOUNDS, 1, offsetof(struct mb_cli, tree) },
 	{ "--json", MB_OPT_JSON, 0, offsetof(struct mb_cli, json) },
@@ -142,7 +143,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	unsigned f = 0;
 	if (cli->arch) f |= MB_OPT_ARCH;
 	if (cli->map) f |= MB_OPT_MAP;
-	if (cli->policy) f |= MB_OPT_POLICY;
+	if (cli->policy || cli->pack) f |= MB_OPT_POLICY;
 	if (cli->bounds || cli->tree) f |= MB_OPT_BOUNDS;
 	if (cli->json) f |= MB_OPT_JSON;
 	if (cli->seed_set) f |= MB_OPT_SEED;

@@ -13,6 +13,7 @@ struct mb_cli {
 	const char *arch;        /* --arch, NULL if not given */
 	const char *map;         /* --map */
 	const char *policy;      /* --policy (placement) */
+	const char *pack;        /* --pack (builtin granularity) */
 	const char *bounds;      /* --bounds (lookup) */
 	const char *tree;        /* --tree fast|rbtree (lookup; core-diff also all) */
 	bool json;               /* --json */
