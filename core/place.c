@@ -35,8 +35,6 @@ enum mb_pclass mb_pclass_of(int t)
 	}
 }
 
-static unsigned long umax(unsigned long a, unsigned long b) { return a > b ? a : b; }
-
 /* ---- the address-sorted range list: lowest fit, as find_vmap_lowest_match ----
  *
  * Besides the list of all ranges, the ranges that have a hole right below
@@ -184,7 +182,7 @@ static const struct mb_window *windows_of_class(const struct mb_place *pl, enum 
 /* The rule set says which window a type uses (execmem: text types the
  * text range, data types the data range; before it, init data too came
  * from module_alloc()). */
-static const struct mb_window *windows_of(const struct mb_place *pl, int type, size_t *n)
+const struct mb_window *mb_place_windows_of(const struct mb_place *pl, int type, size_t *n)
 {
 	return windows_of_class(pl, mb_kver_type_window(pl->kver, type), n);
 }
@@ -222,7 +220,7 @@ static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned 
 		    unsigned long guard, struct mb_range *r)
 {
 	size_t n;
-	const struct mb_window *w = windows_of(pl, type, &n);
+	const struct mb_window *w = mb_place_windows_of(pl, type, &n);
 	return mb_place_reserve_in(pl, w, n, size, align, guard, r);
 }
 
@@ -236,7 +234,7 @@ int mb_place_fail(struct mb_place_err *err, const struct mb_place *pl, enum mb_p
 	err->windows = NULL;
 	err->nwindows = 0;
 	if (pl && type >= 0 && type < MOD_MEM_NUM_TYPES)
-		err->windows = windows_of(pl, type, &err->nwindows);
+		err->windows = mb_place_windows_of(pl, type, &err->nwindows);
 	return -1;
 }
 
@@ -323,7 +321,7 @@ static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 	unsigned long psize;
 	/* execmem aligns to MODULE_ALIGN (a page); a section asking for more
 	 * is honoured rather than silently misplaced */
-	unsigned long al = umax(pl->cfg.page_size, align);
+	unsigned long al = mb_umax(pl->cfg.page_size, align);
 	if (!mb_place_round_size(pl, size, pl->cfg.page_size, &psize))
 		return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
 	if (!reserve(pl, type, psize, al, pl->cfg.guard_size, &a->own.range))
@@ -340,151 +338,6 @@ static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 	a->arena = &a->own;
 	a->arena_created = true;
 	return 0;
-}
-
-/* ---- MB_POLICY_PACKED: large-page pools per permission class ---- */
-
-/* Types whose pages change independently of their neighbours (init memory
- * is freed after init, ro_after_init turns read-only after init) get whole
- * pages inside the pool so the change can be applied to them alone. */
-static unsigned long granule_of(const struct mb_place *pl, int type)
-{
-	if (mod_mem_type_is_init(type) || type == MOD_RO_AFTER_INIT)
-		return pl->cfg.page_size;
-	return 1;
-}
-
-/* First fit inside one chunk; *after gets the allocation to link after. */
-static bool chunk_fit(const struct mb_arena *c, unsigned long size, unsigned long align,
-		      unsigned long *addr, struct mb_alloc **after)
-{
-	unsigned long cand = c->base, last = c->base + (c->size - 1);
-	struct mb_alloc *prev = NULL;
-	for (struct mb_alloc *x = c->first;; prev = x, x = x->next) {
-		if (!mb_align_up(cand, align, &cand) || cand > last || size - 1 > last - cand)
-			return false;
-		if (x == NULL || cand + (size - 1) < x->base) {
-			*addr = cand;
-			*after = prev;
-			return true;
-		}
-		unsigned long x_last = x->base + (x->size - 1);
-		if (x_last == ~0UL)
-			return false;
-		if (x_last >= cand)
-			cand = x_last + 1;
-	}
-}
-
-static void chunk_link(struct mb_arena *c, struct mb_alloc *a, struct mb_alloc *after)
-{
-	a->prev = after;
-	a->next = after ? after->next : c->first;
-	if (a->next)
-		a->next->prev = a;
-	if (after)
-		after->next = a;
-	else
-		c->first = a;
-	c->users++;
-}
-
-struct mb_arena *mb_place_new_chunk(struct mb_place *pl, int type, const struct mb_window *w, size_t n,
-				    unsigned long size, unsigned long align, unsigned long guard,
-				    struct mb_place_err *err)
-{
-	struct mb_arena *c = NULL;
-	for (size_t i = 0; i < pl->nchunks && !c; i++)
-		if (!pl->chunks[i].in_use)
-			c = &pl->chunks[i];
-	if (!c) {
-		mb_place_fail(err, pl, MB_PLACE_NOCHUNK, type, size, align);
-		return NULL;
-	}
-	/* execmem_cache_populate: round_up(size, PMD_SIZE), PMD aligned */
-	unsigned long csize, cal = umax(pl->cfg.large_page_size, align);
-	if (!mb_place_round_size(pl, size, pl->cfg.large_page_size, &csize)) {
-		mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, align);
-		return NULL;
-	}
-	if (!mb_place_reserve_in(pl, w, n, csize, cal, guard, &c->range)) {
-		mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, align);
-		err->windows = w;
-		err->nwindows = n;
-		return NULL;
-	}
-	enum mb_pclass pc = mb_pclass_of(type);
-	c->base = c->range.base;
-	c->size = csize;
-	c->pclass = pc;
-	c->users = 0;
-	c->first = NULL;
-	c->in_use = true;
-	/* keep the class's chunks in address order: first fit is lowest fit */
-	struct mb_arena **pp = &pl->pool[pc];
-	while (*pp && (*pp)->base < c->base)
-		pp = &(*pp)->next_chunk;
-	c->next_chunk = *pp;
-	*pp = c;
-	return c;
-}
-
-void mb_place_drop_chunk(struct mb_place *pl, struct mb_arena *c)
-{
-	struct mb_arena **pp = &pl->pool[c->pclass];
-	while (*pp != c)
-		pp = &(*pp)->next_chunk;
-	*pp = c->next_chunk;
-	c->next_chunk = NULL;
-	mb_place_range_remove(pl, &c->range);
-	c->in_use = false;
-}
-
-static int packed_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
-			struct mb_alloc *a, struct mb_place_err *err)
-{
-	unsigned long g = granule_of(pl, type), al = umax(align, g), rsize;
-	if (!mb_place_round_size(pl, size, g, &rsize))
-		return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
-	struct mb_arena *c;
-	unsigned long addr = 0;
-	struct mb_alloc *after = NULL;
-	for (c = pl->pool[mb_pclass_of(type)]; c; c = c->next_chunk)
-		if (chunk_fit(c, rsize, al, &addr, &after))
-			break;
-	a->arena_created = c == NULL;
-	if (!c) {
-		size_t n;
-		const struct mb_window *w = windows_of(pl, type, &n);
-		c = mb_place_new_chunk(pl, type, w, n, rsize, al, pl->cfg.guard_size, err);
-		if (!c)
-			return -1;
-		if (!chunk_fit(c, rsize, al, &addr, &after)) { /* cannot happen: fresh chunk */
-			mb_place_drop_chunk(pl, c);
-			return mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
-		}
-	}
-	a->base = addr;
-	a->size = rsize;
-	a->arena = c;
-	chunk_link(c, a, after);
-	return 0;
-}
-
-static bool packed_free(struct mb_place *pl, struct mb_alloc *a)
-{
-	struct mb_arena *c = a->arena;
-	if (a->prev)
-		a->prev->next = a->next;
-	else
-		c->first = a->next;
-	if (a->next)
-		a->next->prev = a->prev;
-	a->prev = a->next = NULL;
-	if (--c->users)
-		return false;
-	mb_place_drop_chunk(pl, c);
-	return true;
 }
 
 /* ---- blocks: several types in one allocation ---- */
@@ -627,7 +480,7 @@ int mb_place_alloc(struct mb_place *pl, int type, unsigned long size, unsigned l
 		return builtin_block(pl, sizes, allocs, err);
 	}
 	int rc = pl->policy == MB_POLICY_KERNEL ? kernel_alloc(pl, type, size, align, a, err)
-						: packed_alloc(pl, type, size, align, a, err);
+						: mb_packed_alloc(pl, type, size, align, a, err);
 	if (rc == 0)
 		a->live = true;
 	return rc;
@@ -648,7 +501,7 @@ bool mb_place_free(struct mb_place *pl, struct mb_alloc *a)
 		a->own.users = 0;
 		a->arena_released = true;
 	} else {
-		a->arena_released = packed_free(pl, a);
+		a->arena_released = mb_packed_free(pl, a);
 	}
 	return a->arena_released;
 }

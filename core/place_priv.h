@@ -1,4 +1,5 @@
-/* Helpers core/place.c shares with core/place_builtin.c (not public API). */
+/* Helpers core/place.c shares with core/place_packed.c and
+ * core/place_builtin.c (not public API). */
 #ifndef MODBED_CORE_PLACE_PRIV_H
 #define MODBED_CORE_PLACE_PRIV_H
 
@@ -10,6 +11,8 @@ bool mb_place_round_size(const struct mb_place *pl, unsigned long size, unsigned
 bool mb_place_reserve_in(struct mb_place *pl, const struct mb_window *w, size_t n, unsigned long size,
 			 unsigned long align, unsigned long guard, struct mb_range *r);
 void mb_place_range_remove(struct mb_place *pl, struct mb_range *r);
+/* The windows a type is placed in under the place's kernel-version rules. */
+const struct mb_window *mb_place_windows_of(const struct mb_place *pl, int type, size_t *n);
 /* Fills err (if any) and returns -1. */
 int mb_place_fail(struct mb_place_err *err, const struct mb_place *pl, enum mb_place_status st, int type,
 		  unsigned long size, unsigned long align);
@@ -23,6 +26,12 @@ struct mb_arena *mb_place_new_chunk(struct mb_place *pl, int type, const struct 
 
 /* Unlinks a chunk from its pool and frees its address range. */
 void mb_place_drop_chunk(struct mb_place *pl, struct mb_arena *c);
+
+/* place_packed.c: MB_POLICY_PACKED (one type at a time) */
+int mb_packed_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+		    struct mb_alloc *a, struct mb_place_err *err);
+/* true if the type's chunk went with it */
+bool mb_packed_free(struct mb_place *pl, struct mb_alloc *a);
 
 /* place_builtin.c: BUILTIN with a pack mode */
 int mb_builtin_pack_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,

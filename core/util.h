@@ -11,6 +11,8 @@ bool mb_streq(const char *a, const char *b);
 bool mb_strstarts(const char *s, const char *prefix);
 size_t mb_strlen(const char *s);
 
+static inline unsigned long mb_umax(unsigned long a, unsigned long b) { return a > b ? a : b; }
+
 /* Power-of-two helpers; a must be a power of two. */
 static inline bool mb_is_pow2(unsigned long a) { return a != 0 && (a & (a - 1)) == 0; }
 static inline unsigned long mb_align_down(unsigned long v, unsigned long a) { return v & ~(a - 1); }
