@@ -1,7 +1,8 @@
 # Shared by the KUnit tests: where the kbuild module sets and the 6.1 source
 # of kunit.py are. Sourced; sets SETDIR, MODDIR and KUNIT_PY or exits 77.
 cache=${MODBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modbed}
-skip() { echo "SKIP: $*"; exit 77; }
+# skip: 77, or a failure under MODBED_REQUIRE_EVIDENCE=1 (.ci/run).
+. "$(dirname "${BASH_SOURCE[0]}")/../evidence.sh"
 
 # find_set SET: the newest complete kbuild set (tests/corpus/kbuild.sh).
 find_set() {
