@@ -4,6 +4,14 @@ cache=${MODBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modbed}
 # skip: 77, or a failure under MODBED_REQUIRE_EVIDENCE=1 (.ci/run).
 . "$(dirname "${BASH_SOURCE[0]}")/../evidence.sh"
 
+# suite_args MODBED SET ARCH [MAP]: the per-set tests' arguments; sets
+# modbed, set, arch, mapopt (--map MAP or nothing) and finds the set.
+suite_args() {
+	modbed=$1 set=$2 arch=$3
+	mapopt=(); [ -z "${4:-}" ] || mapopt=(--map "$4")
+	find_set "$set"
+}
+
 # find_set SET: the newest complete kbuild set (tests/corpus/kbuild.sh).
 find_set() {
 	SETDIR=""

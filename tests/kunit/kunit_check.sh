@@ -6,11 +6,9 @@
 # failures as modbed does.
 # usage: kunit_check.sh MODBED SET ARCH [MAP]
 set -euo pipefail
-modbed=$1 set=$2 arch=$3
-mapopt=(); [ -z "${4:-}" ] || mapopt=(--map "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
-find_set "$set"
+suite_args "$@"
 find_kunit_py
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 files=()

@@ -9,11 +9,9 @@
 #     lines, and the intact test_sort.ko after them still passes.
 # usage: kunit_inject.sh MODBED SET ARCH [MAP]
 set -euo pipefail
-modbed=$1 set=$2 arch=$3
-mapopt=(); [ -z "${4:-}" ] || mapopt=(--map "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
-find_set "$set"
+suite_args "$@"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python3 "$here/elfpatch.py" skew "$MODDIR/lib/test_linear_ranges.ko" "$tmp/test_linear_ranges.ko" range_test_get_value 16
 python3 "$here/elfpatch.py" noexec "$MODDIR/lib/bitfield_kunit.ko" "$tmp/bitfield_kunit.ko" .init.text
