@@ -12,8 +12,8 @@
  * terminal, a plain line per finished cell otherwise. Exit 1 if any cell
  * failed (a case or call check failed, a module did not load, a fault).
  *
- * --kernel is an axis of labels only until kernel-version rule sets land:
- * each value names its cells and is reported, it does not change loading. */
+ * --kernel V,..: the kernel-version rule set of each cell (as --kernel on
+ * load); without it one value, "vermagic": each module's own version. */
 #include "harness/cli/commands.h"
 #include "harness/cli/matrix_priv.h"
 #include "arch/arch.h"
@@ -117,7 +117,7 @@ static int parse_axes(struct axes *a, const struct mb_cli *cli)
 	if (a->buf[4] && split(a->buf[4], a->kernel, &a->nkernel, "--kernel") != 0)
 		return -1;
 	if (!a->nkernel)
-		a->kernel[a->nkernel++] = "6.1";
+		a->kernel[a->nkernel++] = "vermagic";
 	for (size_t i = 0; i < a->npolicy; i++)
 		if (mb_policy_parse(a->policy[i]) < 0) {
 			mb_errorf("usage: unknown placement policy '%s' (kernel, packed, builtin, all)", a->policy[i]);
@@ -217,6 +217,7 @@ static int run_cell(const struct mb_cli *cli, const struct cell *c, const struct
 	cc.map = c->map;
 	cc.policy = c->policy;
 	cc.bounds = c->bounds;
+	cc.kernel = strcmp(c->kernel, "vermagic") == 0 ? NULL : c->kernel;
 	/* The cell's own arch's files (a forked child: freed at its exit;
 	 * static, so still reachable then). */
 	static const char **mine;
@@ -495,8 +496,8 @@ int cmd_matrix(struct mb_cli *cli)
 			fprintf(stderr, "modbed: matrix: %s failed%s%s\n", cells[i].label, cells[i].error ? ": " : "",
 				cells[i].error ? cells[i].error : "");
 	}
-	fprintf(stderr, "modbed: matrix: %zu cells, %zu failed; %.2f s wall with -j %zu, %.2f s per cell%s\n", n, failed,
-		wall, jobs, sum / (double)n, ax.nkernel > 1 || cli->kernel ? " (--kernel: labels only)" : "");
+	fprintf(stderr, "modbed: matrix: %zu cells, %zu failed; %.2f s wall with -j %zu, %.2f s per cell\n", n, failed,
+		wall, jobs, sum / (double)n);
 	for (size_t i = 0; i < n; i++) {
 		free(cells[i].ktap);
 		mb_ktap_free(&cells[i].parsed);
