@@ -91,14 +91,14 @@ static void hc_memcmp(struct mb_machine *m)
  * so a run that consumed randomness can be repeated exactly. */
 static void hc_get_random_bytes(struct mb_machine *m)
 {
-	static uint64_t state = 0x9e3779b97f4a7c15ull;
+	uint64_t *state = mb_machine_rng(m);
 	uint64_t a[2];
 	mb_hc_args(m, "ww", a);
 	for (uint64_t i = 0; i < a[1] && !too_big(m, a[1], "get_random_bytes"); i++) {
-		state ^= state << 13;
-		state ^= state >> 7;
-		state ^= state << 17;
-		uint8_t b = (uint8_t)state;
+		*state ^= *state << 13;
+		*state ^= *state >> 7;
+		*state ^= *state << 17;
+		uint8_t b = (uint8_t)*state;
 		if (mb_guest_write(m, a[0] + i, &b, 1))
 			return;
 	}

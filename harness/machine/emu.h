@@ -175,6 +175,11 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t func, const uint64_t *args,
 		  unsigned nargs, uint64_t stack_top, uint64_t ret_addr, struct mb_err *err);
 uint64_t mb_machine_stack_top(const struct mb_machine *m);
+/* Allows (default, where the host's pages are 4 KiB) or forbids the fast
+ * path: calls without the per-instruction hook when no observer needs it
+ * (emu_run.c). Results, instruction counts and fault reports are the same
+ * either way; tests compare the two. */
+void mb_machine_set_fast_path(struct mb_machine *m, bool on);
 /* The return address every call gets: uc_emu_start(..., until = this). */
 uint64_t mb_machine_return_sentinel(const struct mb_machine *m);
 

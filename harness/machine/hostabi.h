@@ -48,6 +48,9 @@ uint64_t mb_machine_percpu_base(const struct mb_machine *m);
 uint64_t mb_machine_canary(const struct mb_machine *m);
 /* The guest heap (kmalloc, vmalloc). */
 struct mb_heap *mb_machine_heap(struct mb_machine *m);
+/* The state of the machine's deterministic random stream (get_random_bytes):
+ * per machine, and put back with the rest when a call is run again. */
+uint64_t *mb_machine_rng(struct mb_machine *m);
 
 /* ---- runs and faults, for host functions -------------------------------- */
 
