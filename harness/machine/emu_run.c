@@ -375,6 +375,11 @@ static int use_code_hook(struct mb_machine *m, bool on)
 		m->block_hook = 0;
 	else
 		m->code_hook = 0;
+	/* A deleted hook stays on Unicorn's lists, and is still compiled into
+	 * new code, until a uc_emu_start returns: run one that stops at once
+	 * (at the sentinel, where the stub's hook stops every run). */
+	if (del && m->stub_ops && m->stub.sentinel)
+		uc_emu_start(m->uc, m->stub.sentinel, 0, 0, 0);
 	/* Not UC_CTL_TB_FLUSH: in 2.0.1 that clears the whole code buffer
 	 * (~1 s); only the executable mappings can hold translated code. */
 	for (size_t i = 0; i < m->nmaps; i++)
