@@ -110,6 +110,7 @@ struct mb_machine {
 	uc_hook code_hook, mem_hook, intr_hook, invalid_hook, stub_hook, block_hook;
 	bool code_hook_on;                /* the full-range code hook is installed */
 	bool fast_path;                   /* calls may run without it (mb_machine_set_fast_path) */
+	bool purging;                     /* the empty run that retires a deleted hook */
 	struct mb_run run;
 	struct mb_icount *icount;
 	int insn_shift;                   /* log2 of a fixed instruction size, or -1 */

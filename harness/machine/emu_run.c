@@ -142,12 +142,12 @@ static void stub_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
 	(void)size;
 	struct mb_machine *m = user;
-	if (m->code_hook_on)
-		return;   /* the full hook does it */
-	if (addr == m->stub.sentinel) {
+	if (addr == m->stub.sentinel && (m->purging || !m->code_hook_on)) {
 		uc_emu_stop(uc);
 		return;
 	}
+	if (m->code_hook_on)
+		return;   /* the full hook does it */
 	m->run.pc = addr;
 	if (addr >= m->stub.slot_base && addr < m->stub.slot_end)
 		m->stub_ops->enter_slot(m, m->stub_ctx, addr);
@@ -378,8 +378,11 @@ static int use_code_hook(struct mb_machine *m, bool on)
 	/* A deleted hook stays on Unicorn's lists, and is still compiled into
 	 * new code, until a uc_emu_start returns: run one that stops at once
 	 * (at the sentinel, where the stub's hook stops every run). */
-	if (del && m->stub_ops && m->stub.sentinel)
+	if (del && m->stub_ops && m->stub.sentinel) {
+		m->purging = true;
 		uc_emu_start(m->uc, m->stub.sentinel, 0, 0, 0);
+		m->purging = false;
+	}
 	/* Not UC_CTL_TB_FLUSH: in 2.0.1 that clears the whole code buffer
 	 * (~1 s); only the executable mappings can hold translated code. */
 	for (size_t i = 0; i < m->nmaps; i++)

@@ -171,6 +171,12 @@ bool mb_snap_init(struct mb_snap *s)
 		sigemptyset(&sa.sa_mask);
 		if (sigaction(SIGSEGV, &sa, &previous) != 0)
 			return false;
+		/* A sanitizer may keep its own handler (ASan with
+		 * allow_user_segv_handler=0): then no fast path. */
+		struct sigaction now;
+		if (sigaction(SIGSEGV, NULL, &now) != 0 || !(now.sa_flags & SA_SIGINFO) ||
+		    now.sa_sigaction != on_segv)
+			return false;
 		installed = true;
 	}
 	for (unsigned k = 0; k < MAX_SNAPS; k++)
