@@ -1,13 +1,14 @@
 /* The call path's cost per arch:
- *   - a CRC-32 loop (64 KiB, bitwise) run by mb_machine_call (the machine's
- *     always-on code hook: exact fault pcs, budget, observers) beside a bare
- *     Unicorn instance running the same bytes at the same addresses with no
- *     hook at all; the ratio is what the hook costs;
+ *   - a CRC-32 loop (64 KiB, bitwise) and fib(22) run by mb_machine_call
+ *     (the fast path: block hook, stub-slot hook, page snapshots) beside a
+ *     bare Unicorn instance running the same bytes at the same addresses
+ *     with no hook at all; ratio = call path speed / bare speed;
  *   - calls per second of a trivial function (call setup + run + checks);
  *   - the cost of one host-implemented kernel call (strlen via the stub).
  * Uses tests/modules/<arch>/run_work.ko from the build tree. */
 #include "arch/cpu.h"
 #include "bench/bench_dirs.h"
+#include "bench/bench_json.h"
 #include "harness/session/runtime.h"
 #include "harness/load/space.h"
 
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 #define CRC_BYTES 65536u
-#define RUNS 3
+#define RUNS 9
 #define TRIVIAL_CALLS 20000u
 #define HOSTCALLS 20000u
 
@@ -96,37 +97,37 @@ struct workload {
 	double machine, raw;   /* median seconds; raw 0 if the bare run failed */
 };
 
-/* The workload on the machine (warm), then in a bare Unicorn over the same
- * memory; the bare result must match the machine's. */
+/* The workload on the machine and in a bare Unicorn over the same memory,
+ * alternately (a busy machine slows both alike), both warm; medians. The
+ * bare result must match the machine's. */
 static void measure(struct mb_runtime *rt, struct workload *w)
 {
 	struct mb_err err;
 	struct mb_call_result r = call(rt, w->fn, w->args, w->nargs);   /* warm: translated */
 	w->insns = r.insns;
 	uint64_t want = r.ret;
-	double t[RUNS];
-	for (int i = 0; i < RUNS; i++) {
-		double t0 = now();
-		call(rt, w->fn, w->args, w->nargs);
-		t[i] = now() - t0;
-	}
-	w->machine = median(t, RUNS);
-	w->raw = 0;
+	double tm[RUNS], tb[RUNS];
 	uc_engine *uc = bare_uc(rt);
 	bool ok = uc != NULL;
 	uint64_t sentinel = mb_machine_return_sentinel(rt->m);
-	for (int i = 0; ok && i <= RUNS; i++) {
-		mb_call_setup(uc, rt->s.arch, w->fn, w->args, w->nargs, mb_machine_stack_top(rt->m), sentinel, &err);
+	for (int i = 0; i <= RUNS; i++) {
 		double t0 = now();
+		call(rt, w->fn, w->args, w->nargs);
+		if (i > 0)
+			tm[i - 1] = now() - t0;
+		if (!ok)
+			continue;
+		mb_call_setup(uc, rt->s.arch, w->fn, w->args, w->nargs, mb_machine_stack_top(rt->m), sentinel, &err);
+		t0 = now();
 		ok = uc_emu_start(uc, w->fn, sentinel, 0, 0) == UC_ERR_OK;
 		if (i > 0)   /* run 0 translates */
-			t[i - 1] = now() - t0;
+			tb[i - 1] = now() - t0;
 		uint64_t got;
 		mb_cpu_reg_read(uc, rt->s.arch->cpu, rt->s.arch->cpu->reg_ret, &got);
 		ok = ok && got == want;
 	}
-	if (ok)
-		w->raw = median(t, RUNS);
+	w->machine = median(tm, RUNS);
+	w->raw = ok ? median(tb, RUNS) : 0;
 	if (uc)
 		uc_close(uc);
 }
@@ -146,7 +147,7 @@ static void bench_arch(const char *arch, const char *modules)
 	cli.npaths = 1;
 	struct mb_runtime rt;
 	if (mb_runtime_open(&rt, &cli) != MB_EXIT_OK || mb_runtime_load_all(&rt, &cli) != MB_EXIT_OK) {
-		printf("%-10s  (cannot load %s)\n", arch, path);
+		bench_text("%-10s  (cannot load %s)\n", arch, path);
 		mb_runtime_close(&rt);
 		return;
 	}
@@ -193,26 +194,36 @@ static void bench_arch(const char *arch, const char *modules)
 	with = median(t, RUNS);
 
 	for (int k = 0; k < 2; k++) {
+		bench_cell("bench_call", "s:arch", arch, "s:workload", w[k].name, "u:insns", w[k].insns, "f:call_mips",
+			   (double)w[k].insns / w[k].machine / 1e6, "f:bare_mips",
+			   w[k].raw > 0 ? (double)w[k].insns / w[k].raw / 1e6 : 0.0, "f:ratio",
+			   w[k].raw > 0 ? w[k].raw / w[k].machine : 0.0, NULL);
+		if (bench_json)
+			continue;
 		if (w[k].raw > 0)
-			printf("%-10s  %-10s %8" PRIu64 " insns  call path %7.1f MIPS  bare Unicorn %7.1f MIPS  ratio %5.1fx\n",
+			printf("%-10s  %-10s %8" PRIu64 " insns  call path %7.1f MIPS  bare Unicorn %7.1f MIPS  ratio %5.2f\n",
 			       arch, w[k].name, w[k].insns, (double)w[k].insns / w[k].machine / 1e6,
-			       (double)w[k].insns / w[k].raw / 1e6, w[k].machine / w[k].raw);
+			       (double)w[k].insns / w[k].raw / 1e6, w[k].raw / w[k].machine);
 		else
 			printf("%-10s  %-10s %8" PRIu64 " insns  call path %7.1f MIPS  (bare run failed)\n", arch,
 			       w[k].name, w[k].insns, (double)w[k].insns / w[k].machine / 1e6);
 	}
-	printf("%-10s  trivial calls %8.0f/s   host-implemented kernel call %.3f us\n", arch, calls_s,
-	       (with - base) / HOSTCALLS * 1e6);
+	bench_cell("bench_call", "s:arch", arch, "s:workload", "trivial", "f:calls_per_s", calls_s, "f:hostcall_us",
+		   (with - base) / HOSTCALLS * 1e6, NULL);
+	bench_text("%-10s  trivial calls %8.0f/s   host-implemented kernel call %.3f us\n", arch, calls_s,
+		   (with - base) / HOSTCALLS * 1e6);
 	mb_runtime_close(&rt);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (!bench_args(argc, argv))
+		return 2;
 	char build[4096], source[4096];
 	bench_dirs(build, sizeof(build), source, sizeof(source));
 	char modules[4200];
 	snprintf(modules, sizeof(modules), "%s/tests/modules", build);
-	printf("bench_call: Unicorn %u.%u.%u\n", UC_VERSION_MAJOR, UC_VERSION_MINOR, UC_VERSION_PATCH);
+	bench_text("bench_call: Unicorn %u.%u.%u\n", UC_VERSION_MAJOR, UC_VERSION_MINOR, UC_VERSION_PATCH);
 	for (size_t i = 0; i < mb_narches; i++)
 		bench_arch(mb_arches[i]->name, modules);
 	return 0;

@@ -8,6 +8,7 @@
 #include "arch/map.h"
 #include "core/opstream.h"
 
+#include "bench/bench_json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,9 @@ static void bench_map(const struct mb_arch *arch, const struct mb_map *map, cons
 	mb_coreguest_default_path(arch, path, sizeof(path));
 	struct mb_coreguest *g;
 	if (mb_coreguest_open(&g, arch, map, path, &err) != 0) {
-		printf("%-9s %-19s %-7s %12.0f   (guest not run: %s)\n", arch->name, map->name, bounds, host, err.msg);
+		bench_cell("bench_coreguest", "s:arch", arch->name, "s:map", map->name, "s:bounds", bounds, "f:host_ops_per_s",
+			   host, "s:error", err.msg, NULL);
+		bench_text("%-9s %-19s %-7s %12.0f   (guest not run: %s)\n", arch->name, map->name, bounds, host, err.msg);
 		mb_corestream_free(&s);
 		return;
 	}
@@ -74,7 +77,11 @@ static void bench_map(const struct mb_arch *arch, const struct mb_map *map, cons
 	struct mb_corediff d;
 	mb_coreops_compare(&s, res, len, &d);
 	double guest = gs.seconds > 0 ? (double)s.nops / gs.seconds : 0;
-	printf("%-9s %-19s %-7s %12.0f %12.0f %10.0fx %12.0f %10.1f %6zu\n", arch->name, map->name, bounds, host, guest,
+	bench_cell("bench_coreguest", "s:arch", arch->name, "s:map", map->name, "s:bounds", bounds, "f:host_ops_per_s",
+		   host, "f:guest_ops_per_s", guest, "f:guest_insns_per_op", (double)gs.insns / (double)s.nops,
+		   "f:guest_mips", gs.seconds > 0 ? (double)gs.insns / gs.seconds / 1e6 : 0.0, "u:diffs", (uint64_t)d.ndiff,
+		   NULL);
+	bench_text("%-9s %-19s %-7s %12.0f %12.0f %10.0fx %12.0f %10.1f %6zu\n", arch->name, map->name, bounds, host, guest,
 	       guest > 0 ? host / guest : 0, (double)gs.insns / (double)s.nops,
 	       gs.seconds > 0 ? (double)gs.insns / gs.seconds / 1e6 : 0, d.ndiff);
 	free(res);
@@ -137,6 +144,13 @@ static void print_per_kind(void)
 	size_t n = mb_narches < 8 ? mb_narches : 8;
 	for (size_t a = 0; a < n; a++)
 		per_kind(mb_arches[a], &k[a]);
+	for (size_t a = 0; a < n; a++)
+		for (unsigned op = 1; op < MB_OP_NCODES; op++)
+			if (k[a].count[op])
+				bench_cell("bench_coreguest", "s:arch", mb_arches[a]->name, "s:operation", mb_op_name(op),
+					   "f:guest_insns_per_op", (double)k[a].insns[op] / (double)k[a].count[op], NULL);
+	if (bench_json)
+		return;
 	printf("\nguest instructions per operation, by kind (3,000-operation stream, default map, kernel bounds):\n");
 	printf("%-12s", "operation");
 	for (size_t a = 0; a < n; a++)
@@ -153,12 +167,14 @@ static void print_per_kind(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	printf("core-diff streams: %d operations (seed %d, kmod-corpus module sizes; ~57%% lookups), placement policy kernel;\n"
+	if (!bench_args(argc, argv))
+		return 2;
+	bench_text("core-diff streams: %d operations (seed %d, kmod-corpus module sizes; ~57%% lookups), placement policy kernel;\n"
 	       "ops/s from process CPU time\n",
 	       NOPS, SEED);
-	printf("%-9s %-19s %-7s %12s %12s %11s %12s %10s %6s\n", "arch", "map", "bounds", "host ops/s", "guest ops/s",
+	bench_text("%-9s %-19s %-7s %12s %12s %11s %12s %10s %6s\n", "arch", "map", "bounds", "host ops/s", "guest ops/s",
 	       "host/guest", "guest ins/op", "guest MIPS", "diffs");
 	for (size_t a = 0; a < mb_narches; a++) {
 		const struct mb_arch *arch = mb_arches[a];

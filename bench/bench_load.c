@@ -10,6 +10,7 @@
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "bench/bench_dirs.h"
+#include "bench/bench_json.h"
 #include "harness/load/loader.h"
 #include "harness/load/space.h"
 
@@ -226,17 +227,22 @@ static void row(const char *arch, const char *set, const struct set *s, const st
 {
 	double mps = r->loads / r->secs, rps = (double)r->relocs / r->secs;
 	double refmps = ref > 0 ? (double)(s->n * rounds) / ref : 0;
-	printf("%-10s %-8s %6zu %6zu %8u %12.0f %14.0f %14.0f %8.1fx\n", arch, set, s->n, r->failed, rounds, mps, rps,
+	bench_cell("bench_load", "s:arch", arch, "s:set", set, "u:files", (uint64_t)s->n, "u:failed", (uint64_t)r->failed,
+		   "u:rounds", (uint64_t)rounds, "f:modules_per_s", mps, "f:relocations_per_s", rps,
+		   "f:readelf_modules_per_s", refmps, "f:ratio", refmps > 0 ? mps / refmps : 0.0, NULL);
+	bench_text("%-10s %-8s %6zu %6zu %8u %12.0f %14.0f %14.0f %8.1fx\n", arch, set, s->n, r->failed, rounds, mps, rps,
 	       refmps, refmps > 0 ? mps / refmps : 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (!bench_args(argc, argv))
+		return 2;
 	char build[4096], src[4096];
 	bench_dirs(build, sizeof(build), src, sizeof(src));
-	printf("modbed load benchmark: read + layout + place + relocate from memory, then unload\n");
-	printf("(reference: llvm-readelf -r over the same files, fork/exec, 128 files per process)\n\n");
-	printf("%-10s %-8s %6s %6s %8s %12s %14s %14s %9s\n", "arch", "set", "files", "failed", "rounds", "modules/s",
+	bench_text("modbed load benchmark: read + layout + place + relocate from memory, then unload\n");
+	bench_text("(reference: llvm-readelf -r over the same files, fork/exec, 128 files per process)\n\n");
+	bench_text("%-10s %-8s %6s %6s %8s %12s %14s %14s %9s\n", "arch", "set", "files", "failed", "rounds", "modules/s",
 	       "relocations/s", "readelf mod/s", "ratio");
 	for (size_t a = 0; a < mb_narches; a++) {
 		const struct mb_arch *arch = mb_arches[a];

@@ -22,6 +22,7 @@
 
 #include "arch/arch.h"
 #include "arch/map.h"
+#include "bench/bench_json.h"
 #include "core/kver.h"
 #include "core/layout.h"
 #include "core/lookup.h"
@@ -323,14 +324,17 @@ static int seed004(void)
 
 int main(int argc, char **argv)
 {
-	static const int sizes[] = { 100, 1000, 4000 };
-	if (argc > 1 && strcmp(argv[1], "seed004") == 0)
+	/* seed004: the per-version table (text only); otherwise [--json]. */
+	if (argc == 2 && strcmp(argv[1], "seed004") == 0)
 		return seed004();
-	printf("lookup cost: ns per lookup, tree searches per 1,000 lookups (kernel placement,\n"
+	if (!bench_args(argc, argv))
+		return 2;
+	static const int sizes[] = { 100, 1000, 4000 };
+	bench_text("lookup cost: ns per lookup, tree searches per 1,000 lookups (kernel placement,\n"
 	       "corpus-shaped sizes, init memory still loaded). in = inside modules;\n"
 	       "out = kernel text and other vmalloc addresses. mods = modules that fit\n"
 	       "(100, 1,000, 4,000 asked; ppc32's module areas hold fewer).\n\n");
-	printf("%-19s %-8s %-7s %6s %6s | %8s %9s | %8s %9s\n", "map", "bounds", "tree", "mods", "nodes",
+	bench_text("%-19s %-8s %-7s %6s %6s | %8s %9s | %8s %9s\n", "map", "bounds", "tree", "mods", "nodes",
 	       "in ns", "in srch", "out ns", "out srch");
 	for (size_t ai = 0; ai < mb_narches; ai++) {
 		for (size_t mi = 0; mi < mb_arches[ai]->nmaps; mi++) {
@@ -362,7 +366,11 @@ int main(int argc, char **argv)
 						double ins, inp, outs, outp;
 						measure(&lk, addr_in, 100000, &ins, &inp);
 						measure(&lk, addr_out, 100000, &outs, &outp);
-						printf("%-19s %-8s %-7s %6d %6zu | %8.1f %9.0f | %8.1f %9.0f\n", map->name,
+						bench_cell("bench_lookup", "s:map", map->name, "s:bounds",
+							   mb_bounds_name((enum mb_bounds)b), "s:tree", mb_tree_name((enum mb_tree_kind)tr),
+							   "u:modules", (uint64_t)n, "u:nodes", (uint64_t)nodes, "f:in_ns", ins,
+							   "f:in_searches", inp, "f:out_ns", outs, "f:out_searches", outp, NULL);
+						bench_text("%-19s %-8s %-7s %6d %6zu | %8.1f %9.0f | %8.1f %9.0f\n", map->name,
 						       mb_bounds_name((enum mb_bounds)b), mb_tree_name((enum mb_tree_kind)tr),
 						       n, nodes, ins, inp, outs, outp);
 						for (int i = 0; i < n; i++)
@@ -375,7 +383,9 @@ int main(int argc, char **argv)
 				double lin_in, lin_out;
 				measure_linear(n, addr_in, iters, &lin_in);
 				measure_linear(n, addr_out, iters, &lin_out);
-				printf("%-19s %-8s %-7s %6d %6zu | %8.1f %9s | %8.1f %9s\n", map->name, "-", "linear", n,
+				bench_cell("bench_lookup", "s:map", map->name, "s:bounds", "-", "s:tree", "linear", "u:modules",
+					   (uint64_t)n, "u:nodes", (uint64_t)nodes, "f:in_ns", lin_in, "f:out_ns", lin_out, NULL);
+				bench_text("%-19s %-8s %-7s %6d %6zu | %8.1f %9s | %8.1f %9s\n", map->name, "-", "linear", n,
 				       nodes, lin_in, "-", lin_out, "-");
 			}
 		}

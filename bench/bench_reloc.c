@@ -7,6 +7,7 @@
 #include "arch/arch.h"
 #include "arch/reloc.h"
 #include "bench/bench_dirs.h"
+#include "bench/bench_json.h"
 #include "harness/elf/elf.h"
 
 #include <ftw.h>
@@ -183,11 +184,14 @@ static void run(const char *label, size_t repeat)
 	} while (t < 0.5 && (rounds *= 2, t0 = now(), true));
 	double rel_s = (double)relocs * rounds / t, mod_s = (double)s->n * rounds / t;
 	double re = readelf_seconds(s->paths, s->n);
-	printf("%-9s %-13s %5zu modules %8zu relocs  %10.0f relocs/s  %8.0f modules/s", s->arch->name,
-	       label, s->n, relocs, rel_s, mod_s);
+	bench_cell("bench_reloc", "s:arch", s->arch->name, "s:set", label, "u:modules", (uint64_t)s->n, "u:relocations",
+		   (uint64_t)relocs, "f:relocations_per_s", rel_s, "f:modules_per_s", mod_s, "f:readelf_s", re,
+		   "f:ratio", re > 0 ? re / (t / rounds) : 0.0, "u:refused", (uint64_t)(failed != 0), NULL);
+	bench_text("%-9s %-13s %5zu modules %8zu relocs  %10.0f relocs/s  %8.0f modules/s", s->arch->name,
+		   label, s->n, relocs, rel_s, mod_s);
 	if (re > 0)
-		printf("  llvm-readelf -r: %.3f s (x%.0f)", re, re / (t / rounds));
-	printf("%s\n", failed ? "  (some refused)" : "");
+		bench_text("  llvm-readelf -r: %.3f s (x%.0f)", re, re / (t / rounds));
+	bench_text("%s\n", failed ? "  (some refused)" : "");
 }
 
 static void free_set(void)
@@ -212,11 +216,13 @@ static void free_set(void)
 	memset(&cur_set, 0, sizeof(cur_set));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (!bench_args(argc, argv))
+		return 2;
 	char build[4096], source[4096];
 	bench_dirs(build, sizeof(build), source, sizeof(source));
-	printf("bench_reloc: relocation apply + PLT emission only (ELF already read), kernel symbols out of branch range\n");
+	bench_text("bench_reloc: relocation apply + PLT emission only (ELF already read), kernel symbols out of branch range\n");
 	for (size_t a = 0; a < mb_narches; a++) {
 		char dir[8300];
 		cur_set.arch = mb_arches[a];

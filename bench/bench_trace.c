@@ -5,6 +5,7 @@
  * Run from the build tree: it finds the modules next to itself. */
 #include "arch/arch.h"
 #include "bench/bench_dirs.h"
+#include "bench/bench_json.h"
 #include "harness/debug/disasm.h"
 #include "harness/machine/emu.h"
 #include "harness/session/runtime.h"
@@ -78,7 +79,8 @@ static double run(struct bench *b, const char *fn, uint64_t arg, enum mode mode,
 
 int main(int argc, char **argv)
 {
-	(void)argc;
+	if (!bench_args(argc, argv))
+		return 2;
 	char build[4096], source[4096];
 	bench_dirs(build, sizeof(build), source, sizeof(source));
 	char tmpl[] = "/tmp/bench_trace_XXXXXX";
@@ -89,15 +91,15 @@ int main(int argc, char **argv)
 	}
 	char outpath[4200];
 	snprintf(outpath, sizeof(outpath), "%s/trace.out", tmp);
-	printf("bench_trace: guest instructions per second (best of 3), trace written to a file\n");
-	printf("%-10s %-16s %10s %12s %12s %12s %12s\n", "arch", "call", "insns", mode_names[0], mode_names[1],
+	bench_text("bench_trace: guest instructions per second (best of 3), trace written to a file\n");
+	bench_text("%-10s %-16s %10s %12s %12s %12s %12s\n", "arch", "call", "insns", mode_names[0], mode_names[1],
 	       mode_names[2], mode_names[3]);
 	for (size_t a = 0; a < mb_narches; a++) {
 		const struct mb_arch *arch = mb_arches[a];
 		char ko[4300];
 		snprintf(ko, sizeof(ko), "%s/tests/modules/%s/trace_demo.ko", build, arch->name);
 		if (access(ko, R_OK) != 0) {
-			printf("%-10s (no %s: build the test modules first)\n", arch->name, ko);
+			bench_text("%-10s (no %s: build the test modules first)\n", arch->name, ko);
 			continue;
 		}
 		struct bench b;
@@ -124,7 +126,10 @@ int main(int argc, char **argv)
 				ips[m] = run(&b, work[w].fn, work[w].arg, (enum mode)m, outpath, &insns);
 			char label[64];
 			snprintf(label, sizeof(label), "%s(%" PRIu64 ")", work[w].fn, work[w].arg);
-			printf("%-10s %-16s %10" PRIu64 " %10.1f M %10.2f M %10.2f M %10.1f M\n", arch->name, label, insns,
+			for (int m = 0; m < NMODES; m++)
+				bench_cell("bench_trace", "s:arch", arch->name, "s:call", label, "u:insns", insns, "s:mode",
+					   mode_names[m], "f:insns_per_s", ips[m], NULL);
+			bench_text("%-10s %-16s %10" PRIu64 " %10.1f M %10.2f M %10.2f M %10.1f M\n", arch->name, label, insns,
 			       ips[0] / 1e6, ips[1] / 1e6, ips[2] / 1e6, ips[3] / 1e6);
 		}
 		mb_disasm_close(b.d);

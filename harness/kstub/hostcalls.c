@@ -88,15 +88,15 @@ static void hc_memcmp(struct mb_machine *m)
 }
 
 /* get_random_bytes(buf, len) and get_random_u8..u64: deterministic bytes
- * (one fixed xorshift stream), so a run that consumed randomness can be
- * repeated exactly. */
-static uint64_t random_next(void)
+ * (a fixed xorshift stream, one per machine), so a run that consumed
+ * randomness can be repeated exactly (and replayed by the fast path). */
+static uint64_t random_next(struct mb_machine *m)
 {
-	static uint64_t state = 0x9e3779b97f4a7c15ull;
-	state ^= state << 13;
-	state ^= state >> 7;
-	state ^= state << 17;
-	return state;
+	uint64_t *state = mb_machine_rng(m);
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
 }
 
 static void hc_get_random_bytes(struct mb_machine *m)
@@ -104,7 +104,7 @@ static void hc_get_random_bytes(struct mb_machine *m)
 	uint64_t a[2];
 	mb_hc_args(m, "ww", a);
 	for (uint64_t i = 0; i < a[1] && !too_big(m, a[1], "get_random_bytes"); i++) {
-		uint8_t b = (uint8_t)random_next();
+		uint8_t b = (uint8_t)random_next(m);
 		if (mb_guest_write(m, a[0] + i, &b, 1))
 			return;
 	}
@@ -113,22 +113,22 @@ static void hc_get_random_bytes(struct mb_machine *m)
 
 static void hc_get_random_u8(struct mb_machine *m)
 {
-	mb_hc_ret(m, (uint8_t)random_next());
+	mb_hc_ret(m, (uint8_t)random_next(m));
 }
 
 static void hc_get_random_u16(struct mb_machine *m)
 {
-	mb_hc_ret(m, (uint16_t)random_next());
+	mb_hc_ret(m, (uint16_t)random_next(m));
 }
 
 static void hc_get_random_u32(struct mb_machine *m)
 {
-	mb_hc_ret(m, (uint32_t)random_next());
+	mb_hc_ret(m, (uint32_t)random_next(m));
 }
 
 static void hc_get_random_u64(struct mb_machine *m)
 {
-	mb_hc_ret64(m, random_next());
+	mb_hc_ret64(m, random_next(m));
 }
 
 static void hc_strlen(struct mb_machine *m)

@@ -125,6 +125,8 @@ static struct mb_ksym *add_slot(struct mb_machine *m, const char *name, const st
 		return NULL;
 	s->fn = hc ? hc->fn : NULL;
 	s->co = hc && co;
+	if (s->co)
+		mb_hc_coroutine_bound(m);
 	ks->slot_next += SLOT;
 	const struct mb_insn_bytes *ins = hc ? &cpu_of(m)->ret_insn : &cpu_of(m)->trap_insn;
 	memcpy(text_host(ks, at), ins->bytes, ins->len);

@@ -131,6 +131,12 @@ void mb_machine_attach_stub(struct mb_machine *m, const struct mb_stub_ops *ops,
 	m->stub_ops = ops;
 	m->stub_ctx = stub;
 	m->stub = *img;
+	mb_run_hook_stub(m);
+}
+
+uint64_t *mb_machine_rng(struct mb_machine *m)
+{
+	return &m->rng;
 }
 
 void *mb_machine_stub(const struct mb_machine *m)
@@ -188,7 +194,11 @@ static int open_cpu(struct mb_machine *m, struct mb_err *err)
 	/* 2.1+: keep guest-virtual = mapped addresses (2.0.1 behaviour). */
 	uc_ctl_tlb_mode(m->uc, UC_TLB_VIRTUAL);
 #endif
-	return mb_run_install_hooks(m, err);
+	if (mb_run_install_hooks(m, err) != 0)
+		return -1;
+	if (mb_run_prepare_fast(m) != 0)
+		return mb_fail(err, NULL, NULL, "out of memory");
+	return 0;
 }
 
 static void detach(struct mb_machine *m)
@@ -257,6 +267,7 @@ int mb_machine_create(struct mb_machine **out, const struct mb_machine_config *c
 	m->cpu = cfg->arch->cpu;
 	m->space = space;
 	m->canary = m->cpu->reg_bytes == 8 ? 0x00c0ffee5a17ab1eull : 0x00a17ab1eull;
+	m->rng = 0x9e3779b97f4a7c15ull;
 	struct mb_space_observer o;
 	mb_mirror_observer(m, &o);
 	if (open_cpu(m, err) != 0)
@@ -280,6 +291,7 @@ fail_scratch:
 fail_obs:
 	detach(m);
 fail_uc:
+	mb_run_release_fast(m);
 	if (m->uc)
 		uc_close(m->uc);
 	free(m->maps);
@@ -298,6 +310,7 @@ void mb_machine_destroy(struct mb_machine *m)
 	detach(m);
 	for (size_t i = 0; i < m->nmaps; i++)
 		mb_mapping_free_hazards(&m->maps[i]);
+	mb_run_release_fast(m);
 	uc_close(m->uc);
 	mb_heap_fini(&m->heap);
 	free(m->maps);

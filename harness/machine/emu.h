@@ -10,14 +10,17 @@
  * the machine's: harness/kstub/ attaches it (mb_kstub_attach) through the
  * machine's stub interface (hostabi.h).
  *
- * Exact fault pcs (Unicorn 2.0.1 reports the translation-block start): the
- * machine always runs with one full-range UC_HOOK_CODE, installed before the
- * first instruction is translated. The hook records the pc of the
- * instruction being executed (the fault pc), counts instructions (the
- * budget and the `insns` figure), keeps a ring of recent pcs for fault
- * reports, dispatches host-implemented kernel functions and feeds the
- * instruction observers (trace, gdb). Cost: see bench_call and the README.
- * Hooks are never added after translation without flushing translated code.
+ * Exact fault pcs (Unicorn 2.0.1 reports the translation-block start) come
+ * from a full-range UC_HOOK_CODE that records the pc of the instruction
+ * being executed, counts instructions (budget, `insns`), keeps a ring of
+ * recent pcs, dispatches host-implemented kernel functions and feeds the
+ * instruction observers (trace, gdb). It is on only while something needs
+ * it: calls without observers run fast (a block hook counts, a hook on the
+ * stub's slots dispatches) and a call that faults, traps or reaches its
+ * budget is put back to its start and run again with the code hook, so
+ * what callers see is the same either way (emu_run.c, emu_snap.c). Cost:
+ * see bench_call and the README. Translated code is dropped whenever the
+ * hooks change.
  */
 #ifndef MODBED_HARNESS_EMU_H
 #define MODBED_HARNESS_EMU_H
@@ -178,6 +181,11 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t func, const uint64_t *args,
 		  unsigned nargs, uint64_t stack_top, uint64_t ret_addr, struct mb_err *err);
 uint64_t mb_machine_stack_top(const struct mb_machine *m);
+/* Allows (default, where the host's pages are 4 KiB) or forbids the fast
+ * path: calls without the per-instruction hook when no observer needs it
+ * (emu_run.c). Results, instruction counts and fault reports are the same
+ * either way; tests compare the two. */
+void mb_machine_set_fast_path(struct mb_machine *m, bool on);
 /* The return address every call gets: uc_emu_start(..., until = this). */
 uint64_t mb_machine_return_sentinel(const struct mb_machine *m);
 

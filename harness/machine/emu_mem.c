@@ -24,6 +24,7 @@ void mb_flush_code(struct mb_machine *m, uint64_t addr, uint64_t size)
 {
 	if (size)
 		uc_ctl_remove_cache(m->uc, addr, addr + size);
+	mb_icount_clear(m);
 }
 
 void mb_machine_code_changed(struct mb_machine *m, uint64_t addr, uint64_t size)
@@ -51,9 +52,8 @@ const struct mb_mapping *mb_machine_mapping(const struct mb_machine *m, uint64_t
 
 static void hazard_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
-	(void)size;
 	struct mb_machine *m = user;
-	m->cpu->emulate_hazard(uc, addr, m->run.insns);
+	m->cpu->emulate_hazard(uc, addr, mb_run_insns_at(m, addr, size));
 }
 
 /* Removes the hazard hooks inside [base, base+size). */
@@ -147,6 +147,10 @@ static int obs_created(void *ctx, const struct mb_space_arena *a, struct mb_err 
 	if (e != UC_ERR_OK)
 		return mb_fail(err, a->name, NULL, "cannot map [0x%" PRIx64 ", 0x%" PRIx64 ") in the %s emulator: %s",
 			       a->base, a->base + a->size, m->arch->name, uc_strerror(e));
+	if (mb_snap_track(&m->snap, a->host, (size_t)a->size) != 0) {
+		uc_mem_unmap(m->uc, a->base, a->size);
+		return mb_fail(err, a->name, NULL, "out of memory");
+	}
 	/* Code that ran here before (an unloaded module) must not be reused. */
 	mb_flush_code(m, a->base, a->size);
 	struct mb_mapping *mp = &m->maps[m->nmaps++];
@@ -154,12 +158,14 @@ static int obs_created(void *ctx, const struct mb_space_arena *a, struct mb_err 
 	mp->addr = a->base;
 	mp->size = a->size;
 	mp->prot = a->perm;
+	mp->ever_exec = (a->perm & MB_PERM_X) != 0;
 	snprintf(mp->name, sizeof(mp->name), "%s", a->name);
 	forget_freed(m, a->base, a->size);
 	if (a->perm & MB_PERM_X) {
 		if (scan_hazards(m, mp, a, a->base, a->size, err) != 0) {
 			drop_hazards(m, mp, a->base, a->size);
 			mb_mapping_free_hazards(mp);
+			mb_snap_untrack(&m->snap, a->host);
 			uc_mem_unmap(m->uc, a->base, a->size);
 			m->nmaps--;
 			return -1;
@@ -177,6 +183,7 @@ static void obs_released(void *ctx, const struct mb_space_arena *a)
 	mb_flush_code(m, a->base, a->size);
 	drop_hazards(m, mp, a->base, a->size);
 	mb_mapping_free_hazards(mp);
+	mb_snap_untrack(&m->snap, a->host);
 	uc_mem_unmap(m->uc, a->base, a->size);
 	*mp = m->maps[--m->nmaps];
 }
@@ -194,8 +201,10 @@ static int obs_protected(void *ctx, const struct mb_space_arena *a, uint64_t bas
 	mb_flush_code(m, base, size);
 	if (mp && (perm & MB_PERM_X) && scan_hazards(m, mp, a, base, size, err) != 0)
 		return -1;
-	if (mp)
+	if (mp) {
 		mp->prot = perm;
+		mp->ever_exec |= (perm & MB_PERM_X) != 0;
+	}
 	return 0;
 }
 

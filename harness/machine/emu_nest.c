@@ -17,7 +17,10 @@
  *     slot, whose `ret` returns the value the host function set (the code
  *     hook is told not to run the host function a second time).
  *
- * Every switch happens in the run loop, never inside a Unicorn hook. */
+ * Every switch happens in the run loop, never inside a Unicorn hook, and
+ * only on the exact way (the full code hook): a machine with a coroutine
+ * host function bound never takes the fast path, and a fast run that asks
+ * for one anyway is put back and run again the exact way (emu_run.c). */
 #include "harness/machine/emu_priv.h"
 
 #include <stdlib.h>
@@ -63,6 +66,11 @@ void mb_hc_run_coroutine(struct mb_machine *m, void (*fn)(struct mb_machine *m))
 	m->run.pending_co = fn;
 	m->run.pending_pc = m->run.pc;
 	uc_emu_stop(m->uc);
+}
+
+void mb_hc_coroutine_bound(struct mb_machine *m)
+{
+	m->co_bound = true;
 }
 
 unsigned mb_hc_nest_depth(const struct mb_machine *m)
@@ -113,7 +121,7 @@ static uc_err switch_in(struct mb_machine *m, struct mb_nest *n)
 	struct mb_run *r = &m->run;
 	swapcontext(&n->back, &n->co);
 	if (n->state == NEST_GUEST)
-		return uc_emu_start(m->uc, n->guest_pc, m->stub.sentinel, 0, 0);
+		return uc_emu_start(m->uc, n->guest_pc, 0, 0, 0);   /* the code hook stops at the sentinel */
 	uint64_t slot = n->slot_pc;
 	r->nest[--r->depth] = NULL;
 	nest_free(n);
@@ -122,7 +130,7 @@ static uc_err switch_in(struct mb_machine *m, struct mb_nest *n)
 	mb_cpu_reg_write(m->uc, m->cpu, m->cpu->reg_pc, slot);
 	r->skip_slot = true;
 	r->skip_pc = slot;
-	return uc_emu_start(m->uc, slot, m->stub.sentinel, 0, 0);
+	return uc_emu_start(m->uc, slot, 0, 0, 0);
 }
 
 static uc_err start(struct mb_machine *m, bool *ok)

@@ -24,6 +24,7 @@
 struct mb_mapping {
 	uint64_t addr, size;
 	unsigned prot;             /* MB_PERM_* */
+	bool ever_exec;            /* may hold translated code */
 	char name[48];
 	uc_hook *hazard_hooks;     /* ppc32 time-base reads inside this mapping */
 	uint64_t *hazard_addrs;
@@ -34,8 +35,49 @@ struct mb_freed { uint64_t addr, size; };
 
 struct mb_observer { mb_insn_observer_fn fn; void *ctx; };
 
+/* Copy-on-write memory snapshot of the fast path (emu_snap.c). */
+struct mb_snap_arena {
+	uint8_t *host;
+	size_t size;
+	bool cold;          /* host buffer read-only except the hot pages */
+	uint8_t *hot;       /* bitmap: page writable (copied this call) */
+};
+struct mb_snap_saved { uint8_t *host, *copy; };
+struct mb_snap {
+	bool usable;        /* 4 KiB host pages and every arena tracked */
+	bool armed;         /* a fast call is running: stores to cold pages copy them */
+	bool broken;        /* a copy could not be made: restore impossible */
+	bool overflow;      /* the hot list lost entries: cool everything */
+	struct mb_snap_arena *ar;
+	size_t nar, arcap;
+	uint8_t **hotp;     /* writable pages (mmap'd: grows in the handler) */
+	size_t nhot, hotcap;
+	struct mb_snap_saved *saved;   /* pages copied this call */
+	size_t nsaved, savedcap;
+};
+bool mb_snap_init(struct mb_snap *s);
+void mb_snap_fini(struct mb_snap *s);
+int mb_snap_track(struct mb_snap *s, uint8_t *host, size_t size);
+void mb_snap_untrack(struct mb_snap *s, uint8_t *host);
+bool mb_snap_arm(struct mb_snap *s);
+void mb_snap_disarm(struct mb_snap *s);
+bool mb_snap_restore(struct mb_snap *s);
+
+/* Instructions per translated block, for counting without a code hook. */
+struct mb_icount { uint64_t addr; uint32_t size, icount; };
+#define MB_ICOUNT_SLOTS 4096u
+
+/* Why the block hook stopped a fast run: the budget (run again the exact
+ * way) or the wall clock (go on with the code hook). */
+enum mb_cont { MB_CONT_NONE = 0, MB_CONT_BUDGET, MB_CONT_TIMEOUT };
+
 struct mb_run {
 	bool active;
+	bool fast;                        /* no code hook: counted per block */
+	enum mb_cont cont;                /* fast run handed over to the code hook */
+	bool continued;                   /* running on with the code hook after cont */
+	uint32_t clock_left;              /* blocks to the next clock check */
+	uint64_t blk_addr, blk_insns;     /* fast path: current block, insns before it */
 	bool resume_pending;              /* a hook moved the pc: restart there */
 	uint64_t insns, budget;
 	uint64_t timeout_ms, deadline_ns;
@@ -82,8 +124,20 @@ struct mb_machine {
 	uint64_t percpu_base, task_base, stack_base, stack_top;
 	struct mb_heap heap;
 
-	uc_hook code_hook, mem_hook, intr_hook, invalid_hook;
+	uc_hook code_hook, mem_hook, intr_hook, invalid_hook, stub_hook, block_hook;
+	bool code_hook_on;                /* the full-range code hook is installed */
+	bool fast_path;                   /* calls may run without it (mb_machine_set_fast_path) */
+	bool purging;                     /* the empty run that retires a deleted hook */
+	bool co_bound;                    /* a coroutine host function is bound: no fast path */
 	struct mb_run run;
+	struct mb_icount *icount;
+	int insn_shift;                   /* log2 of a fixed instruction size, or -1 */
+	struct mb_snap snap;
+	/* Registers at the start of a fast call: the whole Unicorn context when
+	 * it is small, else the arch's register list (regs). */
+	struct uc_context *ctx;
+	uint64_t *ctx_regs;
+	uint64_t rng;                     /* get_random_bytes stream (hostabi.h) */
 	struct mb_observer *obs;
 	size_t nobs;
 
@@ -115,6 +169,11 @@ void mb_run_finish_fault(struct mb_machine *m, struct mb_fault *f);
 uc_err mb_nest_step(struct mb_machine *m, uc_err e, bool *handled);
 /* Drops every frame (the run ended under them). */
 void mb_nest_abandon(struct mb_machine *m);
+int mb_run_hook_stub(struct mb_machine *m);
+int mb_run_prepare_fast(struct mb_machine *m);
+void mb_run_release_fast(struct mb_machine *m);
+void mb_icount_clear(struct mb_machine *m);
+uint64_t mb_run_insns_at(struct mb_machine *m, uint64_t addr, uint32_t size);
 /* emu_hostabi.c: a register at the arch's width. */
 uint64_t mb_machine_reg(struct mb_machine *m, int r);
 

@@ -1,8 +1,32 @@
-/* Runs on the machine: the one code hook every instruction goes through
- * (exact fault pcs under Unicorn 2.0.1, budget, wall clock, host-call
- * dispatch, observers), the fault hooks, classification of every stop that
- * is not a normal return, and the call itself. */
+/* Runs on the machine: the two ways a call runs, fault hooks, classification
+ * of every stop that is not a normal return, and the call itself.
+ *
+ * The exact way: one code hook sees every instruction (exact fault pcs under
+ * Unicorn 2.0.1, budget, wall clock, host-call dispatch, observers). The
+ * fast way, taken when nothing needs a hook per instruction (no observer,
+ * no ppc32 time-base hazard): a block hook counts instructions per
+ * translated block (budget, `insns`) and checks the clock every few
+ * thousand blocks, and a code hook over the kernel stub's slots alone runs
+ * host functions and stops at the return sentinel. A fast call that faults
+ * or traps is put back to the state it started with (registers, every guest
+ * page it wrote: emu_snap.c, the heap's block list, the log, the random
+ * stream) and runs again the exact way, so its report is the exact way's.
+ * A fast call that nears its budget or runs out of time stops at a block
+ * start and goes on from there with the code hook, which then stops it at
+ * the exact instruction with a full history.
+ *
+ * Neither way uses uc_emu_start's `until`: Unicorn 2.0.1 drops the code
+ * translated at that address after every run (the empty exit block and
+ * everything on its page), which cost a retranslation (~5 us) per call. The
+ * machine enables `exits` with none set, and the hooks stop at the
+ * sentinel.
+ *
+ * Coroutine host functions (emu_nest.c: nested guest calls) only ever run
+ * the exact way: a machine with one bound takes no fast path, and a fast
+ * run that asks for one is put back and run again the exact way. */
 #include "harness/machine/emu_priv.h"
+
+#include "arch/debug.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -103,9 +127,12 @@ static uint64_t now_ns(void)
 
 static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
-	(void)uc;
 	struct mb_machine *m = user;
 	struct mb_run *r = &m->run;
+	if (addr == m->stub.sentinel) {   /* the call returned */
+		uc_emu_stop(uc);
+		return;
+	}
 	r->pc = addr;
 	r->hist[r->hist_n++ % MB_FAULT_HISTORY] = addr;
 	if (++r->insns > r->budget) {
@@ -116,7 +143,9 @@ static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	}
 	/* The wall-clock limit, checked here rather than by uc_emu_start's
 	 * timeout, which starts a watchdog thread on every call (~0.1 ms). */
-	if ((r->insns & (CLOCK_CHECK_EVERY - 1)) == 0 && now_ns() > r->deadline_ns) {
+	/* After a fast run ran out of time: stop once the history is full. */
+	if (r->cont == MB_CONT_TIMEOUT ? r->hist_n >= MB_FAULT_HISTORY
+	    : (r->insns & (CLOCK_CHECK_EVERY - 1)) == 0 && now_ns() > r->deadline_ns) {
 		mb_run_fault(m, MB_FAULT_TIMEOUT, addr, false, 0, NULL,
 			     "wall-clock limit of %" PRIu64 " ms reached", r->timeout_ms);
 		return;
@@ -127,6 +156,91 @@ static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		m->stub_ops->enter_slot(m, m->stub_ctx, addr);
 	for (size_t i = 0; i < m->nobs && !r->faulted; i++)
 		m->obs[i].fn(m->obs[i].ctx, m, addr, size);
+}
+
+/* Fast path: only the stub's slots and the sentinel are hooked. */
+static void stub_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	(void)size;
+	struct mb_machine *m = user;
+	if (addr == m->stub.sentinel && (m->purging || !m->code_hook_on)) {
+		uc_emu_stop(uc);
+		return;
+	}
+	if (m->code_hook_on)
+		return;   /* the full hook does it */
+	m->run.pc = addr;
+	if (addr >= m->stub.slot_base && addr < m->stub.slot_end)
+		m->stub_ops->enter_slot(m, m->stub_ctx, addr);
+}
+
+#define CLOCK_CHECK_BLOCKS 1024u
+
+/* Instructions in the block at addr: asked once of Unicorn (the block is
+ * translated: it is about to run), then cached until code is dropped. */
+static uint32_t block_icount(struct mb_machine *m, uint64_t addr, uint32_t size)
+{
+	struct mb_icount *e = &m->icount[(addr / m->cpu->insn_align) % MB_ICOUNT_SLOTS];
+	if (e->addr == addr && e->size == size && e->icount)
+		return e->icount;
+	uc_tb tb;
+	memset(&tb, 0, sizeof(tb));
+	if (uc_ctl_request_cache(m->uc, addr, &tb) != UC_ERR_OK || tb.icount == 0)
+		return 0;
+	*e = (struct mb_icount){ addr, size, tb.icount };
+	return tb.icount;
+}
+
+void mb_icount_clear(struct mb_machine *m)
+{
+	if (m->icount)
+		memset(m->icount, 0, MB_ICOUNT_SLOTS * sizeof(*m->icount));
+}
+
+/* Fast path: the budget and the wall clock per block (installed only
+ * while calls run fast). Stopping here ends the run before the block's
+ * first instruction, with the pc at it. Lean: it runs once per block. */
+static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct mb_machine *m = user;
+	struct mb_run *r = &m->run;
+	if (addr == m->stub.sentinel)
+		return;   /* the return, not an instruction */
+	uint32_t n = m->insn_shift >= 0 ? size >> m->insn_shift : block_icount(m, addr, size);
+	/* The block would pass the budget (or cannot be counted): the exact
+	 * way runs the call again and stops at the exact instruction. */
+	if (r->insns + n > r->budget || n == 0) {
+		r->cont = MB_CONT_BUDGET;
+		uc_emu_stop(uc);
+		return;
+	}
+	if (--r->clock_left == 0) {
+		r->clock_left = CLOCK_CHECK_BLOCKS;
+		if (now_ns() > r->deadline_ns) {
+			r->cont = MB_CONT_TIMEOUT;
+			uc_emu_stop(uc);
+			return;
+		}
+	}
+	r->blk_addr = addr;
+	r->blk_insns = r->insns;
+	r->insns += n;
+}
+
+/* The instruction count including the instruction at addr, now being
+ * executed: a hazard hook (emu_mem.c) needs it. Fast path: counted from the
+ * block's start (the instructions that need it have a fixed size), and the
+ * block is cut there, as the hook moves the pc. Code hook: it may or may
+ * not have run for addr yet (hook order). */
+uint64_t mb_run_insns_at(struct mb_machine *m, uint64_t addr, uint32_t size)
+{
+	struct mb_run *r = &m->run;
+	if (!m->code_hook_on) {
+		r->insns = r->blk_insns + (addr - r->blk_addr) / size + 1;
+		return r->insns;
+	}
+	bool counted = r->hist_n && r->hist[(r->hist_n - 1) % MB_FAULT_HISTORY] == addr;
+	return counted ? r->insns : r->insns + 1;
 }
 
 static bool mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
@@ -157,6 +271,9 @@ void mb_machine_set_trap_handler(struct mb_machine *m, mb_trap_fn fn, void *ctx)
 static bool trap_handled(struct mb_machine *m)
 {
 	uint64_t resume;
+	/* Fast path: the pc is not known exactly; the exact run handles it. */
+	if (!m->code_hook_on)
+		return false;
 	if (m->trap == NULL || m->run.faulted || !m->trap(m->trap_ctx, m, m->run.pc, &resume))
 		return false;
 	if (mb_cpu_reg_write(m->uc, m->cpu, m->cpu->reg_pc, resume) != UC_ERR_OK)
@@ -273,6 +390,198 @@ int mb_call_setup(struct uc_struct *uc, const struct mb_arch *arch, uint64_t fun
 	return 0;
 }
 
+/* ---- the two ways a call runs -------------------------------------------- */
+
+/* The exact way (the full-range code hook) or the fast way (the block
+ * hook). Translated code keeps the hooks it was translated with, so it is
+ * dropped either way. */
+static int use_code_hook(struct mb_machine *m, bool on)
+{
+	if (on == m->code_hook_on)
+		return 0;
+	uc_hook *add = on ? &m->code_hook : &m->block_hook;
+	uc_hook del = on ? m->block_hook : m->code_hook;
+	if (uc_hook_add(m->uc, add, on ? UC_HOOK_CODE : UC_HOOK_BLOCK, on ? (void *)code_hook : (void *)block_hook,
+			m, 1, 0) != UC_ERR_OK)
+		return -1;
+	if (del)
+		uc_hook_del(m->uc, del);
+	if (on)
+		m->block_hook = 0;
+	else
+		m->code_hook = 0;
+	/* A deleted hook stays on Unicorn's lists, and is still compiled into
+	 * new code, until a uc_emu_start returns: run one that stops at once
+	 * (at the sentinel, where the stub's hook stops every run). */
+	if (del && m->stub_ops && m->stub.sentinel) {
+		m->purging = true;
+		uc_emu_start(m->uc, m->stub.sentinel, 0, 0, 0);
+		m->purging = false;
+	}
+	/* Not UC_CTL_TB_FLUSH: in 2.0.1 that clears the whole code buffer
+	 * (~1 s); only the executable mappings can hold translated code. */
+	for (size_t i = 0; i < m->nmaps; i++)
+		if (m->maps[i].ever_exec)
+			mb_flush_code(m, m->maps[i].addr, m->maps[i].size);
+	mb_icount_clear(m);
+	m->code_hook_on = on;
+	return 0;
+}
+
+void mb_machine_set_fast_path(struct mb_machine *m, bool on)
+{
+	m->fast_path = on;
+}
+
+/* ---- registers at a call's start (fast path) ----------------------------- */
+
+/* Unicorn's whole context when it is small (x86_64 5.5 KB, arm64 12.6 KB);
+ * ppc32's is 73 KB (SPR tables), ~2 us to copy, so there the registers a
+ * fault report shows (arch->debug->regs: GPRs, pc, msr, cr, lr, ctr, xer). */
+#define CTX_WHOLE_MAX 16384u
+
+static int ctx_regs(const struct mb_machine *m, int *ids, void **vals)
+{
+	const struct mb_debug_ops *d = m->arch->debug;
+	size_t n = d && d->nregs <= MB_FAULT_MAX_REGS ? d->nregs : 0;
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = d->regs[i].uc_reg;
+		vals[i] = &m->ctx_regs[i];
+	}
+	return (int)n;
+}
+
+static bool save_regs(struct mb_machine *m)
+{
+	if (m->ctx)
+		return uc_context_save(m->uc, m->ctx) == UC_ERR_OK;
+	int ids[MB_FAULT_MAX_REGS];
+	void *vals[MB_FAULT_MAX_REGS];
+	int n = ctx_regs(m, ids, vals);
+	memset(m->ctx_regs, 0, MB_FAULT_MAX_REGS * sizeof(*m->ctx_regs));
+	return n > 0 && uc_reg_read_batch(m->uc, ids, vals, n) == UC_ERR_OK;
+}
+
+static bool restore_regs(struct mb_machine *m)
+{
+	if (m->ctx)
+		return uc_context_restore(m->uc, m->ctx) == UC_ERR_OK;
+	int ids[MB_FAULT_MAX_REGS];
+	void *vals[MB_FAULT_MAX_REGS];
+	int n = ctx_regs(m, ids, vals);
+	return uc_reg_write_batch(m->uc, ids, vals, n) == UC_ERR_OK;
+}
+
+int mb_run_prepare_fast(struct mb_machine *m)
+{
+	m->icount = calloc(MB_ICOUNT_SLOTS, sizeof(*m->icount));
+	m->ctx_regs = calloc(MB_FAULT_MAX_REGS, sizeof(*m->ctx_regs));
+	if (!m->icount || !m->ctx_regs)
+		return -1;
+	if (uc_context_size(m->uc) <= CTX_WHOLE_MAX && uc_context_alloc(m->uc, &m->ctx) != UC_ERR_OK)
+		return -1;
+	m->fast_path = mb_snap_init(&m->snap);
+	/* Fixed-size instructions: a block's count is its size over that. */
+	const struct mb_debug_ops *d = m->arch->debug;
+	m->insn_shift = -1;
+	if (d && d->insn_max == m->cpu->insn_align)
+		for (int k = 0; k < 8; k++)
+			if ((1u << k) == d->insn_max)
+				m->insn_shift = k;
+	return 0;
+}
+
+void mb_run_release_fast(struct mb_machine *m)
+{
+	mb_snap_fini(&m->snap);
+	if (m->ctx)
+		uc_context_free(m->ctx);
+	free(m->icount);
+	free(m->ctx_regs);
+}
+
+/* What must be put back if the fast run has to be repeated. */
+struct call_start {
+	size_t loglen;
+	uint64_t rng;
+};
+
+static bool begin_fast(struct mb_machine *m, struct call_start *cs)
+{
+	/* Not with a coroutine host function bound (emu_nest.c): a nested
+	 * guest call runs the exact way only. */
+	if (!m->fast_path || m->nobs || !m->stub_ops || m->co_bound || m->run.depth)
+		return false;
+	if (!save_regs(m) || !mb_snap_arm(&m->snap)) {
+		mb_snap_disarm(&m->snap);
+		return false;
+	}
+	mb_heap_journal_begin(&m->heap);
+	cs->loglen = m->loglen;
+	cs->rng = m->rng;
+	return true;
+}
+
+static bool rewind_fast(struct mb_machine *m, const struct call_start *cs)
+{
+	bool ok = mb_snap_restore(&m->snap) && restore_regs(m) && mb_heap_rollback(&m->heap) == 0;
+	m->loglen = cs->loglen;
+	if (m->log)
+		m->log[m->loglen] = 0;
+	m->rng = cs->rng;
+	return ok;
+}
+
+static void end_fast(struct mb_machine *m)
+{
+	mb_snap_disarm(&m->snap);
+	mb_heap_journal_end(&m->heap);
+}
+
+static void start_run(struct mb_machine *m, uint64_t func, const struct mb_call_limits *lim, bool fast)
+{
+	struct mb_run *r = &m->run;
+	memset(r, 0, sizeof(*r));
+	r->active = true;
+	r->fast = fast;
+	r->budget = lim && lim->budget ? lim->budget : MB_DEFAULT_BUDGET;
+	r->pc = func;
+	r->clock_left = CLOCK_CHECK_BLOCKS;
+	r->timeout_ms = lim && lim->timeout_ms ? lim->timeout_ms : MB_DEFAULT_TIMEOUT_MS;
+	uint64_t start = now_ns();
+	r->deadline_ns = r->timeout_ms > (UINT64_MAX - start) / 1000000u ? UINT64_MAX
+			 : start + r->timeout_ms * 1000000u;
+}
+
+/* Runs from pc until the sentinel, a fault or a stop. `until` is unused:
+ * exits are enabled with none set (see the top of this file). */
+static uc_err run_from(struct mb_machine *m, uint64_t pc)
+{
+	struct mb_run *r = &m->run;
+	uc_err e = uc_emu_start(m->uc, pc, 0, 0, 0);
+	for (;;) {
+		/* A PC written from a hook (a handled WARN) ends uc_emu_start in
+		 * 2.0.1; carry on from there. */
+		if (e == UC_ERR_OK && !r->faulted && r->resume_pending) {
+			r->resume_pending = false;
+			e = uc_emu_start(m->uc, mb_machine_reg(m, m->cpu->reg_pc), 0, 0, 0);
+			continue;
+		}
+		/* Coroutine host functions (emu_nest.c) run on the exact way
+		 * only: a fast run that asks for one stops here (pending_co),
+		 * and the call runs again the exact way. */
+		if (r->fast)
+			break;
+		bool handled;
+		e = mb_nest_step(m, e, &handled);
+		if (!handled)
+			break;
+	}
+	return e;
+}
+
+/* The run's end as a fault, if it was not a return to the sentinel
+ * (emu_nest.c uses it for a nested call's end too). */
 void mb_run_classify_stop(struct mb_machine *m, uc_err e)
 {
 	if (m->run.faulted)
@@ -286,6 +595,33 @@ void mb_run_classify_stop(struct mb_machine *m, uc_err e)
 		classify_mem(m, e);
 }
 
+/* The fast run. True when its outcome stands: a return, or a wall-clock
+ * stop, which goes on from where the block hook stopped it with the code
+ * hook until that has a full history (a stop requested in a block hook
+ * may take effect a few blocks later in 2.0.1, so the count there is
+ * approximate; a timeout's count is arbitrary anyway). A fault, a trap or
+ * the budget runs the call again the exact way. */
+static bool run_fast(struct mb_machine *m, uint64_t func)
+{
+	struct mb_run *r = &m->run;
+	uc_err e = run_from(m, func);
+	if (r->pending_co || (e == UC_ERR_OK && !r->faulted && r->cont == MB_CONT_BUDGET))
+		return false;
+	if (e == UC_ERR_OK && !r->faulted && r->cont == MB_CONT_TIMEOUT) {
+		uint64_t pc = mb_machine_reg(m, m->cpu->reg_pc);
+		if (use_code_hook(m, true) != 0)
+			return false;
+		r->continued = true;
+		e = run_from(m, pc);
+		if (r->pending_co)
+			return false;
+	}
+	mb_run_classify_stop(m, e);
+	if (!r->faulted)
+		return true;
+	return r->continued && r->fault.kind == MB_FAULT_TIMEOUT;
+}
+
 int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, unsigned nargs,
 		    const struct mb_call_limits *lim, struct mb_call_result *res, struct mb_err *err)
 {
@@ -294,34 +630,38 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 		return mb_fail(err, NULL, NULL, "a call is already running on this machine");
 	if (mb_call_setup(m->uc, m->arch, func, args, nargs, m->stack_top, m->stub.sentinel, err) != 0)
 		return -1;
+	struct call_start cs;
+	bool fast = begin_fast(m, &cs);
 	struct mb_run *r = &m->run;
-	memset(r, 0, sizeof(*r));
-	r->active = true;
-	r->budget = lim && lim->budget ? lim->budget : MB_DEFAULT_BUDGET;
-	r->pc = func;
-	r->timeout_ms = lim && lim->timeout_ms ? lim->timeout_ms : MB_DEFAULT_TIMEOUT_MS;
-	uint64_t start = now_ns();
-	r->deadline_ns = r->timeout_ms > (UINT64_MAX - start) / 1000000u ? UINT64_MAX
-			 : start + r->timeout_ms * 1000000u;
-
-	uc_err e = uc_emu_start(m->uc, func, m->stub.sentinel, 0, 0);
-	for (;;) {
-		/* A PC written from a hook (a handled WARN) ends uc_emu_start in
-		 * 2.0.1; carry on from there. */
-		if (e == UC_ERR_OK && !r->faulted && r->resume_pending) {
-			r->resume_pending = false;
-			e = uc_emu_start(m->uc, mb_machine_reg(m, m->cpu->reg_pc), m->stub.sentinel, 0, 0);
-			continue;
+	bool done = false;
+	if (fast && use_code_hook(m, false) == 0) {
+		start_run(m, func, lim, true);
+		done = run_fast(m, func);
+		/* Anything else runs again, the exact way, from the call's start.
+		 * Should the start not come back (no memory for a page copy), the
+		 * fast run's own report stands, and says so. */
+		if (!done && !rewind_fast(m, &cs)) {
+			done = true;
+			if (!r->faulted)   /* a budget stop or a coroutine request */
+				mb_run_fault(m, MB_FAULT_TRAP, r->pc, false, 0, NULL, "fast run stopped");
+			size_t l = strlen(r->fault.detail);
+			snprintf(r->fault.detail + l, sizeof(r->fault.detail) - l,
+				 " (fast path could not rewind: pc is a block start)");
 		}
-		bool handled;
-		e = mb_nest_step(m, e, &handled);
-		if (!handled)
-			break;
+	}
+	if (fast)
+		end_fast(m);
+	if (!done) {
+		if (use_code_hook(m, true) != 0) {
+			r->active = false;
+			return mb_fail(err, NULL, NULL, "cannot install the %s code hook", m->arch->name);
+		}
+		start_run(m, func, lim, false);
+		mb_run_classify_stop(m, run_from(m, func));
 	}
 	mb_nest_abandon(m);
 	r->active = false;
 	res->insns = r->insns;
-	mb_run_classify_stop(m, e);
 	if (r->faulted) {
 		res->faulted = true;
 		mb_run_finish_fault(m, &res->fault);
@@ -331,14 +671,29 @@ int mb_machine_call(struct mb_machine *m, uint64_t func, const uint64_t *args, u
 	return 0;
 }
 
+/* The stub's slots and the sentinel, hooked for the fast path; called when
+ * the stub attaches (before its code is translated). */
+int mb_run_hook_stub(struct mb_machine *m)
+{
+	if (m->stub_hook) {
+		uc_hook_del(m->uc, m->stub_hook);
+		m->stub_hook = 0;
+	}
+	if (!m->stub_ops || m->stub.slot_end <= m->stub.sentinel)
+		return 0;
+	return uc_hook_add(m->uc, &m->stub_hook, UC_HOOK_CODE, (void *)stub_hook, m, m->stub.sentinel,
+			   m->stub.slot_end - 1) == UC_ERR_OK ? 0 : -1;
+}
 
-/* All hooks go in before anything is translated. */
+/* All hooks go in before anything is translated. The full code hook comes
+ * and goes with the way a call runs (use_code_hook). */
 int mb_run_install_hooks(struct mb_machine *m, struct mb_err *err)
 {
-	if (uc_hook_add(m->uc, &m->code_hook, UC_HOOK_CODE, (void *)code_hook, m, 1, 0) != UC_ERR_OK ||
+	if (uc_ctl_exits_enable(m->uc) != UC_ERR_OK ||
 	    uc_hook_add(m->uc, &m->mem_hook, UC_HOOK_MEM_INVALID, (void *)mem_hook, m, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(m->uc, &m->intr_hook, UC_HOOK_INTR, (void *)intr_hook, m, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(m->uc, &m->invalid_hook, UC_HOOK_INSN_INVALID, (void *)invalid_hook, m, 1, 0) != UC_ERR_OK)
+	    uc_hook_add(m->uc, &m->invalid_hook, UC_HOOK_INSN_INVALID, (void *)invalid_hook, m, 1, 0) != UC_ERR_OK ||
+	    use_code_hook(m, true) != 0)
 		return mb_fail(err, NULL, NULL, "cannot install the %s emulator hooks", m->arch->name);
 	return 0;
 }

@@ -5,9 +5,61 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Keeps the list as it was before the first change of a journalled call;
+ * -1 when it cannot (the caller then gives up the call's fast path). */
+static int journal(struct mb_heap *h)
+{
+	if (!h->journal || h->saved)
+		return 0;
+	if (h->n > h->scap) {
+		struct mb_heap_block *n = realloc(h->sblocks, h->n * sizeof(*n));
+		if (!n)
+			return -1;
+		h->sblocks = n;
+		h->scap = h->n;
+	}
+	if (h->n)
+		memcpy(h->sblocks, h->blocks, h->n * sizeof(*h->blocks));
+	h->sn = h->n;
+	h->saved = true;
+	return 0;
+}
+
+void mb_heap_journal_begin(struct mb_heap *h)
+{
+	h->journal = true;
+	h->saved = false;
+}
+
+void mb_heap_journal_end(struct mb_heap *h)
+{
+	h->journal = false;
+	h->saved = false;
+}
+
+int mb_heap_rollback(struct mb_heap *h)
+{
+	if (!h->saved)
+		return 0;
+	if (h->sn > h->cap) {
+		struct mb_heap_block *n = realloc(h->blocks, h->sn * sizeof(*n));
+		if (!n)
+			return -1;
+		h->blocks = n;
+		h->cap = h->sn;
+	}
+	if (h->sn)
+		memcpy(h->blocks, h->sblocks, h->sn * sizeof(*h->blocks));
+	h->n = h->sn;
+	h->saved = false;
+	return 0;
+}
+
 int mb_heap_alloc(struct mb_heap *h, uint64_t size, uint64_t align, uint64_t *addr)
 {
 	*addr = 0;
+	if (journal(h) != 0)
+		return -1;
 	if (size == 0)
 		size = 1;
 	if (h->n == h->cap) {
@@ -48,6 +100,8 @@ uint64_t mb_heap_free(struct mb_heap *h, uint64_t addr)
 	}
 	if (lo == h->n || h->blocks[lo].addr != addr)
 		return 0;
+	if (journal(h) != 0)
+		return 0;
 	uint64_t size = h->blocks[lo].size;
 	memmove(&h->blocks[lo], &h->blocks[lo + 1], (h->n - lo - 1) * sizeof(h->blocks[0]));
 	h->n--;
@@ -57,6 +111,7 @@ uint64_t mb_heap_free(struct mb_heap *h, uint64_t addr)
 void mb_heap_fini(struct mb_heap *h)
 {
 	free(h->blocks);
-	h->blocks = NULL;
-	h->n = h->cap = 0;
+	free(h->sblocks);
+	h->blocks = h->sblocks = NULL;
+	h->n = h->cap = h->sn = h->scap = 0;
 }

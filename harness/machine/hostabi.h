@@ -50,6 +50,9 @@ uint64_t mb_machine_task_base(const struct mb_machine *m);
 uint64_t mb_machine_canary(const struct mb_machine *m);
 /* The guest heap (kmalloc, vmalloc). */
 struct mb_heap *mb_machine_heap(struct mb_machine *m);
+/* The state of the machine's deterministic random stream (get_random_bytes):
+ * per machine, and put back with the rest when a call is run again. */
+uint64_t *mb_machine_rng(struct mb_machine *m);
 
 /* ---- runs and faults, for host functions -------------------------------- */
 
@@ -99,6 +102,11 @@ void mb_log_append(struct mb_machine *m, const char *s, size_t len);
 #define MB_NEST_MAX 8
 
 void mb_hc_run_coroutine(struct mb_machine *m, void (*fn)(struct mb_machine *m));
+/* The stub bound a kernel name to a coroutine host function: from now on
+ * every call on this machine runs the exact way (emu_run.c), never the fast
+ * path, whose replay would repeat the host side effects (kthreads) of the
+ * functions around it. */
+void mb_hc_coroutine_bound(struct mb_machine *m);
 
 enum mb_guest_end {
 	MB_GUEST_RETURNED,   /* the function returned: ret */

@@ -73,3 +73,19 @@ void bad_free(unsigned long p)
 {
 	kfree((const void *)p);
 }
+
+/* Changes every kind of state a call can change (module data, the heap, the
+ * log, the random stream), then traps. Run without the per-instruction hook,
+ * the call is put back and run again with it: each change must happen once. */
+void get_random_bytes(void *buf, int len);
+
+int changes_then_trap(int by)
+{
+	counter += by;
+	void *p = __kmalloc(32, GFP_KERNEL);
+	get_random_bytes((void *)&fault_scratch, sizeof(fault_scratch));
+	_printk("\0016changes %d %d\n", counter, fault_scratch);
+	if (p)
+		__builtin_trap();
+	return counter;
+}
