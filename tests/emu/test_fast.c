@@ -122,7 +122,8 @@ START_TEST(test_results_and_counts)
 	uint64_t t = buf(&p, text, sizeof(text));
 	both(&p, "crc32_buf", ARGS(t, sizeof(text)));
 	both(&p, "str_len", ARGS(t));
-	both(&p, "mem_ops", ARGS(buf(&p, text, 64), 64));
+	static const char block[64] = "a 64-byte buffer for mem_ops, zero-filled past this text";
+	both(&p, "mem_ops", ARGS(buf(&p, block, sizeof(block)), sizeof(block)));
 	both(&p, "alloc_sum", ARGS(100));
 	both(&p, "say", ARGS(42));
 	both(&p, "hostcall_loop", ARGS(50));
