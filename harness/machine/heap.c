@@ -7,19 +7,28 @@
 
 /* Keeps the list as it was before the first change of a journalled call;
  * -1 when it cannot (the caller then gives up the call's fast path). */
+/* *dst (capacity *cap) becomes a copy of n blocks of src, grown if needed. */
+static int copy_blocks(struct mb_heap_block **dst, size_t *cap,
+		       const struct mb_heap_block *src, size_t n)
+{
+	if (n > *cap) {
+		struct mb_heap_block *g = realloc(*dst, n * sizeof(*g));
+		if (!g)
+			return -1;
+		*dst = g;
+		*cap = n;
+	}
+	if (n)
+		memcpy(*dst, src, n * sizeof(*src));
+	return 0;
+}
+
 static int journal(struct mb_heap *h)
 {
 	if (!h->journal || h->saved)
 		return 0;
-	if (h->n > h->scap) {
-		struct mb_heap_block *n = realloc(h->sblocks, h->n * sizeof(*n));
-		if (!n)
-			return -1;
-		h->sblocks = n;
-		h->scap = h->n;
-	}
-	if (h->n)
-		memcpy(h->sblocks, h->blocks, h->n * sizeof(*h->blocks));
+	if (copy_blocks(&h->sblocks, &h->scap, h->blocks, h->n) != 0)
+		return -1;
 	h->sn = h->n;
 	h->saved = true;
 	return 0;
@@ -41,15 +50,8 @@ int mb_heap_rollback(struct mb_heap *h)
 {
 	if (!h->saved)
 		return 0;
-	if (h->sn > h->cap) {
-		struct mb_heap_block *n = realloc(h->blocks, h->sn * sizeof(*n));
-		if (!n)
-			return -1;
-		h->blocks = n;
-		h->cap = h->sn;
-	}
-	if (h->sn)
-		memcpy(h->blocks, h->sblocks, h->sn * sizeof(*h->blocks));
+	if (copy_blocks(&h->blocks, &h->cap, h->sblocks, h->sn) != 0)
+		return -1;
 	h->n = h->sn;
 	h->saved = false;
 	return 0;
