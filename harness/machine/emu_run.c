@@ -225,6 +225,8 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	r->blk_addr = addr;
 	r->blk_insns = r->insns;
 	r->insns += n;
+	if (m->blk_obs)
+		m->blk_obs(m->blk_obs_ctx, addr, r->blk_insns);
 }
 
 /* The instruction count including the instruction at addr, now being

@@ -65,6 +65,8 @@ static const struct opt opts[] = {
 	{ "--jsonl", MB_OPT_TRACE, 0, offsetof(struct mb_cli, trace_json) },
 	{ "--start", MB_OPT_TRACE, 1, offsetof(struct mb_cli, start_addr) },
 	{ "--stop", MB_OPT_TRACE, 1, offsetof(struct mb_cli, stop_addr) },
+	{ "--record", MB_OPT_RECORD, 1, offsetof(struct mb_cli, record) },
+	{ "--show", MB_OPT_RECORD, 1, offsetof(struct mb_cli, show) },
 	{ "--kallsyms", MB_OPT_KALLSYMS, 1, offsetof(struct mb_cli, kallsyms) },
 	{ "--jobs", MB_OPT_MATRIX, 2, offsetof(struct mb_cli, jobs) },
 	{ "-j", MB_OPT_MATRIX, 2, offsetof(struct mb_cli, jobs) },
@@ -159,6 +161,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->output || cli->filter || cli->calls_only || cli->trace_json ||
 	    cli->start_addr || cli->stop_addr)
 		f |= MB_OPT_TRACE;
+	if (cli->record || cli->show) f |= MB_OPT_RECORD;
 	if (cli->kallsyms) f |= MB_OPT_KALLSYMS;
 	if (cli->jobs || cli->junit || cli->spec || cli->ktap_dir) f |= MB_OPT_MATRIX;
 	if (cli->kernel) f |= MB_OPT_KERNEL;
