@@ -27,6 +27,10 @@ struct mb_trace {
 	size_t ntraced;
 	uint64_t before[MAX_TRACED], now[MAX_TRACED];
 	void *ptrs[MAX_TRACED];
+	const char *names[MAX_TRACED];
+	size_t name_len[MAX_TRACED];
+	uint64_t mask[MAX_TRACED];   /* the register's width */
+	bool narrow;                 /* some register is narrower than 64 bits */
 
 	bool active;          /* between --start and --stop */
 	bool stop_seen;
@@ -91,6 +95,11 @@ int mb_trace_open(struct mb_trace **out, struct mb_machine *m, struct mb_disasm 
 		t->ids[t->ntraced] = t->dbg->regs[i].uc_reg;
 		t->idx[t->ntraced] = i;
 		t->ptrs[t->ntraced] = &t->now[t->ntraced];
+		t->names[t->ntraced] = t->dbg->regs[i].name;
+		t->name_len[t->ntraced] = strlen(t->dbg->regs[i].name);
+		unsigned bits = t->dbg->regs[i].bits;
+		t->mask[t->ntraced] = bits < 64 ? (1ull << bits) - 1 : UINT64_MAX;
+		t->narrow |= bits < 64;
 		t->ntraced++;
 	}
 	t->pad_sym = 34;
@@ -98,16 +107,17 @@ int mb_trace_open(struct mb_trace **out, struct mb_machine *m, struct mb_disasm 
 	return 0;
 }
 
-/* Current values of the traced registers into t->now. */
+/* Current values of the traced registers into t->now. Unicorn writes
+ * the register's width only (e.g. 4 bytes of a 32-bit register): the rest
+ * of the slot is cleared first, then masked. */
 static void snapshot(struct mb_trace *t)
 {
-	memset(t->now, 0, sizeof(t->now[0]) * t->ntraced);
+	if (t->narrow)
+		memset(t->now, 0, sizeof(t->now[0]) * t->ntraced);
 	uc_reg_read_batch(t->uc, t->ids, t->ptrs, (int)t->ntraced);
-	for (size_t i = 0; i < t->ntraced; i++) {
-		unsigned bits = t->dbg->regs[t->idx[i]].bits;
-		if (bits < 64)
-			t->now[i] &= (1ull << bits) - 1;
-	}
+	if (t->narrow)
+		for (size_t i = 0; i < t->ntraced; i++)
+			t->now[i] &= t->mask[i];
 }
 
 static bool sym_matches(const struct mb_trace *t, const char *sym, bool entry_only)
@@ -231,6 +241,9 @@ static char *put_hex(char *p, uint64_t v)
 	return p;
 }
 
+/* One line, built whole and written with one unlocked fwrite (the stream
+ * is this thread's; a line costs a copy of its cached prefix and the
+ * register changes, no formatting call per field). */
 static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool have_after)
 {
 	FILE *f = t->o.out;
@@ -238,14 +251,21 @@ static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool h
 	const char *prefix = cached_prefix(t, in, &plen);
 	if (prefix == NULL)
 		return;
-	/* Changes: at most MAX_TRACED of " name=0x" + 16 digits (JSON: quoted). */
-	char buf[MAX_TRACED * 40 + 128], *p = buf;
+	/* Changes: at most MAX_TRACED of " name=0x" + 16 digits (JSON: quoted),
+	 * then the note or the JSON's end. */
+	char buf[4096 + MAX_TRACED * 40 + 128], *p = buf;
+	if (plen > 4096) {
+		fwrite_unlocked(prefix, 1, plen, f);
+	} else {
+		memcpy(p, prefix, plen);
+		p += plen;
+	}
 	bool first = true;
 	for (size_t i = 0; have_after && i < t->ntraced; i++) {
 		if (t->now[i] == t->before[i])
 			continue;
-		const char *name = t->dbg->regs[t->idx[i]].name;
-		size_t nl = strlen(name);
+		const char *name = t->names[i];
+		size_t nl = t->name_len[i];
 		if (t->o.jsonl) {
 			if (!first)
 				*p++ = ',';
@@ -264,14 +284,18 @@ static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool h
 		}
 		first = false;
 	}
-	fwrite(prefix, 1, plen, f);
-	fwrite(buf, 1, (size_t)(p - buf), f);
-	if (t->o.jsonl)
-		fputs("}}\n", f);
-	else if (in->note)
+	if (t->o.jsonl) {
+		memcpy(p, "}}\n", 3);
+		p += 3;
+	} else if (in->note) {
+		fwrite_unlocked(buf, 1, (size_t)(p - buf), f);
 		fprintf(f, "  ; %s\n", in->note);
-	else
-		fputc('\n', f);
+		t->lines++;
+		return;
+	} else {
+		*p++ = '\n';
+	}
+	fwrite_unlocked(buf, 1, (size_t)(p - buf), f);
 	t->lines++;
 }
 
