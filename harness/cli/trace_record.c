@@ -66,6 +66,29 @@ static void add_path(struct args *a, const char *name, const char *path)
 		add(a, p);
 }
 
+/* A call argument; a buffer file's path (`buf:@PATH`, `NAME=buf:@PATH`)
+ * made absolute like the modules'. */
+static void add_call_arg(struct args *a, const char *arg)
+{
+	const char *v = arg, *eq = strchr(arg, '=');
+	if (strncmp(arg, "buf:@", 5) != 0 && eq && !memchr(arg, ':', (size_t)(eq - arg)))
+		v = eq + 1;
+	char abs[PATH_MAX];
+	if (strncmp(v, "buf:@", 5) != 0 || realpath(v + 5, abs) == NULL) {
+		add(a, arg);
+		return;
+	}
+	size_t n = (size_t)(v - arg) + 5 + strlen(abs) + 1;
+	char *s = malloc(n);
+	if (s == NULL) {
+		a->oom = true;
+		return;
+	}
+	snprintf(s, n, "%.*sbuf:@%s", (int)(v - arg), arg, abs);
+	add(a, s);
+	free(s);
+}
+
 static void free_args(struct args *a)
 {
 	for (size_t i = 0; i < a->n; i++)
@@ -100,7 +123,7 @@ static void session_args(struct args *a, const struct mb_cli *cli, const struct 
 		add_path(a, NULL, cli->paths[i]);
 	add(a, "--");
 	for (int i = 0; i < cli->nrest; i++)
-		add(a, cli->rest[i]);
+		add_call_arg(a, cli->rest[i]);
 }
 
 /* ---- recording ------------------------------------------------------------- */
@@ -219,6 +242,12 @@ int mb_trace_show(struct mb_cli *cli)
 		return MB_EXIT_ERROR;
 	}
 	int rc = check_files(&rec);
+	for (size_t i = 0; rc == MB_EXIT_OK && i < rec.ncalls; i++)
+		if (rec.calls[i].faulted && rec.calls[i].fault_kind == MB_FAULT_TIMEOUT) {
+			mb_errorf("%s: call %zu (%s) was stopped by the wall clock, which does not replay", cli->show,
+				  i + 1, rec.calls[i].func);
+			rc = MB_EXIT_ERROR;
+		}
 	/* The parser reorders its argv: give it a copy of the pointers. */
 	char **argv = calloc(rec.nargs + 1, sizeof(*argv));
 	struct mb_cli s;
@@ -243,6 +272,10 @@ int mb_trace_show(struct mb_cli *cli)
 		s.start_addr = cli->start_addr;
 		s.stop_addr = cli->stop_addr;
 		s.json = cli->json;
+		/* The recorded calls ended within their wall-clock limit on the
+		 * fast path; their replay, traced, is slower and must not stop
+		 * where they did not (a timeout never replays: above). */
+		s.timeout_ms = UINT64_MAX;
 		rc = mb_calls_run_replay(&s, true, &rec);
 	}
 	free(argv);

@@ -6,7 +6,8 @@
 # recording's block stream, read by an independent parser
 # (tracerec_check.py), puts every block at the pc the text trace shows at
 # that instruction; a recording whose module file changed, or whose run
-# does not replay, is an error.
+# does not replay (a wall-clock stop), is an error; the recorded --timeout
+# does not stop the replay.
 # usage: trace_record.sh MODBED ARCH MODULE.ko
 set -u
 M=$1 ARCH=$2 KO=$3
@@ -52,6 +53,18 @@ check "show --output: exit status" "$?" 0
 check "show --output is trace --output" "$(cmp "$tmp/trace.txt" "$tmp/show.txt" && echo same)" same
 out=$(python3 "$here/tracerec_check.py" "$tmp/r.rec" "$tmp/trace.txt" "$ARCH" 3 2>&1)
 check "blocks at the trace's pcs (independent reader): $out" "$?" 0
+
+# The recorded --timeout bounds the recorded run, not its (slower, traced)
+# replay; a call the wall clock stopped does not replay and says so.
+"$M" trace --arch "$ARCH" --no-init --timeout 200 --record "$tmp/t.rec" "$KO" -- tr_sum 600000 >/dev/null
+check "record within --timeout 200" "$?" 0
+"$M" trace --show "$tmp/t.rec" --output /dev/null >/dev/null
+check "its render, longer than 200 ms, is not stopped" "$?" 0
+"$M" trace --arch "$ARCH" --no-init --timeout 1 --budget 4000000000 --record "$tmp/t.rec" "$KO" -- tr_sum 900000000 >/dev/null 2>&1
+check "a run stopped by --timeout 1 exits 3" "$?" 3
+err=$("$M" trace --show "$tmp/t.rec" 2>&1 >/dev/null)
+check "its render: exit 1" "$?" 1
+check "its render: message" "$err" "modbed: $tmp/t.rec: call 1 (tr_sum) was stopped by the wall clock, which does not replay"
 
 # A module file that changed since the recording: refused, naming it.
 cp "$KO" "$tmp/m.ko"
