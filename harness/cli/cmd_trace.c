@@ -15,7 +15,8 @@ int cmd_trace(struct mb_cli *cli)
 {
 	if (cli->show)
 		return mb_trace_show(cli);
-	if (cli->record && (cli->output || cli->filter || cli->calls_only || cli->trace_json || cli->start_addr ||
+	if (cli->record && (cli->output || cli->filter || cli->calls_only || cli->trace_json || cli->trace_mem ||
+			    cli->start_addr ||
 			    cli->stop_addr || cli->gdb)) {
 		mb_errorf("usage: --record takes no trace display options nor --gdb (give them to --show)");
 		return MB_EXIT_USAGE;

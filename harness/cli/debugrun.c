@@ -63,6 +63,7 @@ static int open_trace(struct mb_debugrun *r)
 		}
 		o.out = r->out;
 		o.jsonl = cli->trace_json;
+		o.mem = cli->trace_mem;
 		o.calls_only = cli->calls_only;
 		mb_trace_parse_filter(cli->filter, r->filter, sizeof(r->filter), &o);
 		/* A filter that names nothing loaded would trace nothing. */

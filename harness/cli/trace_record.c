@@ -224,7 +224,8 @@ static int check_files(const struct mb_tracerec *rec)
 
 static bool display_opts(const struct mb_cli *c)
 {
-	return c->output || c->filter || c->calls_only || c->trace_json || c->start_addr || c->stop_addr || c->json;
+	return c->output || c->filter || c->calls_only || c->trace_json || c->trace_mem || c->start_addr ||
+	       c->stop_addr || c->json;
 }
 
 int mb_trace_show(struct mb_cli *cli)
@@ -269,6 +270,7 @@ int mb_trace_show(struct mb_cli *cli)
 		s.filter = cli->filter;
 		s.calls_only = cli->calls_only;
 		s.trace_json = cli->trace_json;
+		s.trace_mem = cli->trace_mem;
 		s.start_addr = cli->start_addr;
 		s.stop_addr = cli->stop_addr;
 		s.json = cli->json;

@@ -34,6 +34,7 @@ struct mb_cli {
 	const char *filter;      /* --filter MODULE[:FUNC] (trace) */
 	bool calls_only;         /* --calls (trace) */
 	bool trace_json;         /* --jsonl (trace) */
+	bool trace_mem;          /* --mem (trace: memory accesses per instruction) */
 	const char *start_addr;  /* --start ADDR (trace) */
 	const char *stop_addr;   /* --stop ADDR (trace) */
 	const char *record;      /* --record FILE (trace: a recording instead of a trace) */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # trace --record then --show, one arch: the rendering is byte for byte what
 # `modbed trace` prints for the same run (stdout, stderr and exit status;
-# text, --jsonl, --calls, --filter/--start/--stop, --output), for a run of
+# text, --jsonl, --calls, --mem, --filter/--start/--stop, --output), for a run of
 # several calls ending in a fault, a WARN stepped over and a BUG; the
 # recording's block stream, read by an independent parser
 # (tracerec_check.py), puts every block at the pc the text trace shows at
@@ -44,6 +44,8 @@ same "text, six calls to a fault" -- "$KO" "${S[@]}"
 same "jsonl" --jsonl -- "$KO" "${S[@]}"
 same "calls" --calls -- "$KO" "${S[@]}"
 same "calls jsonl" --calls --jsonl -- "$KO" "${S[@]}"
+same "mem" --mem -- "$KO" "${S[@]}"
+same "mem jsonl" --mem --jsonl -- "$KO" "${S[@]}"
 same "filter, start, stop, json" --filter trace_demo:tr_leaf --start tr_calls --stop tr_rec --json -- "$KO" "${S[@]}"
 same "BUG" -- "$KO" -- tr_bug_outer 5
 "$M" trace --arch "$ARCH" --no-init --record "$tmp/r.rec" "$KO" -- tr_sum 1000 -- tr_calls 9 -- tr_sum 3 >/dev/null
