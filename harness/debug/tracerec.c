@@ -60,6 +60,10 @@ static uint8_t *put_varint(uint8_t *p, uint64_t v)
 static void on_block(void *ctx, uint64_t pc, uint64_t index)
 {
 	struct mb_recorder *r = ctx;
+	/* The call runs again from its start (the exact way, after the fast
+	 * way faulted): that run's stream replaces what came before. */
+	if (index == 0)
+		r->len = r->last_idx = r->last_pc = r->nblocks = 0;
 	if (r->cap - r->len < 20) {
 		size_t cap = r->cap ? 2 * r->cap : 1 << 16;
 		uint8_t *n = r->oom ? NULL : realloc(r->buf, cap);

@@ -9,7 +9,9 @@
  * and per call its outcome (return value, instruction count, fault kind
  * and pc) and its block stream: for every translated block the call
  * entered on the fast path, the block's start pc and the number of
- * instructions executed before it. Rendering loads the same files, runs
+ * instructions executed before it (a call the machine ran again the exact
+ * way, after a fault, a trap or a budget stop, or every call of a machine
+ * without the fast path: every instruction). Rendering loads the same files, runs
  * the same calls the exact way (code hook) with the tracer, and checks
  * every recorded (index, pc) pair and every outcome against the replay: a
  * replay that differs (a changed file, a wall-clock stop) is an error, not

@@ -199,9 +199,10 @@ void mb_machine_remove_observer(struct mb_machine *m, mb_insn_observer_fn fn, vo
 /* Called from the fast path's block hook for every translated block entered:
  * its start pc and `index`, the number of instructions the call executed
  * before it (exact: the same count the exact way reaches there). Unlike an
- * instruction observer it keeps calls on the fast path; blocks a call runs
- * the exact way (after a fault, trap or budget stop, or with an instruction
- * observer) are not reported. One at a time; fn NULL removes it. */
+ * instruction observer it keeps calls on the fast path. Code run the exact
+ * way (a call run again after a fault, trap or budget stop, from index 0;
+ * a machine without the fast path) reports every instruction as a block.
+ * One at a time; fn NULL removes it. */
 typedef void (*mb_block_observer_fn)(void *ctx, uint64_t pc, uint64_t index);
 void mb_machine_set_block_observer(struct mb_machine *m, mb_block_observer_fn fn, void *ctx);
 /* Ends the current call with a `trap` fault carrying `why` (e.g. a breakpoint). */

@@ -48,12 +48,15 @@ same "mem" --mem -- "$KO" "${S[@]}"
 same "mem jsonl" --mem --jsonl -- "$KO" "${S[@]}"
 same "filter, start, stop, json" --filter trace_demo:tr_leaf --start tr_calls --stop tr_rec --json -- "$KO" "${S[@]}"
 same "BUG" -- "$KO" -- tr_bug_outer 5
-"$M" trace --arch "$ARCH" --no-init --record "$tmp/r.rec" "$KO" -- tr_sum 1000 -- tr_calls 9 -- tr_sum 3 >/dev/null
-"$M" trace --show "$tmp/r.rec" --output "$tmp/show.txt" >/dev/null
-check "show --output: exit status" "$?" 0
-"$M" trace --arch "$ARCH" --no-init --output "$tmp/trace.txt" "$KO" -- tr_sum 1000 -- tr_calls 9 -- tr_sum 3 >/dev/null
+# Blocks from the fast path (tr_sum, tr_calls) and, for the calls run
+# again the exact way (a WARN, a fault), every instruction.
+C=(-- tr_sum 1000 -- tr_calls 9 -- tr_bug_outer -5 -- tr_fault_outer 1)
+"$M" trace --arch "$ARCH" --no-init --record "$tmp/r.rec" "$KO" "${C[@]}" >/dev/null 2>&1
+"$M" trace --show "$tmp/r.rec" --output "$tmp/show.txt" >/dev/null 2>&1
+check "show --output: exit status" "$?" 3
+"$M" trace --arch "$ARCH" --no-init --output "$tmp/trace.txt" "$KO" "${C[@]}" >/dev/null 2>&1
 check "show --output is trace --output" "$(cmp "$tmp/trace.txt" "$tmp/show.txt" && echo same)" same
-out=$(python3 "$here/tracerec_check.py" "$tmp/r.rec" "$tmp/trace.txt" "$ARCH" 3 2>&1)
+out=$(python3 "$here/tracerec_check.py" "$tmp/r.rec" "$tmp/trace.txt" "$ARCH" 4 2>&1)
 check "blocks at the trace's pcs (independent reader): $out" "$?" 0
 
 # The recorded --timeout bounds the recorded run, not its (slower, traced)
