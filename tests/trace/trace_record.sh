@@ -48,6 +48,8 @@ same "mem" --mem -- "$KO" "${S[@]}"
 same "mem jsonl" --mem --jsonl -- "$KO" "${S[@]}"
 same "filter, start, stop, json" --filter trace_demo:tr_leaf --start tr_calls --stop tr_rec --json -- "$KO" "${S[@]}"
 same "BUG" -- "$KO" -- tr_bug_outer 5
+# A stop inside a kernel stub slot (an unimplemented kernel function).
+same "unimplemented kernel function" -- "$(dirname "$KO")/run_work.ko" -- fib 3 -- call_missing 1
 # Blocks from the fast path (tr_sum, tr_calls) and, for the calls run
 # again the exact way (a WARN, a fault), every instruction.
 C=(-- tr_sum 1000 -- tr_calls 9 -- tr_bug_outer -5 -- tr_fault_outer 1)
