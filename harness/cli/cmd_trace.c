@@ -5,8 +5,9 @@
  * and --start/--stop ADDR (an address or a symbol).
  *
  * --record FILE runs the calls as call does (the fast path) and writes a
- * recording instead of the trace; --show FILE renders one, with the
- * display options above (trace_record.h). */
+ * recording instead of the trace, with the display options given (but
+ * --output); --show FILE renders one, with the recorded display options
+ * or those given to --show (trace_record.h). */
 #include "harness/cli/commands.h"
 #include "harness/cli/trace_record.h"
 #include "harness/util/diag.h"
@@ -15,10 +16,8 @@ int cmd_trace(struct mb_cli *cli)
 {
 	if (cli->show)
 		return mb_trace_show(cli);
-	if (cli->record && (cli->output || cli->filter || cli->calls_only || cli->trace_json || cli->trace_mem ||
-			    cli->start_addr ||
-			    cli->stop_addr || cli->gdb)) {
-		mb_errorf("usage: --record takes no trace display options nor --gdb (give them to --show)");
+	if (cli->record && (cli->output || cli->gdb)) {
+		mb_errorf("usage: --record writes no trace: --output (to --show) and --gdb are not for it");
 		return MB_EXIT_USAGE;
 	}
 	return mb_calls_run(cli, true);

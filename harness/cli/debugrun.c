@@ -48,9 +48,11 @@ static int open_trace(struct mb_debugrun *r)
 {
 	const struct mb_cli *cli = r->cli;
 	struct mb_trace_opts o = { 0 };
-	if (r->tracing) {
-		r->out = stdout;
-		if (cli->output) {
+	/* trace --record checks the display options it records, and opens
+	 * nothing. */
+	if (r->tracing || cli->record) {
+		r->out = r->tracing ? stdout : NULL;
+		if (cli->output && r->tracing) {
 			r->out = fopen(cli->output, "w");
 			r->out_name = cli->output;
 			if (r->out == NULL) {
@@ -128,13 +130,11 @@ int mb_debugrun_open(struct mb_debugrun *r, const struct mb_cli *cli, struct mb_
 		mb_report(&err);
 		return MB_EXIT_ERROR;
 	}
-	int rc = MB_EXIT_OK;
-	if (tracing && cli->record)
+	int rc = open_trace(r);
+	if (rc == MB_EXIT_OK && tracing && cli->record)
 		rc = mb_trace_record_open(&r->rec, cli, rt);
 	if (rc == MB_EXIT_OK && replay)
 		rc = mb_trace_replay_open(&r->check, replay, rt);
-	if (rc == MB_EXIT_OK)
-		rc = open_trace(r);
 	if (rc == MB_EXIT_OK && cli->gdb)
 		rc = open_gdb(r);
 	return rc;

@@ -96,10 +96,22 @@ static void free_args(struct args *a)
 	free(a->v);
 }
 
-/* Every option of `call` that decides what the guest runs; the trace's
- * display options are --show's. */
+/* Every option of `call` that decides what the guest runs, and the
+ * trace's display options (but --output), which --show uses unless it is
+ * given its own. */
 static void session_args(struct args *a, const struct mb_cli *cli, const struct mb_runtime *rt)
 {
+	if (cli->calls_only)
+		add(a, "--calls");
+	if (cli->trace_json)
+		add(a, "--jsonl");
+	if (cli->trace_mem)
+		add(a, "--mem");
+	if (cli->json)
+		add(a, "--json");
+	add_opt(a, "--filter", cli->filter);
+	add_opt(a, "--start", cli->start_addr);
+	add_opt(a, "--stop", cli->stop_addr);
 	add_opt(a, "--arch", rt->s.arch->name);
 	add_opt(a, "--map", cli->map);
 	add_opt(a, "--policy", cli->policy);
@@ -222,10 +234,11 @@ static int check_files(const struct mb_tracerec *rec)
 	return MB_EXIT_OK;
 }
 
+/* The display options but --output. */
 static bool display_opts(const struct mb_cli *c)
 {
-	return c->output || c->filter || c->calls_only || c->trace_json || c->trace_mem || c->start_addr ||
-	       c->stop_addr || c->json;
+	return c->filter || c->calls_only || c->trace_json || c->trace_mem || c->start_addr || c->stop_addr ||
+	       c->json;
 }
 
 int mb_trace_show(struct mb_cli *cli)
@@ -258,8 +271,7 @@ int mb_trace_show(struct mb_cli *cli)
 	}
 	if (rc == MB_EXIT_OK) {
 		memcpy(argv, rec.args, rec.nargs * sizeof(*argv));
-		if (mb_cli_parse(&s, (int)rec.nargs, argv, 0) != 0 || s.record || s.show || s.gdb ||
-		    display_opts(&s)) {
+		if (mb_cli_parse(&s, (int)rec.nargs, argv, 0) != 0 || s.record || s.show || s.gdb || s.output) {
 			mb_errorf("%s: corrupted recording: the recorded session is not a valid command line", cli->show);
 			rc = MB_EXIT_ERROR;
 		}
@@ -267,13 +279,15 @@ int mb_trace_show(struct mb_cli *cli)
 	if (rc == MB_EXIT_OK) {
 		s.cmd = "trace";
 		s.output = cli->output;
-		s.filter = cli->filter;
-		s.calls_only = cli->calls_only;
-		s.trace_json = cli->trace_json;
-		s.trace_mem = cli->trace_mem;
-		s.start_addr = cli->start_addr;
-		s.stop_addr = cli->stop_addr;
-		s.json = cli->json;
+		if (display_opts(cli)) {   /* --show's own, instead of the recorded ones */
+			s.filter = cli->filter;
+			s.calls_only = cli->calls_only;
+			s.trace_json = cli->trace_json;
+			s.trace_mem = cli->trace_mem;
+			s.start_addr = cli->start_addr;
+			s.stop_addr = cli->stop_addr;
+			s.json = cli->json;
+		}
 		/* The recorded calls ended within their wall-clock limit on the
 		 * fast path; their replay, traced, is slower and must not stop
 		 * where they did not (a timeout never replays: above). */

@@ -1,8 +1,8 @@
 /* The command-line side of trace recordings (harness/debug/tracerec.h):
- * `modbed trace --record FILE ...` writes the session and the block stream
- * of each call; `modbed trace --show FILE` replays the recorded session
- * with the trace options given to --show and checks it against the
- * recording. */
+ * `modbed trace --record FILE ...` writes the session (with the display
+ * options given, but --output) and the block stream of each call; `modbed
+ * trace --show FILE` replays the recorded session with the recorded display
+ * options, or those given to --show, and checks it against the recording. */
 #ifndef MODBED_HARNESS_TRACE_RECORD_H
 #define MODBED_HARNESS_TRACE_RECORD_H
 

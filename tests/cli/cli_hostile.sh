@@ -180,8 +180,9 @@ tag truncated or corrupted recording: call record tag
 pc call 1 (str_len): the replay differs from the recording: instruction 0 is at 0x
 CASES
 expect 2 "--show and --record: one or the other" trace --show "$R" --record "$tmp/x.rec"
-expect 2 "--record takes no trace display options" trace --record "$tmp/x.rec" --jsonl "$K" -- str_len str:abc
-expect 2 "--record takes no trace display options" trace --record "$tmp/x.rec" --mem "$K" -- str_len str:abc
+expect 2 "--record writes no trace: --output (to --show) and --gdb are not for it" \
+	trace --record "$tmp/x.rec" --output "$tmp/x.txt" "$K" -- str_len str:abc
+expect 2 "--filter nosuch: no loaded module named nosuch" trace --record "$tmp/x.rec" --filter nosuch "$K" -- str_len str:abc
 expect 2 "not one 'call' takes" call --record "$tmp/x.rec" "$K" -- str_len str:abc
 expect 1 "/nonexistent/x.rec: cannot write the recording: No such file or directory" trace --record /nonexistent/x.rec "$K" -- str_len str:abc
 expect 1 "/dev/full: cannot write the recording: No space left on device" trace --record /dev/full "$K" -- str_len str:abc

@@ -17,17 +17,20 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 check() { if [ "$2" != "$3" ]; then echo "FAIL: $ARCH: $1: got '$2', want '$3'"; fail=$((fail+1)); else echo "ok: $1"; fi; }
 
-# same NAME DISPLAY-OPTIONS -- SESSION...: trace vs record + show.
+# same NAME DISPLAY-OPTIONS -- SESSION...: trace vs record + show, the
+# display options given to --show (or, with AT=record, to --record).
+AT=show
 same() {
 	local name=$1; shift
-	local disp=()
+	local disp=() rdisp=() sdisp=()
 	while [ "$1" != "--" ]; do disp+=("$1"); shift; done
 	shift
+	if [ "$AT" = record ]; then rdisp=("${disp[@]}"); else sdisp=("${disp[@]}"); fi
 	"$M" trace --arch "$ARCH" --no-init "${disp[@]}" "$@" >"$tmp/want.out" 2>"$tmp/want.err"
 	local want=$?
-	"$M" trace --arch "$ARCH" --no-init --record "$tmp/r.rec" "$@" >/dev/null 2>"$tmp/rec.err"
+	"$M" trace --arch "$ARCH" --no-init --record "$tmp/r.rec" "${rdisp[@]}" "$@" >/dev/null 2>"$tmp/rec.err"
 	local rec=$?
-	"$M" trace --show "$tmp/r.rec" "${disp[@]}" >"$tmp/got.out" 2>"$tmp/got.err"
+	"$M" trace --show "$tmp/r.rec" "${sdisp[@]}" >"$tmp/got.out" 2>"$tmp/got.err"
 	local got=$?
 	check "$name: exit status of record (as trace's)" "$rec" "$want"
 	check "$name: exit status of show" "$got" "$want"
@@ -48,6 +51,14 @@ same "mem" --mem -- "$KO" "${S[@]}"
 same "mem jsonl" --mem --jsonl -- "$KO" "${S[@]}"
 same "filter, start, stop, json" --filter trace_demo:tr_leaf --start tr_calls --stop tr_rec --json -- "$KO" "${S[@]}"
 same "BUG" -- "$KO" -- tr_bug_outer 5
+AT=record   # display options recorded, --show given none
+same "calls jsonl, recorded" --calls --jsonl -- "$KO" "${S[@]}"
+same "filter, start, stop, mem, recorded" --filter trace_demo:tr_leaf --start tr_calls --stop tr_rec --mem -- "$KO" "${S[@]}"
+AT=show
+# --show's own display options replace the recorded ones.
+"$M" trace --arch "$ARCH" --no-init --record "$tmp/r.rec" --calls "$KO" -- tr_rec 3 >/dev/null
+check "show --mem instead of the recorded --calls" \
+	"$("$M" trace --show "$tmp/r.rec" --mem | md5sum)" "$("$M" trace --arch "$ARCH" --no-init --mem "$KO" -- tr_rec 3 | md5sum)"
 # A stop inside a kernel stub slot (an unimplemented kernel function).
 same "unimplemented kernel function" -- "$(dirname "$KO")/run_work.ko" -- fib 3 -- call_missing 1
 # Blocks from the fast path (tr_sum, tr_calls) and, for the calls run
