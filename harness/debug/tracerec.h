@@ -5,7 +5,8 @@
  * What a recording holds (format below, tracerec_io.c): the session (the
  * options and files that decide every guest instruction: arch, map, kernel
  * rules, placement, the module files with their size and FNV-1a hash, the
- * calls and their arguments), the modules as placed (name, path, base),
+ * calls and their arguments; and the trace display options given to
+ * --record), the modules as placed (name, path, base),
  * and per call its outcome (return value, instruction count, fault kind
  * and pc) and its block stream: for every translated block the call
  * entered on the fast path, the block's start pc and the number of
