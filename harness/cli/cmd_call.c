@@ -118,10 +118,15 @@ int cmd_call(struct mb_cli *cli)
 /* Shared with `modbed trace` (cmd_trace.c): the same calls, traced. */
 int mb_calls_run(struct mb_cli *cli, bool tracing)
 {
+	return mb_calls_run_replay(cli, tracing, NULL);
+}
+
+int mb_calls_run_replay(struct mb_cli *cli, bool tracing, const struct mb_tracerec *replay)
+{
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
 				       MB_OPT_SEED | MB_OPT_NO_INIT | MB_OPT_STRICT | MB_OPT_BUDGET |
 				       MB_OPT_TIMEOUT | MB_OPT_PATHS | MB_OPT_MODPATH | MB_OPT_REST | MB_OPT_GDB | MB_OPT_KERNEL |
-				       (tracing ? MB_OPT_TRACE : 0)) != 0)
+				       (tracing ? MB_OPT_TRACE | MB_OPT_RECORD : 0)) != 0)
 		return MB_EXIT_USAGE;
 	struct mb_err err;
 	struct mb_callplan plan;
@@ -142,7 +147,7 @@ int mb_calls_run(struct mb_cli *cli, bool tracing)
 	}
 	struct mb_debugrun dbg = { 0 };
 	if (rc == MB_EXIT_OK)
-		rc = mb_debugrun_open(&dbg, cli, &rt, &plan, tracing);
+		rc = mb_debugrun_open(&dbg, cli, &rt, &plan, tracing, replay);
 	struct call_out *outs = calloc(plan.ncalls, sizeof(*outs));
 	for (size_t i = 0; rc == MB_EXIT_OK && outs && i < plan.ncalls; i++) {
 		uint64_t fn, args[MB_CALL_MAX_ARGS];
@@ -160,6 +165,10 @@ int mb_calls_run(struct mb_cli *cli, bool tracing)
 		}
 		mb_debugrun_after(&dbg, &outs[i].res);
 		outs[i].ran = true;
+		if (dbg.failed) {   /* a replay that differs from its recording (reported) */
+			rc = MB_EXIT_ERROR;
+			break;
+		}
 		if (outs[i].res.faulted && outs[i].res.fault.kind == MB_FAULT_STOPPED) {
 			/* Stopped from outside (gdb): no guest fault to report. */
 			mb_errorf("%s: run stopped: %s", plan.calls[i].func, outs[i].res.fault.detail);

@@ -25,6 +25,10 @@ int cmd_call(struct mb_cli *cli);
 int cmd_trace(struct mb_cli *cli);
 /* The run loop of call and trace (cmd_call.c). */
 int mb_calls_run(struct mb_cli *cli, bool tracing);
+/* The same, replaying a recording (trace --show): every call is checked
+ * against it (harness/debug/tracerec.h). */
+struct mb_tracerec;
+int mb_calls_run_replay(struct mb_cli *cli, bool tracing, const struct mb_tracerec *replay);
 int cmd_core_diff(struct mb_cli *cli);
 int cmd_kunit(struct mb_cli *cli);
 int cmd_matrix(struct mb_cli *cli);

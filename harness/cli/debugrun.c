@@ -8,6 +8,8 @@
 #include "harness/machine/guestcall.h"
 #include "harness/session/runtime.h"
 #include "harness/debug/trace.h"
+#include "harness/debug/tracerec.h"
+#include "harness/cli/trace_record.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -46,9 +48,11 @@ static int open_trace(struct mb_debugrun *r)
 {
 	const struct mb_cli *cli = r->cli;
 	struct mb_trace_opts o = { 0 };
-	if (r->tracing) {
-		r->out = stdout;
-		if (cli->output) {
+	/* trace --record checks the display options it records, and opens
+	 * nothing. */
+	if (r->tracing || cli->record) {
+		r->out = r->tracing ? stdout : NULL;
+		if (cli->output && r->tracing) {
 			r->out = fopen(cli->output, "w");
 			r->out_name = cli->output;
 			if (r->out == NULL) {
@@ -56,9 +60,12 @@ static int open_trace(struct mb_debugrun *r)
 				return MB_EXIT_ERROR;
 			}
 			r->close_out = true;
+			/* ~100 bytes per instruction: fewer, larger writes. */
+			setvbuf(r->out, NULL, _IOFBF, 1 << 20);
 		}
 		o.out = r->out;
 		o.jsonl = cli->trace_json;
+		o.mem = cli->trace_mem;
 		o.calls_only = cli->calls_only;
 		mb_trace_parse_filter(cli->filter, r->filter, sizeof(r->filter), &o);
 		/* A filter that names nothing loaded would trace nothing. */
@@ -110,19 +117,24 @@ static int open_gdb(struct mb_debugrun *r)
 }
 
 int mb_debugrun_open(struct mb_debugrun *r, const struct mb_cli *cli, struct mb_runtime *rt,
-		     const struct mb_callplan *plan, bool tracing)
+		     const struct mb_callplan *plan, bool tracing, const struct mb_tracerec *replay)
 {
 	memset(r, 0, sizeof(*r));
 	r->cli = cli;
 	r->rt = rt;
 	r->plan = plan;
-	r->tracing = tracing;
+	r->tracing = tracing && !cli->record;
+	r->replay = replay;
 	struct mb_err err;
 	if (mb_disasm_open(&r->d, rt->s.arch, &err) != 0) {
 		mb_report(&err);
 		return MB_EXIT_ERROR;
 	}
 	int rc = open_trace(r);
+	if (rc == MB_EXIT_OK && tracing && cli->record)
+		rc = mb_trace_record_open(&r->rec, cli, rt);
+	if (rc == MB_EXIT_OK && replay)
+		rc = mb_trace_replay_open(&r->check, replay, rt);
 	if (rc == MB_EXIT_OK && cli->gdb)
 		rc = open_gdb(r);
 	return rc;
@@ -131,6 +143,10 @@ int mb_debugrun_open(struct mb_debugrun *r, const struct mb_cli *cli, struct mb_
 void mb_debugrun_before(struct mb_debugrun *r, size_t i, uint64_t fn, const uint64_t *args, unsigned nargs)
 {
 	r->call = i;
+	if (r->rec)
+		mb_recorder_call_begin(r->rec, r->plan->calls[i].func, fn);
+	if (r->check)
+		mb_replaycheck_call_begin(r->check, i);
 	if (r->t)
 		mb_trace_call_begin(r->t, fn, args, nargs);
 	if (r->gdb)
@@ -193,6 +209,14 @@ out:
 
 void mb_debugrun_after(struct mb_debugrun *r, struct mb_call_result *res)
 {
+	if (r->rec)
+		mb_recorder_call_end(r->rec, res);
+	char why[256];
+	if (r->check && mb_replaycheck_call_end(r->check, res, why, sizeof(why)) != 0) {
+		mb_errorf("%s: call %zu (%s): the replay differs from the recording: %s", r->replay->path,
+			  r->call + 1, r->plan->calls[r->call].func, why);
+		r->failed = true;
+	}
 	if (res->faulted)
 		mb_fault_context_fill(&res->fault.ctx, &res->fault, r->rt->m, r->t, &r->rt->s.loader);
 	if (r->t)
@@ -213,7 +237,15 @@ int mb_debugrun_close(struct mb_debugrun *r)
 {
 	mb_trace_close(r->t);
 	r->t = NULL;
+	mb_replaycheck_close(r->check);
+	r->check = NULL;
 	int rc = 0;
+	struct mb_err err;
+	if (mb_recorder_close(r->rec, &err) != 0) {
+		mb_report(&err);
+		rc = -1;
+	}
+	r->rec = NULL;
 	if (r->out) {
 		/* A trace that could not be written in full is an error. */
 		bool bad = ferror(r->out) != 0;

@@ -25,6 +25,9 @@ struct mb_call_result;
 struct mb_disasm;
 struct mb_trace;
 struct mb_gdb;
+struct mb_recorder;
+struct mb_replaycheck;
+struct mb_tracerec;
 
 struct mb_debugrun {
 	const struct mb_cli *cli;
@@ -39,13 +42,21 @@ struct mb_debugrun {
 	char filter[256];
 	struct mb_gdb *gdb;
 	size_t call;              /* index of the current call */
+	struct mb_recorder *rec;  /* trace --record: the block stream instead of a trace */
+	const struct mb_tracerec *replay; /* trace --show: the recording this run replays */
+	struct mb_replaycheck *check;
+	bool failed;              /* the replay differs from the recording (reported) */
 };
 
-/* tracing: the trace command. Returns an exit status (after printing). */
+/* tracing: the trace command (with cli->record: recording, not tracing);
+ * replay: the recording a `trace --show` replays, checked call by call
+ * (NULL otherwise). Returns an exit status (after printing). */
 int mb_debugrun_open(struct mb_debugrun *r, const struct mb_cli *cli, struct mb_runtime *rt,
-		     const struct mb_callplan *plan, bool tracing);
+		     const struct mb_callplan *plan, bool tracing, const struct mb_tracerec *replay);
 void mb_debugrun_before(struct mb_debugrun *r, size_t i, uint64_t fn, const uint64_t *args, unsigned nargs);
-/* Fills res->fault.ctx on a fault (registers, backtrace, BUG/WARN line). */
+/* Fills res->fault.ctx on a fault (registers, backtrace, BUG/WARN line).
+ * Sets r->failed (after reporting) when a replayed call differs from the
+ * recording. */
 void mb_debugrun_after(struct mb_debugrun *r, struct mb_call_result *res);
 /* The oops report of a call's fault (after the one-line error). */
 void mb_debugrun_report(struct mb_debugrun *r, FILE *f, const struct mb_call_result *res);

@@ -18,7 +18,11 @@ const struct mb_command mb_commands[] = {
 	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init] [--tree T] [--gdb 127.0.0.1:PORT]\n"
 	  "                                           run module functions on the arch's CPU (ARG: 42, buf:@PATH, hex:, str:, out:N, NAME=ARG, @NAME)" },
 	{ "trace", cmd_trace, "trace FILE... -- FUNC ARG... [--calls] [--filter MODULE[:FUNC]] [--start ADDR] [--stop ADDR]\n"
-	  "                                           [--output FILE] [--jsonl] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace" },
+	  "                                           [--output FILE] [--jsonl] [--mem] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace\n"
+	  "       trace --record REC FILE... -- FUNC ARG... [trace's options but --output, --gdb]\n"
+	  "                                           record the calls at the fast path's speed (no trace printed)\n"
+	  "       trace --show REC [--calls] [--filter F] [--start A] [--stop A] [--output FILE] [--jsonl] [--mem] [--json]\n"
+	  "                                           render a recording (its display options, or those given): what `trace` prints" },
 	{ "core-diff", cmd_core_diff, "core-diff [--arch A|all] [--map M|edge32|all] [--policy P|all] [--bounds B|all] [--tree T|all] [--ops N] [--seed S] [--kernel V] [--json]\n"
 	  "                                           one seeded stream through the host core and the core on the emulated CPU; every result compared" },
 	{ "kunit", cmd_kunit, "kunit FILE.ko... [--arch A] [--map M] [--policy P] [--bounds B] [--modpath DIR] [--json]\n"

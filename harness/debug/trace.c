@@ -3,6 +3,7 @@
 #include "arch/cpu.h"
 #include "arch/debug.h"
 #include "harness/debug/disasm.h"
+#include "harness/debug/trace_mem.h"
 #include "harness/machine/emu.h"
 #include "harness/util/json.h"
 
@@ -27,6 +28,10 @@ struct mb_trace {
 	size_t ntraced;
 	uint64_t before[MAX_TRACED], now[MAX_TRACED];
 	void *ptrs[MAX_TRACED];
+	const char *names[MAX_TRACED];
+	size_t name_len[MAX_TRACED];
+	uint64_t mask[MAX_TRACED];   /* the register's width */
+	bool narrow;                 /* some register is narrower than 64 bits */
 
 	bool active;          /* between --start and --stop */
 	bool stop_seen;
@@ -41,6 +46,9 @@ struct mb_trace {
 	size_t nframes, cap;
 	uint64_t lines;
 	int pad_sym;
+
+	bool mem_on;                 /* --mem: accesses collected per instruction */
+	struct mb_trace_mem mem;
 
 	/* Per-address line prefixes (see cached_prefix). */
 	struct line_slot *slots;
@@ -91,23 +99,36 @@ int mb_trace_open(struct mb_trace **out, struct mb_machine *m, struct mb_disasm 
 		t->ids[t->ntraced] = t->dbg->regs[i].uc_reg;
 		t->idx[t->ntraced] = i;
 		t->ptrs[t->ntraced] = &t->now[t->ntraced];
+		t->names[t->ntraced] = t->dbg->regs[i].name;
+		t->name_len[t->ntraced] = strlen(t->dbg->regs[i].name);
+		unsigned bits = t->dbg->regs[i].bits;
+		t->mask[t->ntraced] = bits < 64 ? (1ull << bits) - 1 : UINT64_MAX;
+		t->narrow |= bits < 64;
 		t->ntraced++;
 	}
 	t->pad_sym = 34;
+	if (t->o.mem && t->o.out && !t->o.calls_only) {
+		if (mb_trace_mem_open(&t->mem, t->uc, arch->big_endian) != 0) {
+			free(t);
+			return mb_fail(err, NULL, NULL, "cannot hook %s memory accesses", arch->name);
+		}
+		t->mem_on = true;
+	}
 	*out = t;
 	return 0;
 }
 
-/* Current values of the traced registers into t->now. */
+/* Current values of the traced registers into t->now. Unicorn writes
+ * the register's width only (e.g. 4 bytes of a 32-bit register): the rest
+ * of the slot is cleared first, then masked. */
 static void snapshot(struct mb_trace *t)
 {
-	memset(t->now, 0, sizeof(t->now[0]) * t->ntraced);
+	if (t->narrow)
+		memset(t->now, 0, sizeof(t->now[0]) * t->ntraced);
 	uc_reg_read_batch(t->uc, t->ids, t->ptrs, (int)t->ntraced);
-	for (size_t i = 0; i < t->ntraced; i++) {
-		unsigned bits = t->dbg->regs[t->idx[i]].bits;
-		if (bits < 64)
-			t->now[i] &= (1ull << bits) - 1;
-	}
+	if (t->narrow)
+		for (size_t i = 0; i < t->ntraced; i++)
+			t->now[i] &= t->mask[i];
 }
 
 static bool sym_matches(const struct mb_trace *t, const char *sym, bool entry_only)
@@ -215,22 +236,9 @@ static const char *cached_prefix(struct mb_trace *t, const struct mb_insn *in, s
 	return t->arena + t->slots[k].off;
 }
 
-static char *put_hex(char *p, uint64_t v)
-{
-	static const char hx[] = "0123456789abcdef";
-	char tmp[16];
-	int n = 0;
-	do {
-		tmp[n++] = hx[v & 15];
-		v >>= 4;
-	} while (v);
-	*p++ = '0';
-	*p++ = 'x';
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
+/* One line, built whole and written with one unlocked fwrite (the stream
+ * is this thread's; a line costs a copy of its cached prefix and the
+ * register changes, no formatting call per field). */
 static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool have_after)
 {
 	FILE *f = t->o.out;
@@ -238,14 +246,21 @@ static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool h
 	const char *prefix = cached_prefix(t, in, &plen);
 	if (prefix == NULL)
 		return;
-	/* Changes: at most MAX_TRACED of " name=0x" + 16 digits (JSON: quoted). */
-	char buf[MAX_TRACED * 40 + 128], *p = buf;
+	/* Changes: at most MAX_TRACED of " name=0x" + 16 digits (JSON: quoted),
+	 * then the note or the JSON's end. */
+	char buf[4096 + MAX_TRACED * 40 + MB_TRACE_MEM_BYTES + 128], *p = buf;
+	if (plen > 4096) {
+		fwrite_unlocked(prefix, 1, plen, f);
+	} else {
+		memcpy(p, prefix, plen);
+		p += plen;
+	}
 	bool first = true;
 	for (size_t i = 0; have_after && i < t->ntraced; i++) {
 		if (t->now[i] == t->before[i])
 			continue;
-		const char *name = t->dbg->regs[t->idx[i]].name;
-		size_t nl = strlen(name);
+		const char *name = t->names[i];
+		size_t nl = t->name_len[i];
 		if (t->o.jsonl) {
 			if (!first)
 				*p++ = ',';
@@ -253,25 +268,33 @@ static void write_insn_line(struct mb_trace *t, const struct mb_insn *in, bool h
 			memcpy(p, name, nl);
 			p += nl;
 			memcpy(p, "\":\"", 3);
-			p = put_hex(p + 3, t->now[i]);
+			p = mb_trace_put_hex(p + 3, t->now[i]);
 			*p++ = '"';
 		} else {
 			*p++ = ' ';
 			memcpy(p, name, nl);
 			p += nl;
 			*p++ = '=';
-			p = put_hex(p, t->now[i]);
+			p = mb_trace_put_hex(p, t->now[i]);
 		}
 		first = false;
 	}
-	fwrite(prefix, 1, plen, f);
-	fwrite(buf, 1, (size_t)(p - buf), f);
 	if (t->o.jsonl)
-		fputs("}}\n", f);
-	else if (in->note)
+		*p++ = '}';
+	if (t->mem_on)
+		p = mb_trace_mem_put(&t->mem, p, t->o.jsonl);
+	if (t->o.jsonl) {
+		memcpy(p, "}\n", 2);
+		p += 2;
+	} else if (in->note) {
+		fwrite_unlocked(buf, 1, (size_t)(p - buf), f);
 		fprintf(f, "  ; %s\n", in->note);
-	else
-		fputc('\n', f);
+		t->lines++;
+		return;
+	} else {
+		*p++ = '\n';
+	}
+	fwrite_unlocked(buf, 1, (size_t)(p - buf), f);
 	t->lines++;
 }
 
@@ -462,6 +485,7 @@ static void observe(void *ctx, struct mb_machine *m, uint64_t pc, uint32_t size)
 	struct mb_trace *t = ctx;
 	settle_flow(t, pc);
 	bool lines = t->o.out && !t->o.calls_only;
+	t->mem.collecting = false;
 	if (lines && t->prev_pending) {
 		snapshot(t);
 		write_insn_line(t, t->prev, true);
@@ -486,6 +510,7 @@ static void observe(void *ctx, struct mb_machine *m, uint64_t pc, uint32_t size)
 		memcpy(t->before, t->now, sizeof(t->now[0]) * t->ntraced);
 	}
 	t->prev_pending = true;
+	t->mem.collecting = t->mem_on;
 }
 
 void mb_trace_call_begin(struct mb_trace *t, uint64_t func, const uint64_t *args,
@@ -530,6 +555,8 @@ void mb_trace_call_end(struct mb_trace *t, const struct mb_call_result *res)
 		write_insn_line(t, t->prev, false);
 	}
 	t->prev_pending = false;
+	t->mem.collecting = false;
+	t->mem.n = t->mem.more = 0;
 	if (t->o.out)
 		fflush(t->o.out);
 }
@@ -552,6 +579,8 @@ void mb_trace_close(struct mb_trace *t)
 	if (t == NULL)
 		return;
 	mb_machine_remove_observer(t->m, observe, t);
+	if (t->mem_on)
+		mb_trace_mem_close(&t->mem);
 	free(t->frames);
 	free(t->ret_addrs);
 	free(t->slots);

@@ -33,6 +33,7 @@ struct mb_trace_opts {
 	bool has_start, has_stop;
 	uint64_t start, stop;   /* trace from executing `start` until after `stop` */
 	unsigned call_args;     /* arguments shown for nested calls (0: 4) */
+	bool mem;               /* instruction lines show their memory accesses (trace_mem.h) */
 };
 
 /* The tracer observes m from now until mb_trace_close; d is the shared

@@ -50,6 +50,12 @@ void mb_machine_remove_observer(struct mb_machine *m, mb_insn_observer_fn fn, vo
 		}
 }
 
+void mb_machine_set_block_observer(struct mb_machine *m, mb_block_observer_fn fn, void *ctx)
+{
+	m->blk_obs = fn;
+	m->blk_obs_ctx = ctx;
+}
+
 void mb_log_append(struct mb_machine *m, const char *s, size_t len)
 {
 	if (m->loglen + len + 1 > m->logcap) {

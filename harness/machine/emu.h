@@ -196,6 +196,15 @@ uint64_t mb_machine_return_sentinel(const struct mb_machine *m);
 typedef void (*mb_insn_observer_fn)(void *ctx, struct mb_machine *m, uint64_t pc, uint32_t size);
 int mb_machine_add_observer(struct mb_machine *m, mb_insn_observer_fn fn, void *ctx);
 void mb_machine_remove_observer(struct mb_machine *m, mb_insn_observer_fn fn, void *ctx);
+/* Called from the fast path's block hook for every translated block entered:
+ * its start pc and `index`, the number of instructions the call executed
+ * before it (exact: the same count the exact way reaches there). Unlike an
+ * instruction observer it keeps calls on the fast path. Code run the exact
+ * way (a call run again after a fault, trap or budget stop, from index 0;
+ * a machine without the fast path) reports every instruction as a block.
+ * One at a time; fn NULL removes it. */
+typedef void (*mb_block_observer_fn)(void *ctx, uint64_t pc, uint64_t index);
+void mb_machine_set_block_observer(struct mb_machine *m, mb_block_observer_fn fn, void *ctx);
 /* Ends the current call with a `trap` fault carrying `why` (e.g. a breakpoint). */
 void mb_machine_stop(struct mb_machine *m, const char *why);
 

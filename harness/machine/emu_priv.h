@@ -140,6 +140,8 @@ struct mb_machine {
 	uint64_t rng;                     /* get_random_bytes stream (hostabi.h) */
 	struct mb_observer *obs;
 	size_t nobs;
+	mb_block_observer_fn blk_obs;     /* fast path's block observer (emu.h) */
+	void *blk_obs_ctx;
 
 	mb_symbolize_fn symbolize;
 	void *symbolize_ctx;

@@ -154,6 +154,8 @@ static void code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		r->skip_slot = false;    /* a coroutine host function ran here: just return */
 	else if (addr >= m->stub.slot_base && addr < m->stub.slot_end)
 		m->stub_ops->enter_slot(m, m->stub_ctx, addr);
+	if (m->blk_obs && !r->faulted)   /* the exact way: every instruction is a block */
+		m->blk_obs(m->blk_obs_ctx, addr, r->insns - 1);
 	for (size_t i = 0; i < m->nobs && !r->faulted; i++)
 		m->obs[i].fn(m->obs[i].ctx, m, addr, size);
 }
@@ -232,6 +234,8 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	r->blk_addr = addr;
 	r->blk_insns = r->insns;
 	r->insns += n;
+	if (m->blk_obs)
+		m->blk_obs(m->blk_obs_ctx, addr, r->blk_insns);
 }
 
 /* The instruction count including the instruction at addr, now being

@@ -63,8 +63,11 @@ static const struct opt opts[] = {
 	{ "--filter", MB_OPT_TRACE, 1, offsetof(struct mb_cli, filter) },
 	{ "--calls", MB_OPT_TRACE, 0, offsetof(struct mb_cli, calls_only) },
 	{ "--jsonl", MB_OPT_TRACE, 0, offsetof(struct mb_cli, trace_json) },
+	{ "--mem", MB_OPT_TRACE, 0, offsetof(struct mb_cli, trace_mem) },
 	{ "--start", MB_OPT_TRACE, 1, offsetof(struct mb_cli, start_addr) },
 	{ "--stop", MB_OPT_TRACE, 1, offsetof(struct mb_cli, stop_addr) },
+	{ "--record", MB_OPT_RECORD, 1, offsetof(struct mb_cli, record) },
+	{ "--show", MB_OPT_RECORD, 1, offsetof(struct mb_cli, show) },
 	{ "--kallsyms", MB_OPT_KALLSYMS, 1, offsetof(struct mb_cli, kallsyms) },
 	{ "--jobs", MB_OPT_MATRIX, 2, offsetof(struct mb_cli, jobs) },
 	{ "-j", MB_OPT_MATRIX, 2, offsetof(struct mb_cli, jobs) },
@@ -156,9 +159,10 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->budget) f |= MB_OPT_BUDGET;
 	if (cli->timeout_ms) f |= MB_OPT_TIMEOUT;
 	if (cli->ops) f |= MB_OPT_OPS;
-	if (cli->output || cli->filter || cli->calls_only || cli->trace_json ||
+	if (cli->output || cli->filter || cli->calls_only || cli->trace_json || cli->trace_mem ||
 	    cli->start_addr || cli->stop_addr)
 		f |= MB_OPT_TRACE;
+	if (cli->record || cli->show) f |= MB_OPT_RECORD;
 	if (cli->kallsyms) f |= MB_OPT_KALLSYMS;
 	if (cli->jobs || cli->junit || cli->spec || cli->ktap_dir) f |= MB_OPT_MATRIX;
 	if (cli->kernel) f |= MB_OPT_KERNEL;

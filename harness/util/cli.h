@@ -34,8 +34,11 @@ struct mb_cli {
 	const char *filter;      /* --filter MODULE[:FUNC] (trace) */
 	bool calls_only;         /* --calls (trace) */
 	bool trace_json;         /* --jsonl (trace) */
+	bool trace_mem;          /* --mem (trace: memory accesses per instruction) */
 	const char *start_addr;  /* --start ADDR (trace) */
 	const char *stop_addr;   /* --stop ADDR (trace) */
+	const char *record;      /* --record FILE (trace: a recording instead of a trace) */
+	const char *show;        /* --show FILE (trace: render a recording) */
 	const char *kallsyms;    /* --kallsyms off|text|all (load: layout_symtab copies) */
 	/* matrix */
 	uint64_t jobs;           /* -j N / --jobs N: cells at once */
@@ -66,6 +69,7 @@ enum {
 	MB_OPT_TIMEOUT = 1u << 12, MB_OPT_OPS = 1u << 13, MB_OPT_TRACE = 1u << 14,
 	MB_OPT_PATHS = 1u << 15, MB_OPT_REST = 1u << 16, MB_OPT_KALLSYMS = 1u << 17,
 	MB_OPT_KERNEL = 1u << 18, MB_OPT_SKIP_INIT = 1u << 19, MB_OPT_MATRIX = 1u << 20,
+	MB_OPT_RECORD = 1u << 21,
 };
 /* Returns -1 (after a usage message) if an option outside `allowed` was given. */
 int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);

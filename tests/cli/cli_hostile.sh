@@ -129,6 +129,64 @@ expect 2 "--filter nosuch:x: no loaded module named nosuch" trace --filter nosuc
 expect 2 "--filter run_work:nosuch: module run_work has no symbol nosuch" trace --filter run_work:nosuch "$K" -- str_len str:ab
 expect_stdout 0 "run_work:str_len+0x0" trace --filter run_work:str_len "$K" -- str_len str:ab
 
+# Trace recordings that are damaged: one error naming the file, exit 1.
+R=$tmp/ok.rec
+"$M" trace --record "$R" "$K" -- str_len str:abc >/dev/null
+recpatch() {   # recpatch OUT WHAT: a copy of $R with one field changed
+	python3 - "$R" "$@" <<'PY'
+import sys
+src, out, what = sys.argv[1:4]
+b = bytearray(open(src, "rb").read())
+def le(p, n): return int.from_bytes(b[p:p + n], "little")
+p = 20
+for _ in range(le(16, 4)): p += 4 + le(p, 4)          # session arguments
+for _ in range(3): p += 4 + le(p, 4)                  # arch, map, kernel
+nmods_at = p; p += 4
+for _ in range(le(nmods_at, 4)):
+    for _ in range(2): p += 4 + le(p, 4)
+    p += 24
+call = p; p += 1; p += 4 + le(p, 4); p += 8 * 3 + 2 + 8
+nblocks_at = p; stream = p + 16
+if what == "magic": b[0:8] = b"MBTRACEX"
+elif what == "version": b[8] = 2
+elif what == "nargs": b[16:20] = (0xFFFFFFF0).to_bytes(4, "little")
+elif what == "nmods": b[nmods_at:nmods_at + 4] = (1 << 30).to_bytes(4, "little")
+elif what == "nblocks": b[nblocks_at:nblocks_at + 8] = (le(nblocks_at, 8) + 1).to_bytes(8, "little")
+elif what == "ncalls": b[-4:] = (7).to_bytes(4, "little")
+elif what == "pc": b[stream + 1] ^= 0x02    # first block's pc, +-1: still a valid stream
+elif what == "tag": b[call] = ord("Z")
+open(out, "wb").write(b)
+PY
+}
+head -c 40 "$R" >"$tmp/trunc.rec"
+expect 1 "trunc.rec: truncated or corrupted recording: argument count (at byte 20)" trace --show "$tmp/trunc.rec"
+head -c $(( $(stat -c %s "$R") - 3 )) "$R" >"$tmp/trunc2.rec"
+expect 1 "trunc2.rec: truncated or corrupted recording: call count" trace --show "$tmp/trunc2.rec"
+: >"$tmp/empty.rec"
+expect 1 "empty.rec: not a modbed trace recording (bad magic)" trace --show "$tmp/empty.rec"
+expect 1 "$tmp/none.rec: cannot read: No such file or directory" trace --show "$tmp/none.rec"
+# recpatch's cases: the field changed, what the error says.
+while read -r what text; do
+	recpatch "$tmp/$what.rec" "$what"
+	expect 1 "$what.rec: $text" trace --show "$tmp/$what.rec"
+done <<'CASES'
+magic not a modbed trace recording (bad magic)
+version recording format version 2; this modbed reads version 1
+nargs truncated or corrupted recording: argument count (at byte 20)
+nmods truncated or corrupted recording: module count
+nblocks truncated or corrupted recording: block stream
+ncalls corrupted recording: 1 calls, the end says 7
+tag truncated or corrupted recording: call record tag
+pc call 1 (str_len): the replay differs from the recording: instruction 0 is at 0x
+CASES
+expect 2 "--show and --record: one or the other" trace --show "$R" --record "$tmp/x.rec"
+expect 2 "--record writes no trace: --output (to --show) and --gdb are not for it" \
+	trace --record "$tmp/x.rec" --output "$tmp/x.txt" "$K" -- str_len str:abc
+expect 2 "--filter nosuch: no loaded module named nosuch" trace --record "$tmp/x.rec" --filter nosuch "$K" -- str_len str:abc
+expect 2 "not one 'call' takes" call --record "$tmp/x.rec" "$K" -- str_len str:abc
+expect 1 "/nonexistent/x.rec: cannot write the recording: No such file or directory" trace --record /nonexistent/x.rec "$K" -- str_len str:abc
+expect 1 "/dev/full: cannot write the recording: No space left on device" trace --record /dev/full "$K" -- str_len str:abc
+
 # A runaway recursion runs into the guard page below the stack and says so.
 for a in x86_64 arm64 powerpc32; do
 	expect 3 "stack overflow: the guard page below the stack" call "$mods/$a/run_work.ko" -- fib 100000
