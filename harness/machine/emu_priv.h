@@ -87,6 +87,7 @@ struct mb_watch {
 	timer_t timer;
 	bool made;
 	pid_t tid;                        /* the thread the ticks go to */
+	unsigned gen;                     /* forks seen when it was made */
 	volatile sig_atomic_t armed;      /* ticking (the handler disarms an idle one) */
 	volatile sig_atomic_t idle;       /* ticks with no call running */
 };

@@ -16,6 +16,7 @@
  * each, an idle program gets no signals. */
 #include "harness/machine/emu_priv.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -70,12 +71,24 @@ static void on_tick(int sig, siginfo_t *si, void *uctx)
 	uc_emu_stop(m->uc);
 }
 
+/* A forked child has the parent's thread id cached but not its timers:
+ * forget the id, and the timers (their ids may be reused in the child). */
+static unsigned fork_gen;
+
+static void forget_tid(void)
+{
+	my_tid = 0;
+	fork_gen++;
+}
+
 bool mb_watch_usable(struct mb_machine *m)
 {
 	struct mb_watch *w = &m->watch;
 	if (my_tid == 0)
 		my_tid = (pid_t)syscall(SYS_gettid);
 	pid_t tid = my_tid;
+	if (w->made && w->gen != fork_gen)
+		w->made = false;
 	if (w->made && w->tid == tid)
 		return true;
 	if (w->made) {   /* another thread calls now: the ticks must go to it */
@@ -89,7 +102,7 @@ bool mb_watch_usable(struct mb_machine *m)
 		sa.sa_flags = SA_SIGINFO | SA_RESTART;
 		sigemptyset(&sa.sa_mask);
 		watch_signal = SIGRTMIN + 4;
-		if (sigaction(watch_signal, &sa, NULL) != 0)
+		if (sigaction(watch_signal, &sa, NULL) != 0 || pthread_atfork(NULL, NULL, forget_tid) != 0)
 			return false;
 		installed = true;
 	}
@@ -104,6 +117,7 @@ bool mb_watch_usable(struct mb_machine *m)
 	w->made = true;
 	w->armed = false;
 	w->tid = tid;
+	w->gen = fork_gen;
 	return true;
 }
 
@@ -128,7 +142,7 @@ void mb_watch_end(struct mb_machine *m)
 
 void mb_watch_fini(struct mb_machine *m)
 {
-	if (m->watch.made)
+	if (m->watch.made && m->watch.gen == fork_gen)
 		timer_delete(m->watch.timer);   /* also drops a pending tick */
 	m->watch.made = false;
 }

@@ -16,6 +16,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *arch_name;
 static char path[512];
@@ -266,6 +268,34 @@ START_TEST(test_no_budget)
 }
 END_TEST
 
+/* A machine used on both sides of a fork: the child has none of the
+ * parent's timers, so its watchdog must make its own (else a runaway call
+ * with no budget would never stop; the child's alarm ends it then). */
+START_TEST(test_no_budget_fork)
+{
+	struct pair p;
+	open_pair(&p);
+	struct mb_call_limits lim = { MB_NO_BUDGET, 20 };
+	struct mb_call_result r;
+	struct mb_err err;
+	ck_assert_int_eq(mb_machine_call(p.rt[0].m, sym(&p, "fib"), ARGS(10), &lim, &r, &err), 0);
+	ck_assert(!r.faulted && r.uncounted && r.ret == 55);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(5);
+		int ok = mb_machine_call(p.rt[0].m, sym(&p, "spin"), NULL, 0, &lim, &r, &err) == 0 && r.faulted &&
+			 r.fault.kind == MB_FAULT_TIMEOUT && r.uncounted;
+		_exit(ok ? 0 : 1);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %s %d", WIFSIGNALED(st) ? "signal" : "exit",
+		      WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	close_pair(&p);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	arch_name = argc > 1 ? argv[1] : "x86_64";
@@ -275,6 +305,7 @@ int main(int argc, char **argv)
 		CHECK_TEST(test_faults_are_exact),
 		CHECK_TEST(test_budget_exact),
 		CHECK_TEST(test_no_budget),
+		CHECK_TEST(test_no_budget_fork),
 	};
 	return check_run(&cs, tests, sizeof(tests) / sizeof(tests[0]));
 }
