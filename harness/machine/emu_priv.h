@@ -158,6 +158,7 @@ struct mb_machine {
 	struct mb_run run;
 	struct mb_icount *icount;
 	int insn_shift;                   /* log2 of a fixed instruction size, or -1 */
+	unsigned align_shift;             /* log2 of the instruction alignment */
 	struct mb_snap snap;
 	/* Registers at the start of a fast call: the whole Unicorn context when
 	 * it is small, else the arch's register list (regs). */

