@@ -64,7 +64,10 @@ static void print_json(const struct mb_callplan *p, const struct call_out *outs,
 			mb_json_null(&j, "ret");
 		else
 			mb_json_hex(&j, "ret", r->ret);
-		mb_json_u64(&j, "insns", r->insns);
+		if (r->uncounted)
+			mb_json_null(&j, "insns");
+		else
+			mb_json_u64(&j, "insns", r->insns);
 		if (r->faulted)
 			json_fault(&j, &r->fault, m, d);
 		else
@@ -91,13 +94,15 @@ static void print_text(const struct mb_callplan *p, const struct call_out *outs,
 	unsigned bits = 8 * mb_machine_arch(m)->ptr_bytes;
 	for (size_t i = 0; i < p->ncalls && outs[i].ran; i++) {
 		const struct mb_call_result *r = &outs[i].res;
+		char n[40] = "insns not counted";
+		if (!r->uncounted)
+			snprintf(n, sizeof(n), "%" PRIu64 " insns", r->insns);
 		if (r->faulted) {
-			printf("%s: fault %s (%" PRIu64 " insns)\n", p->calls[i].func, mb_fault_kind_name(r->fault.kind),
-			       r->insns);
+			printf("%s: fault %s (%s)\n", p->calls[i].func, mb_fault_kind_name(r->fault.kind), n);
 			continue;
 		}
 		int64_t s = bits == 32 ? (int64_t)(int32_t)(uint32_t)r->ret : (int64_t)r->ret;
-		printf("%s = 0x%" PRIx64 " (%" PRId64 ", %" PRIu64 " insns)\n", p->calls[i].func, r->ret, s, r->insns);
+		printf("%s = 0x%" PRIx64 " (%" PRId64 ", %s)\n", p->calls[i].func, r->ret, s, n);
 	}
 	for (size_t b = 0; b < p->nbufs; b++) {
 		if (!p->bufs[b].shown)

@@ -15,7 +15,7 @@ const struct mb_command mb_commands[] = {
 	  "                                           address -> module, type, symbol+offset; lookup counters" },
 	{ "info", cmd_info, "info FILE... [--json]                     .modinfo, __versions, signature of modules" },
 	{ "corpus", cmd_corpus, "corpus DIR... [--arch A] [--policy P] [--tree T] [--json]   load a module tree, providers first; report" },
-	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N] [--timeout MS] [--no-init] [--tree T] [--gdb 127.0.0.1:PORT]\n"
+	{ "call", cmd_call, "call FILE... -- FUNC ARG... [-- FUNC ARG...] [--json] [--budget N|none] [--timeout MS] [--no-init] [--tree T] [--gdb 127.0.0.1:PORT]\n"
 	  "                                           run module functions on the arch's CPU (ARG: 42, buf:@PATH, hex:, str:, out:N, NAME=ARG, @NAME)" },
 	{ "trace", cmd_trace, "trace FILE... -- FUNC ARG... [--calls] [--filter MODULE[:FUNC]] [--start ADDR] [--stop ADDR]\n"
 	  "                                           [--output FILE] [--jsonl] [--mem] [--gdb 127.0.0.1:PORT]   call with a symbolized instruction trace\n"

@@ -16,9 +16,12 @@
  * recent pcs, dispatches host-implemented kernel functions and feeds the
  * instruction observers (trace, gdb). It is on only while something needs
  * it: calls without observers run fast (a block hook counts, a hook on the
- * stub's slots dispatches) and a call that faults, traps or reaches its
- * budget is put back to its start and run again with the code hook, so
- * what callers see is the same either way (emu_run.c, emu_snap.c). Cost:
+ * stub's slots dispatches; with no instruction budget not even the block
+ * hook, and a watchdog timer keeps the clock: emu_watch.c) and a call that
+ * faults, traps or reaches its budget is put back to its start and run
+ * again with the code hook, so what callers see is the same either way
+ * (emu_run.c, emu_snap.c) except that a call with no budget that returns
+ * has no instruction count (mb_call_result.uncounted). Cost:
  * see bench_call and the README. Translated code is dropped whenever the
  * hooks change.
  */
@@ -154,15 +157,21 @@ struct mb_fault {
 };
 
 struct mb_call_limits {
-	uint64_t budget;      /* instructions; 0: MB_DEFAULT_BUDGET */
+	uint64_t budget;      /* instructions; 0: MB_DEFAULT_BUDGET; MB_NO_BUDGET: none */
 	uint64_t timeout_ms;  /* wall clock; 0: MB_DEFAULT_TIMEOUT_MS */
 };
 #define MB_DEFAULT_BUDGET 100000000ull
+/* No instruction budget: the call runs with no hook on guest code when it
+ * can (a return's instructions are then not counted: res->uncounted). */
+#define MB_NO_BUDGET UINT64_MAX
 #define MB_DEFAULT_TIMEOUT_MS 10000ull
 
 struct mb_call_result {
 	uint64_t ret;         /* return register, zero-extended from reg width */
 	uint64_t insns;       /* guest instructions executed */
+	/* insns was not counted (0): the call ran with no instruction budget
+	 * and no hook on guest code, and returned or ran out of time. */
+	bool uncounted;
 	bool faulted;
 	struct mb_fault fault;
 };

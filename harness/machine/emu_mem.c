@@ -27,6 +27,34 @@ void mb_flush_code(struct mb_machine *m, uint64_t addr, uint64_t size)
 	mb_icount_clear(m);
 }
 
+/* Drops the code translated in every mapping that was ever executable.
+ * Region by region: uc_ctl_remove_cache in 2.0.1 turns the start of its
+ * range into Unicorn's RAM address and drops [that, that + size), right
+ * only inside one region, and a region uc_mem_protect split off has RAM of
+ * its own (a whole mapping at once kept the stub's later slots translated
+ * without the code hook). Unreadable regions (guard pages, execute-only
+ * symbol slots) are left out: looking their start up fills the TLB, and a
+ * filled entry lets reads through that must fault; the caller drops the
+ * slots that ran another way. */
+void mb_flush_all_code(struct mb_machine *m)
+{
+	uc_mem_region *reg;
+	uint32_t n;
+	if (uc_mem_regions(m->uc, &reg, &n) != UC_ERR_OK) {
+		for (size_t i = 0; i < m->nmaps; i++)
+			if (m->maps[i].ever_exec)
+				mb_flush_code(m, m->maps[i].addr, m->maps[i].size);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mb_mapping *mp = mb_machine_mapping(m, reg[i].begin);
+		if (mp && mp->ever_exec && (reg[i].perms & UC_PROT_READ))
+			uc_ctl_remove_cache(m->uc, reg[i].begin, reg[i].end + 1);
+	}
+	uc_free(reg);
+	mb_icount_clear(m);
+}
+
 void mb_machine_code_changed(struct mb_machine *m, uint64_t addr, uint64_t size)
 {
 	mb_flush_code(m, addr, size);

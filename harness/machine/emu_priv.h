@@ -1,7 +1,8 @@
 /* The machine's internals, shared by its own files only: emu.c (creation,
  * teardown, observers, log, heap front), emu_mem.c (memory mirror, guest
- * memory access), emu_run.c (code hook, faults, calls), emu_hostabi.c (the
- * host-call ABI) and heap.c. Nothing outside harness/machine/ includes it:
+ * memory access), emu_run.c (code hook, faults, calls), emu_watch.c (the
+ * clock of calls with no hook), emu_hostabi.c (the host-call ABI) and
+ * heap.c. Nothing outside harness/machine/ includes it:
  * the kernel stub sees the machine through hostabi.h. */
 #ifndef MODBED_HARNESS_EMU_PRIV_H
 #define MODBED_HARNESS_EMU_PRIV_H
@@ -10,6 +11,10 @@
 #include "core/byteorder.h"
 #include "harness/machine/hostabi.h"
 #include "harness/load/space.h"
+
+#include <signal.h>
+#include <sys/types.h>
+#include <time.h>
 
 /* The scratch area's task page and the guard pages around the stack
  * (emu.c lays them out; fault reports name them). */
@@ -67,13 +72,32 @@ bool mb_snap_restore(struct mb_snap *s);
 struct mb_icount { uint64_t addr; uint32_t size, icount; };
 #define MB_ICOUNT_SLOTS 4096u
 
-/* Why the block hook stopped a fast run: the budget (run again the exact
- * way) or the wall clock (go on with the code hook). */
-enum mb_cont { MB_CONT_NONE = 0, MB_CONT_BUDGET, MB_CONT_TIMEOUT };
+/* Why a fast run stopped early: the budget (run again the exact way), the
+ * wall clock (go on with the code hook), or an uncounted run reached
+ * something that needs the count (run again counted). */
+enum mb_cont { MB_CONT_NONE = 0, MB_CONT_BUDGET, MB_CONT_TIMEOUT, MB_CONT_COUNT };
+
+/* The three ways a call runs (emu_run.c): the code hook on every
+ * instruction, the block hook counting per translated block, or no hook on
+ * guest code at all (no instruction budget; emu_watch.c keeps the clock). */
+enum mb_way { MB_WAY_EXACT, MB_WAY_COUNTED, MB_WAY_UNCOUNTED };
+
+/* emu_watch.c: the wall clock of uncounted runs. */
+struct mb_watch {
+	timer_t timer;
+	bool made;
+	pid_t tid;                        /* the thread the ticks go to */
+	unsigned gen;                     /* forks seen when it was made */
+	volatile sig_atomic_t armed;      /* ticking (the handler disarms an idle one) */
+	volatile sig_atomic_t idle;       /* ticks with no call running */
+};
 
 struct mb_run {
 	bool active;
-	bool fast;                        /* no code hook: counted per block */
+	bool fast;                        /* no code hook: counted per block, or not at all */
+	bool uncounted;                   /* no hook on guest code: insns unknown */
+	uint64_t watch_at;                /* uncounted: the watchdog stops the run after this */
+	volatile sig_atomic_t watch_fired;
 	enum mb_cont cont;                /* fast run handed over to the code hook */
 	bool continued;                   /* running on with the code hook after cont */
 	uint32_t clock_left;              /* blocks to the next clock check */
@@ -126,12 +150,15 @@ struct mb_machine {
 
 	uc_hook code_hook, mem_hook, intr_hook, invalid_hook, stub_hook, block_hook;
 	bool code_hook_on;                /* the full-range code hook is installed */
+	enum mb_way way;                  /* the hooks installed now */
+	struct mb_watch watch;
 	bool fast_path;                   /* calls may run without it (mb_machine_set_fast_path) */
 	bool purging;                     /* the empty run that retires a deleted hook */
 	bool co_bound;                    /* a coroutine host function is bound: no fast path */
 	struct mb_run run;
 	struct mb_icount *icount;
 	int insn_shift;                   /* log2 of a fixed instruction size, or -1 */
+	unsigned align_shift;             /* log2 of the instruction alignment */
 	struct mb_snap snap;
 	/* Registers at the start of a fast call: the whole Unicorn context when
 	 * it is small, else the arch's register list (regs). */
@@ -155,6 +182,7 @@ struct mb_machine {
 /* emu_mem.c */
 void mb_mirror_observer(struct mb_machine *m, struct mb_space_observer *o);
 void mb_flush_code(struct mb_machine *m, uint64_t addr, uint64_t size);
+void mb_flush_all_code(struct mb_machine *m);
 bool mb_machine_is_freed(const struct mb_machine *m, uint64_t addr);
 void mb_mapping_free_hazards(struct mb_mapping *mp);
 /* emu_run.c */
@@ -176,6 +204,12 @@ int mb_run_prepare_fast(struct mb_machine *m);
 void mb_run_release_fast(struct mb_machine *m);
 void mb_icount_clear(struct mb_machine *m);
 uint64_t mb_run_insns_at(struct mb_machine *m, uint64_t addr, uint32_t size);
+/* emu_watch.c: true when the watchdog can serve this thread; begin/end
+ * bracket an uncounted run (m->run.watch_at set). */
+bool mb_watch_usable(struct mb_machine *m);
+void mb_watch_begin(struct mb_machine *m);
+void mb_watch_end(struct mb_machine *m);
+void mb_watch_fini(struct mb_machine *m);
 /* emu_hostabi.c: a register at the arch's width. */
 uint64_t mb_machine_reg(struct mb_machine *m, int r);
 

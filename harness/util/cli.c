@@ -126,7 +126,9 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 				*(const char **)field = v;
 			} else {
 				uint64_t n;
-				if (!mb_parse_count(v, &n)) {
+				if (o->flag == MB_OPT_BUDGET && strcmp(v, "none") == 0)
+					n = UINT64_MAX;   /* no instruction budget (MB_NO_BUDGET) */
+				else if (!mb_parse_count(v, &n)) {
 					mb_errorf("usage: %s takes a non-negative integer, not '%s'", a, v);
 					return -1;
 				}

@@ -27,7 +27,7 @@ struct mb_cli {
 	size_t nmodpath;
 	const char *gdb;         /* --gdb HOST:PORT */
 	bool gdb_any_addr;       /* --gdb-any-address */
-	uint64_t budget;         /* --budget N instructions per call (0: default) */
+	uint64_t budget;         /* --budget N instructions per call (0: default; none: UINT64_MAX) */
 	uint64_t timeout_ms;     /* --timeout MS per call (0: default) */
 	uint64_t ops;            /* --ops N (core-diff) */
 	const char *output;      /* --output FILE (trace) */

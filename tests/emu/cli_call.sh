@@ -52,6 +52,24 @@ hist=$(sed -n '/^Last /,/^Call Trace/p' /tmp/mb_cli_$$.err | grep -c 'run_work:s
 grep -q "^ => .*run_work:spin+0x0 " /tmp/mb_cli_$$.err || fail "spin line not marked"
 grep -q "^    \.\.\. the line above $n times in a row$" /tmp/mb_cli_$$.err || fail "spin count: $(cat /tmp/mb_cli_$$.err)"
 
+# --budget none: no hook on guest code, so a return's instructions are not
+# counted (JSON null, text says so); a fault runs again the exact way and is
+# counted as with a budget.
+out=$("$modbed" call --budget none "$work" -- fib 10 2>/dev/null) || fail "no budget exit $?"
+[ "$out" = "fib = 0x37 (55, insns not counted)" ] || fail "no budget text: $out"
+"$modbed" call --json --budget none "$work" -- fib 6 -- write_rodata 2 >/tmp/mb_cli_$$.json 2>/dev/null
+[ $? -eq 3 ] || fail "no budget json exit"
+"$modbed" call --json "$work" -- fib 6 -- write_rodata 2 >/tmp/mb_cli_$$.ref 2>/dev/null
+python3 - /tmp/mb_cli_$$.json /tmp/mb_cli_$$.ref <<'PY' || fail "no budget json: $(cat /tmp/mb_cli_$$.json)"
+import json, sys
+c = json.load(open(sys.argv[1]))["calls"]
+ref = json.load(open(sys.argv[2]))["calls"]
+assert c[0]["ret"] == "0x8" and c[0]["insns"] is None, c[0]
+assert isinstance(c[1]["insns"], int) and c[1]["insns"] == ref[1]["insns"], (c[1], ref[1])
+assert c[1]["fault"]["pc"] == ref[1]["fault"]["pc"], (c[1], ref[1])
+PY
+"$modbed" call --budget nothing "$work" -- fib 1 2>/dev/null; [ $? -eq 2 ] || fail "bad budget exit"
+
 # Usage errors exit 2; an unknown function exits 1.
 "$modbed" call "$work" -- fib bogus:1 2>/dev/null; [ $? -eq 2 ] || fail "bad arg exit"
 "$modbed" call "$work" 2>/dev/null; [ $? -eq 2 ] || fail "no function exit"

@@ -16,6 +16,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *arch_name;
 static char path[512];
@@ -63,10 +65,9 @@ static void same_fault(const char *fn, const struct mb_fault *a, const struct mb
 			      a->history[i], b->history[i]);
 }
 
-/* Calls fn on both runtimes and checks they agree; returns the fast one. */
-static struct mb_call_result both(struct pair *p, const char *fn, const uint64_t *args, unsigned n)
+/* Calls fn on both runtimes: r[0] fast, r[1] exact. */
+static void call_both(struct pair *p, const char *fn, const uint64_t *args, unsigned n, struct mb_call_result *r)
 {
-	struct mb_call_result r[2];
 	for (int k = 0; k < 2; k++) {
 		uint64_t at;
 		struct mb_err err;
@@ -75,8 +76,11 @@ static struct mb_call_result both(struct pair *p, const char *fn, const uint64_t
 	}
 	ck_assert_msg(r[0].faulted == r[1].faulted, "%s: faulted %d vs %d (%s%s)", fn, r[0].faulted, r[1].faulted,
 		      r[0].fault.detail, r[1].fault.detail);
-	ck_assert_msg(r[0].insns == r[1].insns, "%s: %" PRIu64 " vs %" PRIu64 " instructions", fn, r[0].insns,
-		      r[1].insns);
+}
+
+/* The return value or the fault, the log and the heap agree. */
+static void same_outcome(struct pair *p, const char *fn, const struct mb_call_result *r)
+{
 	if (r[0].faulted)
 		same_fault(fn, &r[0].fault, &r[1].fault);
 	else
@@ -85,6 +89,37 @@ static struct mb_call_result both(struct pair *p, const char *fn, const uint64_t
 	const char *log0 = mb_machine_log(p->rt[0].m, &l0), *log1 = mb_machine_log(p->rt[1].m, &l1);
 	ck_assert_msg(l0 == l1 && memcmp(log0, log1, l0) == 0, "%s: logs differ:\n%s\n---\n%s", fn, log0, log1);
 	ck_assert_uint_eq(mb_machine_heap_live(p->rt[0].m), mb_machine_heap_live(p->rt[1].m));
+}
+
+/* Calls fn on both runtimes and checks they agree; returns the fast one. */
+static struct mb_call_result both(struct pair *p, const char *fn, const uint64_t *args, unsigned n)
+{
+	struct mb_call_result r[2];
+	call_both(p, fn, args, n, r);
+	ck_assert_msg(r[0].insns == r[1].insns, "%s: %" PRIu64 " vs %" PRIu64 " instructions", fn, r[0].insns,
+		      r[1].insns);
+	same_outcome(p, fn, r);
+	return r[0];
+}
+
+/* No instruction budget: the fast runtime's call runs with no hook on guest
+ * code. A return is not counted (uncounted, insns 0); everything else (a
+ * fault, a trap, a time-base read) runs again counted or exact, and its
+ * count is the exact runtime's. Returns the fast result. */
+static struct mb_call_result unbudgeted(struct pair *p, const char *fn, const uint64_t *args, unsigned n,
+					bool want_uncounted)
+{
+	struct mb_call_result r[2];
+	call_both(p, fn, args, n, r);
+	ck_assert_msg(!r[1].uncounted, "%s: the exact way counts", fn);
+	ck_assert_msg(r[0].uncounted == want_uncounted, "%s: uncounted %d, want %d", fn, r[0].uncounted,
+		      want_uncounted);
+	if (want_uncounted)
+		ck_assert_uint_eq(r[0].insns, 0);
+	else
+		ck_assert_msg(r[0].insns == r[1].insns, "%s: %" PRIu64 " vs %" PRIu64 " instructions", fn,
+			      r[0].insns, r[1].insns);
+	same_outcome(p, fn, r);
 	return r[0];
 }
 
@@ -193,6 +228,75 @@ START_TEST(test_budget_exact)
 }
 END_TEST
 
+START_TEST(test_no_budget)
+{
+	struct pair p;
+	open_pair(&p);
+	for (int k = 0; k < 2; k++)
+		p.rt[k].lim.budget = MB_NO_BUDGET;
+	for (uint64_t n = 0; n < 16; n += 5)
+		unbudgeted(&p, "fib", ARGS(n), true);
+	static const char text[] = "no hook on guest code at all";
+	uint64_t t = buf(&p, text, sizeof(text));
+	unbudgeted(&p, "crc32_buf", ARGS(t, sizeof(text)), true);
+	unbudgeted(&p, "mem_ops", ARGS(buf(&p, text, 64), 64), true);
+	unbudgeted(&p, "alloc_sum", ARGS(100), true);
+	unbudgeted(&p, "say", ARGS(42), true);
+	unbudgeted(&p, "hostcall_loop", ARGS(50), true);
+	unbudgeted(&p, "write_text", ARGS(1), false);
+	unbudgeted(&p, "exec_data", NULL, 0, false);
+	unbudgeted(&p, "call_missing", ARGS(1), false);
+	unbudgeted(&p, "do_trap", NULL, 0, false);
+	/* Put back before the exact replay: the next call sees one change. */
+	unbudgeted(&p, "changes_then_trap", ARGS(5), false);
+	struct mb_call_result r = unbudgeted(&p, "bump", ARGS(0), true);
+	ck_assert_uint_eq(r.ret, 7 + 3 * 0 + 5);
+	uint64_t tb;
+	struct mb_err err;
+	if (mb_runtime_resolve(&p.rt[0], "read_timebase", &tb, &err) == 0)
+		unbudgeted(&p, "read_timebase", NULL, 0, false);   /* ppc32: needs the count: run counted */
+	/* A runaway call: the watchdog stops it on the wall clock, the code
+	 * hook then fills the history. */
+	for (int k = 0; k < 2; k++)
+		p.rt[k].lim.timeout_ms = 20;
+	ck_assert_int_eq(mb_machine_call(p.rt[0].m, sym(&p, "spin"), NULL, 0, &p.rt[0].lim, &r, &err), 0);
+	ck_assert(r.faulted && r.fault.kind == MB_FAULT_TIMEOUT && r.uncounted);
+	ck_assert_uint_eq(r.fault.nhistory, MB_FAULT_HISTORY);
+	ck_assert_uint_eq(r.fault.history[MB_FAULT_HISTORY - 1], r.fault.pc);
+	r = unbudgeted(&p, "fib", ARGS(10), true);   /* and the machine runs on */
+	ck_assert_uint_eq(r.ret, 55);
+	close_pair(&p);
+}
+END_TEST
+
+/* A machine used on both sides of a fork: the child has none of the
+ * parent's timers, so its watchdog must make its own (else a runaway call
+ * with no budget would never stop; the child's alarm ends it then). */
+START_TEST(test_no_budget_fork)
+{
+	struct pair p;
+	open_pair(&p);
+	struct mb_call_limits lim = { MB_NO_BUDGET, 20 };
+	struct mb_call_result r;
+	struct mb_err err;
+	ck_assert_int_eq(mb_machine_call(p.rt[0].m, sym(&p, "fib"), ARGS(10), &lim, &r, &err), 0);
+	ck_assert(!r.faulted && r.uncounted && r.ret == 55);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(5);
+		int ok = mb_machine_call(p.rt[0].m, sym(&p, "spin"), NULL, 0, &lim, &r, &err) == 0 && r.faulted &&
+			 r.fault.kind == MB_FAULT_TIMEOUT && r.uncounted;
+		_exit(ok ? 0 : 1);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %s %d", WIFSIGNALED(st) ? "signal" : "exit",
+		      WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	close_pair(&p);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	arch_name = argc > 1 ? argv[1] : "x86_64";
@@ -201,6 +305,8 @@ int main(int argc, char **argv)
 		CHECK_TEST(test_results_and_counts),
 		CHECK_TEST(test_faults_are_exact),
 		CHECK_TEST(test_budget_exact),
+		CHECK_TEST(test_no_budget),
+		CHECK_TEST(test_no_budget_fork),
 	};
 	return check_run(&cs, tests, sizeof(tests) / sizeof(tests[0]));
 }
