@@ -17,7 +17,7 @@ PKGS     += linux-source-6.1 gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu \
             libssl-dev kmod
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench asan fuzz corpus clean
+.PHONY: all deps configure build demo test bench asan fuzz corpus pictures clean
 
 all: build
 
@@ -77,6 +77,10 @@ fuzz: build
 corpus: build
 	tests/corpus/fetch.sh
 	cd $(BUILD) && ctest --output-on-failure -L corpus
+
+# docs/pictures/*.svg (README "modbed map"), from the Debian amd64 corpus.
+pictures: build
+	docs/pictures/generate.sh $(BUILD)/modbed
 
 clean:
 	rm -rf $(BUILD) $(ASAN)
