@@ -242,7 +242,7 @@ def main():
     modbed, how, where = sys.argv[1], sys.argv[2], sys.argv[3]
     for tool in ("rsvg-convert", "xmllint"):
         if not shutil.which(tool):
-            skip("%s (Debian librsvg2-bin / libxml2-utils)" % tool)
+            skip("%s (Debian librsvg2-bin / libxml2-utils) on PATH %s" % (tool, os.environ.get("PATH", "")))
     sets = []
     if how == "--modules":
         for arch in ("x86_64", "arm64", "powerpc32"):
