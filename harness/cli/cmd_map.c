@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int write_svg(const char *path, const struct mb_loader *l, const struct mb_cli *cli)
 {
@@ -23,6 +24,10 @@ static int write_svg(const char *path, const struct mb_loader *l, const struct m
 		mb_picture_free(&pic);
 		return MB_EXIT_ERROR;
 	}
+	/* only a regular file is removed after a failed write (never a
+	 * device such as /dev/full) */
+	struct stat sb;
+	bool regular = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
 	struct mb_pic_stats st;
 	int rc = mb_picture_svg(f, &pic, &st);
 	int werr = ferror(f) ? errno : 0;
@@ -31,7 +36,8 @@ static int write_svg(const char *path, const struct mb_loader *l, const struct m
 	mb_picture_free(&pic);
 	if (rc != 0 || werr) {
 		/* no half-written picture left behind */
-		remove(path);
+		if (regular)
+			remove(path);
 		if (rc != 0)
 			mb_errorf("out of memory");
 		else

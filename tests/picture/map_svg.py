@@ -28,6 +28,7 @@ usage: map_svg.py MODBED --modules BUILD/tests/modules
 import json
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -235,6 +236,20 @@ def usage_checks(modbed, files, tmp):
         if r.returncode != rc or msg not in r.stderr or not r.stderr.startswith("modbed: "):
             print("FAIL usage %s: exit %d, stderr %r" % (args, r.returncode, r.stderr))
             bad += 1
+    # a device that is full (our own node, as /dev/full): exit 1, and the
+    # node is not removed as a half-written picture would be
+    full = os.path.join(tmp, "full")
+    try:
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except OSError as e:
+        print("not checked (%s): a full device as --svg" % e)
+        return bad
+    r = subprocess.run([modbed, "map", "--skip-init", "--svg", full] + files, capture_output=True, text=True)
+    if r.returncode != 1 or "No space left on device" not in r.stderr or not os.path.exists(full) or \
+            not stat.S_ISCHR(os.stat(full).st_mode):
+        print("FAIL --svg on a full device: exit %d, stderr %r, node %s" % (r.returncode, r.stderr,
+                                                                           "kept" if os.path.exists(full) else "removed"))
+        bad += 1
     return bad
 
 
