@@ -7,6 +7,8 @@ JOBS     ?= 2
 PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
             clang lld llvm gdb-multiarch python3 openssl \
             libxml2-utils yamllint
+# tests/picture: modbed map's SVG rendered to PNG.
+PKGS     += librsvg2-bin
 # tests/oracle: real kernels under QEMU, a static /init per arch, the compare.
 PKGS     += qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gcc libc6-dev
 # tests/corpus/kbuild.sh: module sets and the ppc32 kernel from Debian's source.
@@ -15,7 +17,7 @@ PKGS     += linux-source-6.1 gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu \
             libssl-dev kmod
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench asan fuzz corpus clean
+.PHONY: all deps configure build demo test bench asan fuzz corpus pictures clean
 
 all: build
 
@@ -75,6 +77,10 @@ fuzz: build
 corpus: build
 	tests/corpus/fetch.sh
 	cd $(BUILD) && ctest --output-on-failure -L corpus
+
+# docs/pictures/*.svg (README "modbed map"), from the Debian amd64 corpus.
+pictures: build
+	docs/pictures/generate.sh $(BUILD)/modbed
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

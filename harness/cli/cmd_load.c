@@ -27,9 +27,7 @@ static void dump_loaded(void *ctx, struct mb_loader *l, struct mb_loaded_module 
 
 int cmd_load(struct mb_cli *cli)
 {
-	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
-				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_SKIP_INIT | MB_OPT_PATHS | MB_OPT_MODPATH |
-				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS | MB_OPT_KERNEL) != 0)
+	if (mb_cli_reject(cli, MB_LOAD_OPTS | MB_OPT_JSON | MB_OPT_DUMP) != 0)
 		return MB_EXIT_USAGE;
 	/* The emulator's runtime: each module is loaded, protected and its init
 	 * run (unless --no-init) before the next one loads, as the kernel does,

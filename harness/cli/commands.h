@@ -16,8 +16,16 @@ struct mb_command {
 
 extern const struct mb_command mb_commands[];
 
+/* What `load` takes to say what is loaded and how; `map` takes the same
+ * (load adds --json and --dump). */
+#define MB_LOAD_OPTS                                                                                     \
+	(MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_SEED | MB_OPT_STRICT |        \
+	 MB_OPT_NO_INIT | MB_OPT_SKIP_INIT | MB_OPT_PATHS | MB_OPT_MODPATH | MB_OPT_BUDGET | MB_OPT_TIMEOUT | \
+	 MB_OPT_KALLSYMS | MB_OPT_KERNEL)
+
 int cmd_maps(struct mb_cli *cli);
 int cmd_load(struct mb_cli *cli);
+int cmd_map(struct mb_cli *cli);
 int cmd_lookup(struct mb_cli *cli);
 int cmd_info(struct mb_cli *cli);
 int cmd_corpus(struct mb_cli *cli);

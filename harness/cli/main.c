@@ -11,6 +11,9 @@ const struct mb_command mb_commands[] = {
 	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--bounds B] [--tree T] [--json] [--dump DIR] [--strict-symbols]\n"
 	  "       [--no-init|--skip-init] [--kallsyms off|text|all]\n"
 	  "                                           place and relocate modules; summary per module" },
+	{ "map", cmd_map, "map FILE... --svg OUT.svg [load's options]\n"
+	  "                                           place and load as 'load' does, then draw the address space (regions, modules\n"
+	  "                                           by permission class, guard pages, holes, split large pages) as SVG" },
 	{ "lookup", cmd_lookup, "lookup FILE... [--bounds B] [--tree T] -- ADDR...\n"
 	  "                                           address -> module, type, symbol+offset; lookup counters" },
 	{ "info", cmd_info, "info FILE... [--json]                     .modinfo, __versions, signature of modules" },
