@@ -29,7 +29,7 @@ int cmd_load(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
 				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_SKIP_INIT | MB_OPT_PATHS | MB_OPT_MODPATH |
-				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS | MB_OPT_KERNEL) != 0)
+				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS | MB_OPT_KERNEL | MB_OPT_KCONFIG) != 0)
 		return MB_EXIT_USAGE;
 	/* The emulator's runtime: each module is loaded, protected and its init
 	 * run (unless --no-init) before the next one loads, as the kernel does,
@@ -76,7 +76,7 @@ int cmd_load(struct mb_cli *cli)
 			mb_account_json(&j, &acct);
 			mb_json_finish(&j);
 		} else {
-			char kernel[256];
+			char kernel[512];
 			mb_kernel_pick_text(&s->kernel, kernel, sizeof(kernel));
 			printf("arch %s, map %s, policy %s, %s\n", s->arch->name, s->map->name,
 			       cli->policy ? cli->policy : "kernel", kernel);
