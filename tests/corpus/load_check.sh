@@ -177,7 +177,7 @@ for arch in $arches; do
 		sort >"$tmp/want"
 
 	for km in $kmaps; do
-		case $km in *:*) k=${km%%:*} m=${km#*:} ;; *) k= m=$km ;; esac
+		case $km in *:*) k=${km%%:*} m=${km#*:} ;; *) k='' m=$km ;; esac
 		opts=()
 		[ -n "$m" ] && opts+=(--map "$m")
 		[ -n "$k" ] && opts+=(--kernel "$k")
