@@ -74,6 +74,12 @@ struct mb_map {
 	bool data_in_vmalloc;
 	/* CONFIG_HAVE_STATIC_CALL_INLINE (layout: .static_call_sites). */
 	bool static_call_inline;
+	/* module_alloc() (execmem's text ranges since 6.10) maps
+	 * PAGE_KERNEL_EXEC when the kernel has no STRICT_MODULE_RWX (powerpc:
+	 * strict_module_rwx_enabled() ? PAGE_KERNEL : PAGE_KERNEL_EXEC), so
+	 * there every byte from the text windows stays writable and
+	 * executable. false: PAGE_KERNEL (RW) either way (x86_64, arm64). */
+	bool text_alloc_exec_unless_strict;
 
 	/* Text types (MOD_TEXT, MOD_INIT_TEXT) use text[], every data type
 	 * data[]: primary window first, then fallbacks. */

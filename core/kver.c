@@ -134,3 +134,10 @@ enum mb_block mb_kver_block_of(int t, bool data_in_vmalloc)
 		return MB_BLOCK_DATA;
 	return MB_BLOCK_CORE;
 }
+
+enum mb_wclass mb_kver_window_of(const struct mb_kver *k, int t, bool data_in_vmalloc)
+{
+	if (k->shape == MB_SHAPE_BLOCKS)
+		return k->block_window[mb_kver_block_of(t, data_in_vmalloc)];
+	return mb_kver_type_window(k, t);
+}

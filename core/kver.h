@@ -102,4 +102,10 @@ enum mb_wclass mb_kver_type_window(const struct mb_kver *k, int t);
  * they share the core block with text (data_layout is core_layout). */
 enum mb_block mb_kver_block_of(int t, bool data_in_vmalloc);
 
+/* The window class type t's memory comes from under k, whatever the shape:
+ * its block's window (block shape) or its own (per type). What the kernel
+ * mapped that memory with before any permission step depends on it
+ * (module_alloc()/execmem text vs vzalloc()/execmem data). */
+enum mb_wclass mb_kver_window_of(const struct mb_kver *k, int t, bool data_in_vmalloc);
+
 #endif

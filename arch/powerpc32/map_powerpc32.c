@@ -72,6 +72,7 @@ REGIONS_8XX(regions_8xx_61, 0xb0000000ull);
 		.large_page_size = large, .cacheline_size = 32, /* book3s/32 and 8xx L1_CACHE_BYTES */                                                         \
 		.data_in_vmalloc = true,                                                          \
 		.static_call_inline = false,                                                      \
+		.text_alloc_exec_unless_strict = true, /* module_alloc: PAGE_KERNEL_EXEC */         \
 		.text = {                                                                         \
 			{ "modules near _etext", NEAR_ETEXT, PAGE_OFFSET - 1 },                   \
 			{ "modules", modules_vaddr, PAGE_OFFSET - 1 },                            \

@@ -149,7 +149,7 @@ static void account(struct pass *p, const struct mb_loader *l, uint64_t page)
 
 /* One policy over the whole tree. Failures are appended to *fails. */
 static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const struct mb_map *map,
-		    const struct mb_kver *kver, const struct mb_cli *cli, struct pass *p, struct failure **fails,
+		    const struct mb_kernel_pick *kpick, const struct mb_cli *cli, struct pass *p, struct failure **fails,
 		    size_t *nfails, struct mb_err *err)
 {
 	struct mb_space space;
@@ -165,7 +165,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	struct mb_loader_config cfg = {
 		.arch = arch, .map = map, .policy = p->policy, .pack = cli->pack, .bounds = cli->bounds,
 		.tree = cli->tree, .seeded = cli->seed_set, .seed = cli->seed, .kernel = &kernel.ops, .kallsyms = p->kallsyms,
-		.kver = kver,
+		.kver = kpick->kver, .kconfig = &kpick->config,
 	};
 	if (mb_loader_init(&l, &cfg, &space, err) != 0) {
 		mb_list_provider_fini(&kernel);
@@ -357,7 +357,7 @@ static const struct mb_arch *pick_arch(const struct mb_cli *cli, struct mb_modpa
 int cmd_corpus(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
-				       MB_OPT_SEED | MB_OPT_PATHS | MB_OPT_KERNEL) != 0 ||
+				       MB_OPT_SEED | MB_OPT_PATHS | MB_OPT_KERNEL | MB_OPT_KCONFIG) != 0 ||
 	    mb_cli_check_tree(cli, false) != 0)
 		return MB_EXIT_USAGE;
 	if (cli->npaths == 0) {
@@ -374,6 +374,8 @@ int cmd_corpus(struct mb_cli *cli)
 	/* the rule set: --kernel, else the first module's vermagic */
 	struct mb_kernel_pick kpick;
 	int rc = mb_kernel_pick(&kpick, cli->kernel, mp.nmods ? mp.mods[0].path : NULL);
+	if (rc == MB_EXIT_OK)
+		rc = mb_kernel_pick_config(&kpick, cli->kernel_config);
 	if (rc != MB_EXIT_OK) {
 		mb_modpath_close(&mp);
 		return rc;
@@ -408,7 +410,7 @@ int cmd_corpus(struct mb_cli *cli)
 	for (size_t k = 0; k < npol; k++) {
 		passes[k].policy = policies[k];
 		passes[k].kallsyms = k == 2 || (k == 1 && cli->policy) ? ks : MB_KALLSYMS_OFF;
-		if (run_pass(&mp, arch, map, kpick.kver, cli, &passes[k], &fails, &nfails, &err) != 0) {
+		if (run_pass(&mp, arch, map, &kpick, cli, &passes[k], &fails, &nfails, &err) != 0) {
 			mb_report(&err);
 			status = MB_EXIT_ERROR;
 			npol = k;
@@ -442,7 +444,7 @@ int cmd_corpus(struct mb_cli *cli)
 		mb_json_end(&j);
 		mb_json_finish(&j);
 	} else {
-		char kernel[256];
+		char kernel[512];
 		mb_kernel_pick_text(&kpick, kernel, sizeof(kernel));
 		printf("corpus: %zu %s modules under %s (map %s, %s), %zu exports indexed\n", mp.nmods, arch->name,
 		       cli->paths[0], map->name, kernel, mp.nnames);

@@ -74,7 +74,7 @@ int cmd_load(struct mb_cli *cli)
 			mb_account_json(&j, &acct);
 			mb_json_finish(&j);
 		} else {
-			char kernel[256];
+			char kernel[512];
 			mb_kernel_pick_text(&s->kernel, kernel, sizeof(kernel));
 			printf("arch %s, map %s, policy %s, %s\n", s->arch->name, s->map->name,
 			       cli->policy ? cli->policy : "kernel", kernel);

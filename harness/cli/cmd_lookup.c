@@ -11,7 +11,7 @@ int cmd_lookup(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
 				       MB_OPT_SEED | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_PATHS | MB_OPT_REST |
-				       MB_OPT_KERNEL) != 0)
+				       MB_OPT_KERNEL | MB_OPT_KCONFIG) != 0)
 		return MB_EXIT_USAGE;
 	if (cli->nrest == 0) {
 		mb_errorf("usage: modbed lookup FILE... -- ADDR...");
@@ -88,7 +88,7 @@ int cmd_lookup(struct mb_cli *cli)
 		       " empty searches\n",
 		       mb_bounds_name(s.loader.lookup.bounds), c.lookups, c.fast_rejects, c.tree_searches,
 		       c.empty_searches);
-		char kernel[256];
+		char kernel[512];
 		mb_kernel_pick_text(&s.kernel, kernel, sizeof(kernel));
 		printf("%s\n", kernel);
 	}

@@ -44,6 +44,9 @@ static void usage(FILE *f)
 	fputs("\ncommon options: --arch A  --map M  --policy P  --bounds B  --json\n"
 	      "kernel rule set: --kernel 6.1|6.2|6.4|6.10|6.15|VERSION|latest (load, lookup, call, trace, corpus, core-diff;\n"
 	      "default: the nearest at or below the first module's vermagic, else latest)\n"
+	      "kernel config: --kernel-config FILE (load, lookup, call, trace, corpus): the kernel's .config;\n"
+	      "without CONFIG_STRICT_MODULE_RWX=y no class page alignment and the allocations' own permissions\n"
+	      "(default: STRICT_MODULE_RWX on, as Debian's configs)\n"
 	      "lookup tree: --tree fast (default) | rbtree (the kernel's red-black mod_tree)\n"
 	      "errors: exit 1; usage errors: exit 2; guest faults: exit 3\n", f);
 }

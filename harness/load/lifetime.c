@@ -18,17 +18,22 @@
 int mb_module_protect(struct mb_loader *l, struct mb_loaded_module *mod, enum mb_perm_phase phase,
 		      struct mb_err *err)
 {
-	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+	/* Text types in the second round: a page they share with the class
+	 * before or after them is executable (module_enable_x works on whole
+	 * pages); with STRICT_MODULE_RWX no page is shared. */
+	for (int i = 0; i < 2 * MOD_MEM_NUM_TYPES; i++) {
+		int t = i % MOD_MEM_NUM_TYPES;
 		const struct mb_module_mem *m = &mod->core.mem[t];
-		if (!m->size)
+		if (!m->size || mod_mem_type_is_text(t) != (i >= MOD_MEM_NUM_TYPES))
 			continue;
 		unsigned perm;
 		if (phase == MB_PERMS_AFTER_INIT) {
 			if (t != MOD_RO_AFTER_INIT)
 				continue;
-			perm = MB_PERM_R;
+			perm = mod->perm[t]; /* read-only with STRICT_MODULE_RWX, else unchanged */
 		} else {
-			perm = t == MOD_RO_AFTER_INIT ? MB_PERM_RW : mod->perm[t];
+			/* writable until init returns (strict), else as allocated */
+			perm = t == MOD_RO_AFTER_INIT && l->kconfig.strict_module_rwx ? MB_PERM_RW : mod->perm[t];
 		}
 		if (mb_space_protect(l->space, m->base, m->size, perm, err) != 0)
 			return -1;

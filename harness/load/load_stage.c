@@ -63,7 +63,7 @@ int mb_load_layout(struct mb_load *ld, struct mb_object *view, struct mb_layout 
 		secs[i] = (struct mb_sec){ .name = s->name, .type = s->type, .flags = s->flags, .size = size,
 					   .addralign = align, .mem_type = MOD_INVALID };
 	}
-	struct mb_layout_opts opts = { .module_unload = true, .strict_rwx = true,
+	struct mb_layout_opts opts = { .module_unload = true, .strict_rwx = ld->l->kconfig.strict_module_rwx,
 				       .static_call_inline = ld->l->map->static_call_inline, .kver = ld->l->kver,
 				       .data_in_vmalloc = ld->l->map->data_in_vmalloc,
 				       .page_size = (unsigned long)ld->l->map->page_size };

@@ -91,6 +91,7 @@ int mb_loader_init(struct mb_loader *l, const struct mb_loader_config *cfg, stru
 	mb_lookup_init_kver(&l->lookup, (enum mb_bounds)bounds, (enum mb_tree_kind)tree, map->data_in_vmalloc, kver,
 			    p->slots, p->nslots);
 	l->kver = kver;
+	l->kconfig = cfg->kconfig ? *cfg->kconfig : mb_kconfig_default;
 	l->arch = arch;
 	l->map = map;
 	l->space = space;
@@ -153,8 +154,20 @@ static int read_exports(struct mb_load *ld, struct mb_err *err)
 	return mb_read_exports(&src, ld->mod, err);
 }
 
-static unsigned final_perm(int type)
+const struct mb_kconfig mb_kconfig_default = { .strict_module_rwx = true };
+
+/* The permission the kernel leaves on a type's pages once the module is
+ * live. With STRICT_MODULE_RWX: module_enable_ro/nx/x. Without: what the
+ * allocation mapped (the map's module_alloc() protection for the text
+ * windows, PAGE_KERNEL for the data window) plus exec on text, which
+ * module_enable_x() sets either way. */
+static unsigned final_perm(const struct mb_loader *l, int type)
 {
+	if (!l->kconfig.strict_module_rwx) {
+		bool text_window = mb_kver_window_of(l->kver, type, l->map->data_in_vmalloc) == MB_WIN_TEXT;
+		unsigned p = text_window && l->map->text_alloc_exec_unless_strict ? MB_PERM_RW | MB_PERM_X : MB_PERM_RW;
+		return mod_mem_type_is_text(type) ? p | MB_PERM_X : p;
+	}
 	if (mod_mem_type_is_text(type))
 		return MB_PERM_RX;
 	if (type == MOD_RODATA || type == MOD_INIT_RODATA)
@@ -303,7 +316,7 @@ int mb_load_object(struct mb_loader *l, struct mb_elf *obj_in, struct mb_loaded_
 	}
 	placed = true;
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
-		mod->perm[t] = final_perm(t);
+		mod->perm[t] = final_perm(l, t);
 	if (mb_load_stage(&ld, &view, err) != 0 || mb_resolve_symbols(&ld, err) != 0 ||
 	    mb_load_apply_relocations(&ld, &view, &plan, err) != 0 || read_exports(&ld, err) != 0 ||
 	    check_exports_unique(&ld, err) != 0 || mb_load_record_sections(&ld, &view, err) != 0 ||

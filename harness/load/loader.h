@@ -140,6 +140,22 @@ struct mb_loaded_module {
 	void *priv;                      /* loader-private */
 };
 
+/* Kernel configuration options that change how modules are laid out and
+ * protected (session/kernel_pick.c reads them from the kernel's .config). */
+struct mb_kconfig {
+	/* CONFIG_STRICT_MODULE_RWX (Debian's amd64/arm64 configs; not
+	 * pmac32_defconfig, whose HIBERNATION keeps powerpc from selecting
+	 * ARCH_HAS_STRICT_KERNEL_RWX). With it: W|X sections refused, every
+	 * class page-aligned in its 6.1 block, and the final permissions of
+	 * mb_module_protect. Without it: none of that; each page keeps what
+	 * its allocation mapped it with (struct mb_map
+	 * text_alloc_exec_unless_strict), text pages made executable
+	 * (module_enable_x, which runs either way). */
+	bool strict_module_rwx;
+};
+/* Debian's configs: STRICT_MODULE_RWX=y. */
+extern const struct mb_kconfig mb_kconfig_default;
+
 struct mb_loader_config {
 	const struct mb_arch *arch;
 	const struct mb_map *map;        /* NULL: the arch's default */
@@ -158,6 +174,8 @@ struct mb_loader_config {
 	/* The kernel-version rule set (core/kver.h) the layout, placement and
 	 * lookup follow; NULL: the latest. */
 	const struct mb_kver *kver;
+	/* The kernel's configuration; NULL: mb_kconfig_default. */
+	const struct mb_kconfig *kconfig;
 };
 
 struct mb_loader {
@@ -168,6 +186,7 @@ struct mb_loader {
 	bool strict_symbols;
 	enum mb_kallsyms kallsyms;
 	const struct mb_kver *kver;         /* never NULL after init */
+	struct mb_kconfig kconfig;
 	struct mb_loaded_module *modules;   /* load order */
 	size_t nmodules;
 	struct mb_place place;
@@ -203,7 +222,11 @@ void mb_module_free_init(struct mb_loader *l, struct mb_loaded_module *mod);
  *   MB_PERMS_FORMED      complete_formation: RODATA/INIT_RODATA read-only,
  *                        every data type NX (RO_AFTER_INIT stays writable),
  *                        TEXT/INIT_TEXT read-only + exec;
- *   MB_PERMS_AFTER_INIT  after init returned: RO_AFTER_INIT read-only. */
+ *   MB_PERMS_AFTER_INIT  after init returned: RO_AFTER_INIT read-only.
+ * Without STRICT_MODULE_RWX (struct mb_kconfig) module_enable_ro/nx do
+ * nothing: every type keeps its allocation's mapping (mod->perm), text
+ * types executable; text pages last, as module_enable_x makes whole
+ * pages executable where a class boundary shares one. */
 enum mb_perm_phase { MB_PERMS_FORMED, MB_PERMS_AFTER_INIT };
 int mb_module_protect(struct mb_loader *l, struct mb_loaded_module *mod, enum mb_perm_phase phase,
 		      struct mb_err *err);

@@ -7,6 +7,7 @@
 #include "harness/util/json.h"
 #include "harness/elf/modinfo.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,15 +77,52 @@ int mb_kernel_pick(struct mb_kernel_pick *out, const char *opt, const char *firs
 	return MB_EXIT_OK;
 }
 
+int mb_kernel_pick_config(struct mb_kernel_pick *k, const char *path)
+{
+	k->config = mb_kconfig_default;
+	k->config_path = path;
+	if (!path)
+		return MB_EXIT_OK;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		mb_errorf("%s: cannot read the kernel config: %s", path, strerror(errno));
+		return MB_EXIT_ERROR;
+	}
+	/* A .config names every option it decides, set or not; an option it
+	 * does not name cannot be selected on that arch (pmac32_defconfig has
+	 * no STRICT_MODULE_RWX line at all). */
+	bool any = false, strict = false;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		any |= strncmp(line, "CONFIG_", 7) == 0 || strncmp(line, "# CONFIG_", 9) == 0;
+		strict |= strcmp(line, "CONFIG_STRICT_MODULE_RWX=y\n") == 0;
+	}
+	bool bad = ferror(f) != 0;
+	fclose(f);
+	if (bad || !any) {
+		mb_errorf("%s: %s", path, bad ? "read error" : "not a kernel config (no CONFIG_ line)");
+		return MB_EXIT_ERROR;
+	}
+	k->config.strict_module_rwx = strict;
+	return MB_EXIT_OK;
+}
+
 void mb_kernel_pick_text(const struct mb_kernel_pick *k, char *buf, size_t n)
 {
-	snprintf(buf, n, "kernel %s (rules of %s; %s)", k->kver->name, k->kver->models, k->source);
+	if (k->config_path)
+		snprintf(buf, n, "kernel %s (rules of %s; %s; config %s: STRICT_MODULE_RWX %s)", k->kver->name,
+			 k->kver->models, k->source, k->config_path, k->config.strict_module_rwx ? "on" : "off");
+	else
+		snprintf(buf, n, "kernel %s (rules of %s; %s)", k->kver->name, k->kver->models, k->source);
 }
 
 void mb_kernel_pick_json(const struct mb_kernel_pick *k, struct mb_json *j)
 {
 	mb_json_str(j, "kernel", k->kver->name);
 	mb_json_str(j, "kernel_source", k->source);
+	if (k->config_path)
+		mb_json_str(j, "kernel_config", k->config_path);
+	mb_json_bool(j, "strict_module_rwx", k->config.strict_module_rwx);
 }
 
 const struct mb_map *mb_kernel_pick_map(const struct mb_kernel_pick *k, const struct mb_arch *arch, const char *name)

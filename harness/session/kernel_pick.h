@@ -6,6 +6,7 @@
 #define MODBED_HARNESS_KERNEL_PICK_H
 
 #include "core/kver.h"
+#include "harness/load/loader.h"
 
 #include <stddef.h>
 
@@ -16,6 +17,10 @@ struct mb_kernel_pick {
 	const struct mb_kver *kver;
 	unsigned version;        /* MB_KVER of the kernel asked for (~0u: latest) */
 	char source[160];        /* "--kernel 6.13", "vermagic 6.1.0-57-cloud-amd64", "no vermagic" */
+	/* The kernel's configuration: --kernel-config FILE, else
+	 * mb_kconfig_default; config_path is NULL for the default. */
+	struct mb_kconfig config;
+	const char *config_path;
 };
 
 /* opt: --kernel's value or NULL; first_path: the first module (NULL: none,
@@ -24,11 +29,21 @@ struct mb_kernel_pick {
  * MB_EXIT_USAGE after a usage message for a --kernel no rule set covers. */
 int mb_kernel_pick(struct mb_kernel_pick *out, const char *opt, const char *first_path);
 
-/* "kernel 6.1 (rules of 5.18-6.3; vermagic 6.1.0-57-cloud-amd64)" */
+/* --kernel-config FILE (path NULL: Debian's defaults, mb_kconfig_default):
+ * the options of struct mb_kconfig from the kernel's .config ("CONFIG_X=y";
+ * absent or "# CONFIG_X is not set": off). Returns MB_EXIT_OK, or
+ * MB_EXIT_ERROR after `modbed: FILE: ...` when the file cannot be read or
+ * holds no CONFIG_ line. Call after mb_kernel_pick. */
+int mb_kernel_pick_config(struct mb_kernel_pick *k, const char *path);
+
+/* "kernel 6.1 (rules of 5.18-6.3; vermagic 6.1.0-57-cloud-amd64)", with
+ * "; config FILE: STRICT_MODULE_RWX off" inside the parentheses when a
+ * config was given */
 void mb_kernel_pick_text(const struct mb_kernel_pick *k, char *buf, size_t n);
 
 struct mb_json;
-/* "kernel": "6.1", "kernel_source": "vermagic 6.1.0-57-cloud-amd64" */
+/* "kernel": "6.1", "kernel_source": "vermagic 6.1.0-57-cloud-amd64",
+ * "strict_module_rwx": true, and "kernel_config": FILE when one was given */
 void mb_kernel_pick_json(const struct mb_kernel_pick *k, struct mb_json *j);
 
 /* The map to use: name if given (NULL if the arch has none), else the arch's

@@ -43,6 +43,8 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 		return MB_EXIT_ERROR;
 	}
 	int rc = mb_kernel_pick(&s->kernel, cli->kernel, cli->paths[0]);
+	if (rc == MB_EXIT_OK)
+		rc = mb_kernel_pick_config(&s->kernel, cli->kernel_config);
 	if (rc != MB_EXIT_OK)
 		return rc;
 	s->map = mb_kernel_pick_map(&s->kernel, s->arch, cli->map);
@@ -72,6 +74,7 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 		.arch = s->arch, .map = s->map, .policy = cli->policy, .pack = cli->pack, .bounds = cli->bounds,
 		.tree = cli->tree, .strict_symbols = cli->strict_symbols, .kernel = kernel, .seeded = cli->seed_set,
 		.seed = cli->seed, .kallsyms = (enum mb_kallsyms)ks, .kver = s->kernel.kver,
+		.kconfig = &s->kernel.config,
 	};
 	if (mb_loader_init(&s->loader, &cfg, &s->space, &err) != 0) {
 		mb_report(&err);

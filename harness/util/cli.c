@@ -76,6 +76,7 @@ static const struct opt opts[] = {
 	{ "--ktap-dir", MB_OPT_MATRIX, 1, offsetof(struct mb_cli, ktap_dir) },
 	{ "--kernel", MB_OPT_KERNEL, 1, offsetof(struct mb_cli, kernel) },
 	{ "--svg", MB_OPT_SVG, 1, offsetof(struct mb_cli, svg) },
+	{ "--kernel-config", MB_OPT_KCONFIG, 1, offsetof(struct mb_cli, kernel_config) },
 };
 #undef STR
 
@@ -170,6 +171,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->jobs || cli->junit || cli->spec || cli->ktap_dir) f |= MB_OPT_MATRIX;
 	if (cli->kernel) f |= MB_OPT_KERNEL;
 	if (cli->svg) f |= MB_OPT_SVG;
+	if (cli->kernel_config) f |= MB_OPT_KCONFIG;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;
 	return f;

@@ -88,9 +88,9 @@ static void sections(struct mb_sec *s)
 static const struct mb_kallsyms_in ks = { .symtab_index = S_SYMTAB, .strtab_index = S_STRTAB, .sym_size = 24,
 					  .ptr_bytes = 8, .ndst = 5, .core_strtab_size = 0x31 };
 
-static void lay_out(const char *kernel, bool div, struct mb_sec *s, struct mb_layout *lay)
+static void lay_out_strict(const char *kernel, bool div, bool strict, struct mb_sec *s, struct mb_layout *lay)
 {
-	struct mb_layout_opts o = { .module_unload = true, .strict_rwx = true, .static_call_inline = true,
+	struct mb_layout_opts o = { .module_unload = true, .strict_rwx = strict, .static_call_inline = true,
 				    .kver = kv(kernel), .data_in_vmalloc = div, .page_size = 0x1000 };
 	struct mb_rewrite_info ri;
 	struct mb_layout_err err;
@@ -98,6 +98,11 @@ static void lay_out(const char *kernel, bool div, struct mb_sec *s, struct mb_la
 	memset(lay, 0xa5, sizeof *lay); /* every output must be written */
 	mb_layout_rewrite(s, NSECS, &o, &ri);
 	ck_assert_int_eq(mb_layout_sections(s, NSECS, &o, &ks, lay, &err), 0);
+}
+
+static void lay_out(const char *kernel, bool div, struct mb_sec *s, struct mb_layout *lay)
+{
+	lay_out_strict(kernel, div, true, s, lay);
 }
 
 /* Expected (section, type, offset in type) triples. */
@@ -268,6 +273,58 @@ START_TEST(layout_6_1_data_in_vmalloc)
 	ck_assert_uint_eq(lay.extent[MOD_TEXT], 0x2000);
 	ck_assert_uint_eq(lay.extent[MOD_RODATA], 0x1000);
 	ck_assert_uint_eq(lay.extent[MOD_DATA], 0x3000);
+}
+END_TEST
+
+/* v6.1 without CONFIG_STRICT_MODULE_RWX (pmac32_defconfig), DATA_IN_VMALLOC:
+ * strict_align() is the identity, so each class starts where the one
+ * before it ended (text_size, ro_size, ro_after_init_size are the running
+ * sizes), and layout_symtab() appends the kallsyms copies unaligned.
+ * Worked by hand from the section list (sizes/alignments above):
+ *   data block: .rodata 0-0x300 | .data..ro_after_init 0x300, __jump_table
+ *     0x310-0x340 | .static_call_sites 0x340, .data 0x380, this_module
+ *     0x580, .bss 0x900-0x1900 | core symtab 0x1900 (8-aligned), names
+ *     0x1978, types 0x19a9, end 0x19ae;
+ *   init block: .init.text 0-0x100 | .init.rodata 0x100-0x120 | .init.data
+ *     0x120-0x170, .symtab 0x170, .strtab 0x2f0-0x413, mod_kallsyms 0x418
+ *     (8-aligned), types 0x438, end 0x448. */
+START_TEST(layout_6_1_no_strict_rwx)
+{
+	struct mb_sec s[NSECS];
+	struct mb_layout lay;
+	lay_out_strict("6.1", true, false, s, &lay);
+	ck_assert_int_eq(lay.shape, MB_SHAPE_BLOCKS);
+	const unsigned long start[] = { 0, 0x340, 0, 0x300, 0, 0x120, 0x100 };
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+		ck_assert_msg(lay.start[t] == start[t], "%s starts at %#lx, want %#lx", mod_mem_type_name(t),
+			      lay.start[t], start[t]);
+	CHECK_SECS(s,
+		   { S_TEXT, MOD_TEXT, 0 },
+		   { S_EXIT_TEXT, MOD_TEXT, 0x1240 },
+		   { S_RODATA, MOD_RODATA, 0 },
+		   { S_ROAI, MOD_RO_AFTER_INIT, 0 },
+		   { S_JT, MOD_RO_AFTER_INIT, 0x10 },
+		   { S_SCS, MOD_DATA, 0 },
+		   { S_DATA, MOD_DATA, 0x40 },
+		   { S_THIS, MOD_DATA, 0x240 },
+		   { S_BSS, MOD_DATA, 0x5c0 },
+		   { S_INIT_TEXT, MOD_INIT_TEXT, 0 },
+		   { S_INIT_RODATA, MOD_INIT_RODATA, 0 },
+		   { S_INIT_DATA, MOD_INIT_DATA, 0 },
+		   { S_SYMTAB, MOD_INIT_DATA, 0x50 },
+		   { S_STRTAB, MOD_INIT_DATA, 0x1d0 });
+	ck_assert_uint_eq(lay.kallsyms.symoffs, 0x15c0);
+	ck_assert_uint_eq(lay.kallsyms.stroffs, 0x1638);
+	ck_assert_uint_eq(lay.kallsyms.core_typeoffs, 0x1669);
+	ck_assert_uint_eq(lay.kallsyms.init_kallsyms_off, 0x2f8);
+	ck_assert_uint_eq(lay.kallsyms.init_typeoffs, 0x318);
+	const unsigned long used[] = { 0x1280, 0x166e, 0x300, 0x40, 0x100, 0x328, 0x20 };
+	check_sizes(&lay, used);
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+		ck_assert_uint_eq(lay.extent[t], used[t]);
+	ck_assert_uint_eq(lay.block_size[MB_BLOCK_CORE], 0x1280);
+	ck_assert_uint_eq(lay.block_size[MB_BLOCK_DATA], 0x19ae);
+	ck_assert_uint_eq(lay.block_size[MB_BLOCK_INIT], 0x448);
 }
 END_TEST
 
@@ -605,6 +662,7 @@ int main(void)
 		CHECK_TEST(layout_6_4),
 		CHECK_TEST(layout_6_1),
 		CHECK_TEST(layout_6_1_data_in_vmalloc),
+		CHECK_TEST(layout_6_1_no_strict_rwx),
 		CHECK_TEST(place_6_1_x86_nokaslr),
 		CHECK_TEST(place_ppc32_per_version),
 		CHECK_TEST(bounds_per_version),

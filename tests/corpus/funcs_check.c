@@ -32,7 +32,7 @@ static const char *modbed, *corpus;
 struct target {
 	const char *arch;
 	char root[600];
-	char opts[80];
+	char opts[120];
 };
 static struct target targets[2];
 static size_t ntargets;
@@ -877,16 +877,16 @@ int main(int argc, char **argv)
 			t->arch = debian[a];
 			snprintf(t->root, sizeof(t->root), "%s/%s/kernel", corpus, debian[a]);
 		}
-	} else if ((argc == 5 || argc == 6) && strcmp(argv[2], "--kbuild") == 0) {
+	} else if (argc >= 5 && argc <= 7 && strcmp(argv[2], "--kbuild") == 0) {
 		modbed = argv[1];
 		kbuild = true;
 		struct target *t = &targets[ntargets++];
 		t->arch = argv[4];
 		snprintf(t->root, sizeof(t->root), "%s/modules", argv[3]);
-		snprintf(t->opts, sizeof(t->opts), "--arch %s%s%s", argv[4], argc == 6 ? " --map " : "",
-			 argc == 6 ? argv[5] : "");
+		snprintf(t->opts, sizeof(t->opts), "--arch %s%s%s%s%s", argv[4], argc >= 6 ? " --map " : "",
+			 argc >= 6 ? argv[5] : "", argc == 7 ? " --kernel " : "", argc == 7 ? argv[6] : "");
 	} else {
-		fprintf(stderr, "usage: funcs_check MODBED CORPUS_DIR | MODBED --kbuild SET_DIR ARCH [MAP]\n");
+		fprintf(stderr, "usage: funcs_check MODBED CORPUS_DIR | MODBED --kbuild SET_DIR ARCH [MAP [KERNEL]]\n");
 		return 2;
 	}
 	for (size_t a = 0; a < ntargets; a++) {

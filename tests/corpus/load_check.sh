@@ -5,14 +5,18 @@
 # files (every relocation section of these modules targets an allocated
 # section, so every entry is applied), and the special sections in the
 # mod_mem types kmod-corpus.md lists for them.
-# With SET_DIR ARCH MAP after the policy, the modules are a kbuild set's
+# With SET_DIR ARCH KMAPS after the policy, the modules are a kbuild set's
 # (SET_DIR/modules, with SET_DIR/modules.list in dependency order): then also
 # every module of the list loads in one `modbed load` (kernel stub, exports
-# across modules) with 0 failed.
-# usage: load_check.sh MODBED CORPUS_DIR LLVM_READELF [POLICY [SET_DIR ARCH MAP]]
+# across modules) with 0 failed. KMAPS: one or more KERNEL:MAP (--kernel
+# KERNEL --map MAP; an empty KERNEL: the modules' vermagic), a plain MAP is
+# :MAP. POLICY may list several policies ("kernel packed"). Every kernel and
+# policy is checked against the same llvm-readelf reading of the files,
+# taken once (it costs more than the loads).
+# usage: load_check.sh MODBED CORPUS_DIR LLVM_READELF [POLICIES [SET_DIR ARCH KMAPS]]
 set -uo pipefail
-modbed=$(realpath "$1") corpus=$2 readelf=$3 policy=${4:-kernel}
-set_dir=${5:-} set_arch=${6:-} set_map=${7:-}
+modbed=$(realpath "$1") corpus=$2 readelf=$3 policies=${4:-kernel}
+set_dir=${5:-} set_arch=${6:-} set_kmaps=${7:-}
 . "$(dirname "$0")/../evidence.sh"
 
 # Where the kernel's rules put each special section, per arch: a mod_mem
@@ -75,8 +79,7 @@ section_counts() {
 # What `modbed corpus` must list: "name N: type" when N modules carry a
 # loaded section, else "name absent".
 expected_sections() {
-	section_counts "$2" >"$tmp/counts"
-	section_rules "$1" "$3" | awk 'NR == FNR { c[$1] = $2; next }
+	section_rules "$1" "$2" | awk 'NR == FNR { c[$1] = $2; next }
 		{ n = c[$1] + 0; if ($2 == "dropped" || n == 0) print $1, "absent"; else print $1, n ":", $2 }' \
 		"$tmp/counts" -
 }
@@ -85,60 +88,86 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
 
-if [ -n "$set_dir" ]; then arches=$set_arch; else arches="x86_64 arm64"; fi
-for arch in $arches; do
-	dir=$corpus/$arch mapopt=()
-	[ -n "$set_dir" ] && { dir=$set_dir/modules; mapopt=(--map "$set_map"); }
-	n=$(find "$dir" -name '*.ko' 2>/dev/null | wc -l)
-	[ "$n" -gt 0 ] || skip "corpus: no modules under $dir (run tests/corpus/${set_dir:+kbuild}${set_dir:-fetch}.sh)"
-
+# One run of `modbed corpus` (and with a set, one `modbed load` of its list)
+# under OPTS..., checked against the references in $tmp/ref.
+# usage: check_run ARCH DIR N LABEL POLICY OPTS...
+check_run() {
+	local arch=$1 dir=$2 n=$3 label=$4 policy=$5
+	shift 5
 	if [ -n "$set_dir" ]; then
 		# modules.list is in dependency order: one command, providers first.
 		mapfile -t list <"$set_dir/modules.list"
-		(cd "$dir" && "$modbed" load --no-init --arch "$arch" "${mapopt[@]}" --policy "$policy" "${list[@]}") \
+		(cd "$dir" && "$modbed" load --no-init --arch "$arch" "$@" --policy "$policy" "${list[@]}") \
 			>"$tmp/all" 2>&1
 		rc=$?
 		got=$(grep -c '^module ' "$tmp/all")
-		echo "$arch ($set_map): modbed load of modules.list: ${#list[@]} files, $got modules loaded (exit $rc)"
+		echo "$arch ($label): modbed load of modules.list: ${#list[@]} files, $got modules loaded (exit $rc)"
 		if [ $rc != 0 ] || [ "$got" != "${#list[@]}" ] || [ "${#list[@]}" != "$n" ]; then
-			echo "FAIL: $arch: one load of all $n modules"; grep '^modbed:' "$tmp/all" | head -5
-			failed=$((failed + 1))
+			echo "FAIL: $arch ($label): one load of all $n modules"; grep '^modbed:' "$tmp/all" | head -5
+			return 1
 		fi
 	fi
 
-	"$modbed" corpus "$dir" --arch "$arch" "${mapopt[@]}" --policy "$policy" >"$tmp/out" 2>&1
+	"$modbed" corpus "$dir" --arch "$arch" "$@" --policy "$policy" >"$tmp/out" 2>&1
 	rc=$?
 	# The pass without kallsyms copies (a second one with them follows when
 	# the kernel config is beside the modules).
 	awk -v h="policy $policy:" 'index($0, h) == 1 { on = 1; print; next } /^policy / { on = 0 } on' \
 		"$tmp/out" >"$tmp/pass"
 	line=$(head -1 "$tmp/pass")
-	echo "$arch: $line"
+	echo "$arch ($label): $line"
 	if [ $rc != 0 ] || ! grep -q "^policy $policy: $n of $n modules loaded, 0 failed" <<<"$line"; then
-		echo "FAIL: $arch: not every module loaded (exit $rc)"
+		echo "FAIL: $arch ($label): not every module loaded (exit $rc)"
 		sed -n '/^failed modules/,$p' "$tmp/out" | head -20
-		failed=$((failed + 1))
-		continue
+		return 1
 	fi
 	# Where the special sections went: kmod-corpus.md 3.1's loader classes,
 	# module counts from llvm-readelf (.static_call_sites by the rule set
-	# modbed took from the modules' vermagic: 6.1 for this corpus).
+	# modbed took: from the modules' vermagic, 6.1 for this corpus, or
+	# --kernel).
 	kernel=$(sed -n 's/^corpus: .*, kernel \([0-9.]*\) (rules of.*/\1/p' "$tmp/out" | head -1)
-	echo "$arch: kernel rule set $kernel"
-	sed -n '/special sections/,$p' "$tmp/pass" | awk 'NR > 1 && NF >= 2 && !/^kernel \// && !/^failed/ { $1 = $1; print }' | sort >"$tmp/sec_got"
-	expected_sections "$arch" "$dir" "$kernel" | awk '{ $1 = $1; print }' | sort >"$tmp/sec_want"
-	if ! diff "$tmp/sec_want" "$tmp/sec_got" >"$tmp/sec_diff"; then
-		echo "FAIL: $arch: special sections placed differently from kmod-corpus.md (< expected, > modbed):"
-		cat "$tmp/sec_diff"
-		failed=$((failed + 1))
-		continue
+	echo "$arch ($label): kernel rule set $kernel"
+	# the rule set asked for ($k of the caller's loop), not the vermagic's
+	if [ -n "$k" ] && ! grep -q "^corpus: .*, kernel $kernel (rules of [^;]*; --kernel $k)" "$tmp/out"; then
+		echo "FAIL: $arch ($label): modbed did not take --kernel $k: $(grep '^corpus: ' "$tmp/out" | head -1)"
+		return 1
 	fi
+	sed -n '/special sections/,$p' "$tmp/pass" | awk 'NR > 1 && NF >= 2 && !/^kernel \// && !/^failed/ { $1 = $1; print }' | sort >"$tmp/sec_got"
+	expected_sections "$arch" "$kernel" | awk '{ $1 = $1; print }' | sort >"$tmp/sec_want"
+	if ! diff "$tmp/sec_want" "$tmp/sec_got" >"$tmp/sec_diff"; then
+		echo "FAIL: $arch ($label): special sections placed differently from kmod-corpus.md (< expected, > modbed):"
+		cat "$tmp/sec_diff"
+		return 1
+	fi
+	awk '/^    R_/ { print $1, $2 }' "$tmp/pass" | sort >"$tmp/got"
+	skip_got=$(sed -n 's/.*skipped (target not allocated): \([0-9]*\).*/\1/p' "$tmp/pass" | head -1)
+	if [ "skipped $skip_got" != "$(cat "$tmp/skip_want")" ]; then
+		echo "FAIL: $arch ($label): modbed skipped $skip_got relocations of non-allocated sections, llvm-readelf lists $(cat "$tmp/skip_want") in .debug_*"
+		return 1
+	fi
+	if diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
+		echo "$arch ($label): $n modules, relocations per type equal llvm-readelf's: $(awk '{ s += $2 } END { print s }' "$tmp/want")"
+	else
+		echo "FAIL: $arch ($label): relocation counts differ from llvm-readelf (< readelf, > modbed):"
+		cat "$tmp/diff"
+		return 1
+	fi
+}
+
+if [ -n "$set_dir" ]; then arches=$set_arch; else arches="x86_64 arm64"; fi
+for arch in $arches; do
+	dir=$corpus/$arch kmaps=":"
+	[ -n "$set_dir" ] && { dir=$set_dir/modules; kmaps=$set_kmaps; }
+	n=$(find "$dir" -name '*.ko' 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] || skip "corpus: no modules under $dir (run tests/corpus/${set_dir:+kbuild}${set_dir:-fetch}.sh)"
+
+	# The references, from the files alone, once per tree.
+	section_counts "$dir" >"$tmp/counts"
 	# Never loaded, though present in the files.
 	for s in .modinfo __versions .data..percpu; do
-		have=$(find "$dir" -name '*.ko' -print0 | xargs -0 "$readelf" -S -W 2>/dev/null | grep -c " $s ")
-		echo "$arch: $s present in $have modules, loaded in none"
+		have=$(awk -v s="$s" '$1 == s { print $2 }' "$tmp/counts")
+		echo "$arch: $s present in ${have:-0} modules, loaded in none"
 	done
-	awk '/^    R_/ { print $1, $2 }' "$tmp/pass" | sort >"$tmp/got"
 	# Debug sections (kbuild sets with CONFIG_DEBUG_INFO) are not allocated:
 	# their relocations are counted as skipped, not applied.
 	find "$dir" -name '*.ko' -print0 | xargs -0 "$readelf" -r 2>/dev/null |
@@ -146,20 +175,21 @@ for arch in $arches; do
 		     $3 ~ /^R_/ { if (dbg) s++; else c[$3]++ }
 		     END { for (t in c) print t, c[t]; print "skipped", s + 0 >"/dev/stderr" }' 2>"$tmp/skip_want" |
 		sort >"$tmp/want"
-	skip_got=$(sed -n 's/.*skipped (target not allocated): \([0-9]*\).*/\1/p' "$tmp/pass" | head -1)
-	if [ "skipped $skip_got" != "$(cat "$tmp/skip_want")" ]; then
-		echo "FAIL: $arch: modbed skipped $skip_got relocations of non-allocated sections, llvm-readelf lists $(cat "$tmp/skip_want") in .debug_*"
-		failed=$((failed + 1))
-		continue
-	fi
-	if diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
-		echo "$arch: $n modules, relocations per type equal llvm-readelf's: $(awk '{ s += $2 } END { print s }' "$tmp/want")"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $arch: relocation counts differ from llvm-readelf (< readelf, > modbed):"
-		cat "$tmp/diff"
-		failed=$((failed + 1))
-	fi
+
+	for km in $kmaps; do
+		case $km in *:*) k=${km%%:*} m=${km#*:} ;; *) k='' m=$km ;; esac
+		opts=()
+		[ -n "$m" ] && opts+=(--map "$m")
+		[ -n "$k" ] && opts+=(--kernel "$k")
+		for policy in $policies; do
+			label="policy $policy${m:+, $m}${k:+, --kernel $k}"
+			if check_run "$arch" "$dir" "$n" "$label" "$policy" "${opts[@]}"; then
+				passed=$((passed + 1))
+			else
+				failed=$((failed + 1))
+			fi
+		done
+	done
 done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

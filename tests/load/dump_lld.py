@@ -25,6 +25,9 @@ sections themselves are left to tests/reloc (test_reloc_plt).
 
 usage: dump_lld.py MODBED LLD MODULE_DIR                 test modules, 3 arches
        dump_lld.py MODBED LLD --corpus DIR [--every N]   every Nth corpus .ko, x86_64 + arm64
+       dump_lld.py MODBED LLD --kbuild SET_DIR ARCH [--every N] KERNEL:MAP...
+                                                         every Nth .ko of a kbuild set, loaded
+                                                         under each --kernel KERNEL --map MAP
 exit 0 all equal, 1 a difference or a failure, 77 corpus absent (1 with
 MODBED_REQUIRE_EVIDENCE=1)."""
 import json
@@ -141,12 +144,13 @@ class Stats:
     modules = sections = bytes = relocs = 0
 
 
-def check_load(modbed, lld, arch, kos, work, st):
+def check_load(modbed, lld, arch, kos, work, st, extra=()):
     """Loads kos in one `modbed load` (later ones may use earlier ones'
-    exports), then compares each. Returns failure lines (empty: equal)."""
+    exports; extra: more modbed options), then compares each. Returns
+    failure lines (empty: equal)."""
     dump = os.path.join(work, "dump")
     subprocess.run(["rm", "-rf", dump], check=True)
-    r = subprocess.run([modbed, "load", "--no-init", "--json", "--arch", arch, "--dump", dump] + kos,
+    r = subprocess.run([modbed, "load", "--no-init", "--json", "--arch", arch, "--dump", dump] + list(extra) + kos,
                        capture_output=True, text=True)
     if r.returncode != 0:
         return [f"{' '.join(kos)}: modbed load exit {r.returncode}: {r.stderr.strip()}"]
@@ -286,24 +290,36 @@ def main(argv):
             kos.sort()
             if not kos:
                 return evidence_missing(f"no corpus .ko under {os.path.join(root, arch)} (run tests/corpus/fetch.sh)")
-            jobs += [(arch, [k]) for k in kos[::every]]
+            jobs += [(arch, [k], ()) for k in kos[::every]]
+    elif argv[3] == "--kbuild":
+        root, arch, rest = os.path.join(argv[4], "modules"), argv[5], argv[6:]
+        every = 1
+        if rest[:1] == ["--every"]:
+            every, rest = int(rest[1]), rest[2:]
+        kos = sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f.endswith(".ko"))
+        if not kos:
+            return evidence_missing(f"no .ko under {root} (run tests/corpus/kbuild.sh)")
+        for km in rest:
+            k, m = km.split(":", 1)
+            extra = (["--kernel", k] if k else []) + ["--map", m]
+            jobs += [(arch, [ko], extra) for ko in kos[::every]]
     else:
         for arch in ("x86_64", "arm64", "powerpc32"):
             lst = os.path.join(argv[3], arch, "modules.txt")
             kos = [line.strip() for line in open(lst) if line.strip()]
-            jobs += [(arch, [k]) for k in kos]
+            jobs += [(arch, [k], ()) for k in kos]
             # Together: run_user binds to run_life's exports.
-            jobs.append((arch, [os.path.join(argv[3], arch, m + ".ko") for m in ("reloc_all", "run_life", "run_user")]))
+            jobs.append((arch, [os.path.join(argv[3], arch, m + ".ko") for m in ("reloc_all", "run_life", "run_user")], ()))
     st = Stats()
     failures = 0
     with tempfile.TemporaryDirectory() as work:
-        for arch, kos in jobs:
-            for line in check_load(modbed, lld, arch, kos, work, st):
+        for arch, kos, extra in jobs:
+            for line in check_load(modbed, lld, arch, kos, work, st, extra):
                 print("FAIL " + line)
                 failures += 1
     print(f"{st.modules} modules, {st.sections} sections, {st.bytes} bytes and {st.relocs} relocations "
           f"compared with ld.lld unmasked; {failures} failures")
-    return 1 if failures or st.modules != sum(len(k) for _, k in jobs) or st.bytes == 0 else 0
+    return 1 if failures or st.modules != sum(len(k) for _, k, _ in jobs) or st.bytes == 0 else 0
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ where `modbed load --no-init` puts the same files in the same order.
 
 usage: compare.py --arch A --boot LOG --modbed BIN [--list LIST --root DIR]
                   [--modbed-args "ARGS"] [--absolute] [--report-only]
+                  [--strict-rwx auto|yes|no]
 LIST and DIR default to what boot.sh wrote next to LOG (LOG.modules,
-LOG.root). Exit 77 when LOG is missing (the boot was skipped), 1 instead
-under MODBED_REQUIRE_EVIDENCE=1.
+LOG.root). The kernel config beside the booted kernel (LOG.kernel's
+folder: config-VERSION) says whether it has STRICT_MODULE_RWX, and is
+given to modbed as --kernel-config. Exit 77 when LOG is missing (the boot
+was skipped), 1 instead under MODBED_REQUIRE_EVIDENCE=1.
 
 Per module it compares every section the kernel lists in
 /sys/module/NAME/sections: its mod_mem type and its offset from the base of
@@ -37,9 +40,12 @@ unaligned). Class boundaries are not printed, so:
    modbed.
 2. A class's base is its lowest section address: the first section of a
    class in file order sits at offset 0 (module_get_offset() aligns 0 to
-   0), and sysfs lists every non-empty allocated section. (Without
-   STRICT_MODULE_RWX offsets are thus counted from the class's first
-   section, and class sizes are not compared.)
+   0), and sysfs lists every non-empty allocated section. Without
+   STRICT_MODULE_RWX a class starts wherever the one before it in the same
+   block ended, which no report shows (the arch's PLT sizes are not in the
+   file), so offsets are counted from the block's base instead: its lowest
+   section address, by the same argument. Class sizes are then not
+   compared.
 3. Step 1 is then checked against the kernel's addresses, so a wrong rule
    cannot pass silently: every class base is page-aligned (STRICT_MODULE_RWX,
    read from the config file next to the kernel), the text base is
@@ -143,9 +149,10 @@ def parse_boot(path):
 
 
 def derive_kernel(arch, kmod, kofile, vmalloc, strict):
-    """Per section (class, offset from class base), per class base and
-    page-aligned size, the core allocations (vmalloc areas) and the problems
-    found when checking (steps 1-5)."""
+    """Per section (class, offset from class base; from its block's base
+    without STRICT_MODULE_RWX), per class base and page-aligned size, the
+    classes of each block, the core allocations (vmalloc areas) and the
+    problems found when checking (steps 1-5)."""
     secs = {s.name: s for s in sections(kofile)[0]}
     problems = []
     cls = {}
@@ -200,8 +207,15 @@ def derive_kernel(arch, kmod, kofile, vmalloc, strict):
     for c in CORE:
         if strict:
             size.setdefault(c, 0)
-    out = {name: (c, kmod['sections'][name] - base[c]) for name, c in cls.items()}
-    return out, base, size, areas, problems
+    origin = dict(base)
+    block_of = {}
+    for present, _ in blocks:
+        for c in present:
+            block_of[c] = present
+            if not strict:
+                origin[c] = min(base[p] for p in present)
+    out = {name: (c, kmod['sections'][name] - origin[c]) for name, c in cls.items() if c in origin}
+    return out, base, size, block_of, areas, problems
 
 
 def packed_from(secs, order, start):
@@ -273,6 +287,15 @@ def strict_module_rwx(kernel):
     return True, None
 
 
+def modbed_origin(mmod, c, kblock, strict):
+    """What modbed's offsets in class c count from: the type's base, or
+    without STRICT_MODULE_RWX the base of the block the kernel put c in
+    (the lowest base of modbed's non-empty types of those classes)."""
+    if strict or c not in kblock:
+        return mmod['types'][c][0]
+    return min(mmod['types'][t][0] for t in kblock[c] + [c] if mmod['types'].get(t, (0, 0))[1])
+
+
 def run_modbed(args, files, tmp):
     dump = os.path.join(tmp, 'dump')
     cmd = [args.modbed, 'load', '--no-init', '--json', '--dump', dump] + files + shlex.split(args.modbed_args)
@@ -307,7 +330,8 @@ def main():
     ap.add_argument('--absolute', action='store_true', help='also compare absolute addresses')
     ap.add_argument('--report-only', action='store_true', help='exit 0 whatever the differences')
     ap.add_argument('--strict-rwx', choices=('auto', 'yes', 'no'), default='auto',
-                    help='CONFIG_STRICT_MODULE_RWX (auto: the config beside BOOT.kernel)')
+                    help='CONFIG_STRICT_MODULE_RWX (auto: the config beside BOOT.kernel, '
+                    'which modbed then gets as --kernel-config)')
     ap.add_argument('--max-list', type=int, default=400, help='differing sections listed at most')
     args = ap.parse_args()
     fail = 0 if args.report_only else 1
@@ -340,6 +364,9 @@ def main():
         strict, config = strict_module_rwx(kernel) if kernel else (True, None)
     else:
         strict, config = args.strict_rwx == 'yes', None
+    if config:
+        # modbed models the kernel the boot ran: the same .config
+        args.modbed_args += ' --kernel-config ' + shlex.quote(config)
     with open(args.list) as f:
         rel = [l.split('#', 1)[0].strip() for l in f]
     rel = [r for r in rel if r]
@@ -365,6 +392,7 @@ def main():
 
     diffs, problems = [], []
     nsec = nsec_eq = 0
+    rel_eq = 0  # same class, same offset from the class's lowest section (any layout rule)
     explained = 0
     size_eq = {c: [0, 0] for c in CORE + ['init_text']}
     abs_eq = abs_n = 0
@@ -379,7 +407,7 @@ def main():
         if kmod['base'] is None:
             problems.append('%s: not in /proc/modules (kernel: %s)' % (kname, loads.get(kname, '?')))
             continue
-        ksec, kbase, ksize, kareas, kprob = derive_kernel(args.arch, kmod, path, vmalloc, strict)
+        ksec, kbase, ksize, kblock, kareas, kprob = derive_kernel(args.arch, kmod, path, vmalloc, strict)
         # 6.1 page-aligns each layout's size only with STRICT_MODULE_RWX;
         # vmalloc always rounds up to pages.
         tot = sum(v[2] - PAGE for v in kareas)
@@ -397,9 +425,12 @@ def main():
                 all_abs = False
                 continue
             mc, maddr, _ = m
-            moff = maddr - mmod['types'][mc][0]
+            moff = maddr - modbed_origin(mmod, mc, kblock, strict)
             if (mc, moff) == (kc, koff):
                 nsec_eq += 1
+            mlow = min((a for t, a, s in mmod['sections'].values() if t == mc and s), default=maddr)
+            if (mc, maddr - mlow) == (kc, kmod['sections'][name] - kbase[kc]):
+                rel_eq += 1
             else:
                 diffs.append((kname, name, '%s+%#x' % (kc, koff), '%s+%#x' % (mc, moff)))
             if maddr != kmod['sections'][name]:
@@ -412,7 +443,8 @@ def main():
         for name, (mc, maddr, msize) in sorted(mmod['sections'].items(), key=lambda x: x[1][1]):
             if msize and name not in kmod['sections']:
                 nsec += 1
-                diffs.append((kname, name, 'not listed', '%s+%#x' % (mc, maddr - mmod['types'][mc][0])))
+                diffs.append((kname, name, 'not listed',
+                              '%s+%#x' % (mc, maddr - modbed_origin(mmod, mc, kblock, strict))))
         # Offsets that differ only because of where the class starts.
         for c in sorted({d[2].split('+')[0] for d in diffs[ndiff0:] if '+' in d[2]}):
             mine = [d for d in diffs[ndiff0:] if d[2].startswith(c + '+') and d[3].startswith(c + '+')]
@@ -432,7 +464,9 @@ def main():
                 diffs.append((kname, '[%s size]' % c, '%#x' % ks, '%#x' % ms))
 
     nmod = abs_n
-    print('  %-44s %s' % ('sections equal in type and offset', pct(nsec_eq, nsec)))
+    print('  %-44s %s' % ('sections equal in type and offset' + ('' if strict else ' (in the block)'),
+                          pct(nsec_eq, nsec)))
+    print('  %-44s %s' % ('... offset from the class\'s first section', pct(rel_eq, nsec)))
     for c in CORE + ['init_text']:
         n, m = size_eq[c]
         print('  %-44s %s' % ('page-aligned %s size equal (modules)' % c, pct(n, m)))

@@ -110,13 +110,15 @@ int main(int argc, char **argv)
 {
 	bool kbuild = argc > 1 && strcmp(argv[1], "--kbuild") == 0;
 	if (argc < (kbuild ? 5 : 3)) {
-		fprintf(stderr, "usage: %s ARCH CORPUS_DIR [MAX_MODULES] | --kbuild SET_DIR ARCH MAP [MAX_MODULES]\n",
+		fprintf(stderr, "usage: %s ARCH CORPUS_DIR [MAX_MODULES] | --kbuild SET_DIR ARCH MAP [MAX_MODULES [KERNEL]]\n",
 			argv[0]);
 		return 2;
 	}
 	const char *arch = kbuild ? argv[3] : argv[1], *map = kbuild ? argv[4] : NULL;
 	int maxarg = kbuild ? 5 : 3;
 	size_t max = argc > maxarg ? strtoul(argv[maxarg], NULL, 0) : 300;
+	/* --kernel for the kbuild sets (default: the modules' vermagic) */
+	const char *kernel = kbuild && argc > maxarg + 1 ? argv[maxarg + 1] : NULL;
 	char dir[4096];
 	if (kbuild)
 		snprintf(dir, sizeof(dir), "%s/modules", argv[2]);
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 		cli.cmd = "bugtable";
 		cli.arch = arch;
 		cli.map = map;
+		cli.kernel = kernel;
 		cli.no_init = true;
 		cli.paths = (const char *const[]){ paths[i] };
 		cli.npaths = 1;
@@ -169,8 +172,9 @@ int main(int argc, char **argv)
 		}
 		mb_runtime_close(&rt);
 	}
-	printf("%s: %zu modules tried, %zu loaded, %zu with __bug_table, %zu entries (%zu in freed init text), "
-	       "%zu bad\n", arch, tried, loaded, with_table, c.entries, c.in_freed_init, c.bad);
+	printf("%s%s%s: %zu modules tried, %zu loaded, %zu with __bug_table, %zu entries (%zu in freed init text), "
+	       "%zu bad\n", arch, kernel ? " --kernel " : "", kernel ? kernel : "", tried, loaded, with_table, c.entries,
+	       c.in_freed_init, c.bad);
 	for (size_t i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);
