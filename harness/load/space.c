@@ -164,6 +164,8 @@ void mb_space_release(struct mb_space *s, struct mb_space_arena *a)
 	*(k ? &s->index[k - 1]->next : &s->arenas) = a->next;
 	memmove(s->index + k, s->index + k + 1, (s->narenas - k - 1) * sizeof(*s->index));
 	s->narenas--;
+	if (s->hint == a)
+		s->hint = NULL;
 	for (size_t i = s->nobs; i-- > 0;)
 		if (s->obs[i].released)
 			s->obs[i].released(s->obs[i].ctx, a);
@@ -172,11 +174,17 @@ void mb_space_release(struct mb_space *s, struct mb_space_arena *a)
 
 struct mb_space_arena *mb_space_find(const struct mb_space *s, uint64_t addr)
 {
+	struct mb_space_arena *a = s->hint;
+	if (a && addr - a->base < a->size)
+		return a;
 	size_t k = at_or_below(s, addr);
 	if (k == 0)
 		return NULL;
-	struct mb_space_arena *a = s->index[k - 1];
-	return addr - a->base < a->size ? a : NULL;
+	a = s->index[k - 1];
+	if (addr - a->base >= a->size)
+		return NULL;
+	((struct mb_space *)s)->hint = a;  /* a cache: no space is defined const */
+	return a;
 }
 
 void *mb_space_host(const struct mb_space *s, uint64_t addr, uint64_t len)

@@ -54,6 +54,7 @@ struct mb_space {
 	 * tree is thousands of arenas. */
 	struct mb_space_arena **index;
 	size_t index_cap;
+	struct mb_space_arena *hint;  /* the last arena found: host functions read guest bytes one by one */
 	struct mb_space_observer obs[MB_SPACE_MAX_OBSERVERS];
 	size_t nobs;
 };
