@@ -197,10 +197,42 @@ static int fail(struct mb_lookup_err *err, enum mb_lookup_status st, const struc
 	return -1;
 }
 
+/* Whether any range of mod (none wrapping) meets a range of an inserted
+ * module. One pass over the inserted ranges, each first tested against the
+ * span of mod's ranges, which most lie outside: loading a tree of a
+ * thousand modules costs one test per range, not one per pair of types. */
+static bool meets_inserted(const struct mb_lookup *lk, const struct mb_module *mod)
+{
+	unsigned long lo = ~0UL, hi = 0;
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
+		const struct mb_module_mem *m = &mod->mem[t];
+		if (!m->size)
+			continue;
+		lo = m->base < lo ? m->base : lo;
+		hi = m->base + (m->size - 1) > hi ? m->base + (m->size - 1) : hi;
+	}
+	for (const struct mb_module *o = lk->modules; o; o = o->lk_next)
+		for (int u = 0; u < MOD_MEM_NUM_TYPES; u++) {
+			const struct mb_module_mem *r = &o->mem[u];
+			if (!r->size || r->base > hi || r->base + (r->size - 1) < lo)
+				continue;
+			for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+				if (mod->mem[t].size && overlaps(&mod->mem[t], r))
+					return true;
+		}
+	return false;
+}
+
 int mb_lookup_insert(struct mb_lookup *lk, struct mb_module *mod, struct mb_lookup_err *err)
 {
 	if (mod->lk_inserted)
 		return fail(err, MB_LOOKUP_STATE, mod, MOD_INVALID, NULL, MOD_INVALID);
+	/* The full walk below names the first problem (by mod's type, then
+	 * module, then type); without any it need not visit other modules. */
+	bool wraps = false;
+	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
+		wraps |= mod->mem[t].size && mod->mem[t].size - 1 > ~0UL - mod->mem[t].base;
+	bool walk = wraps || meets_inserted(lk, mod);
 	size_t n = 0;
 	for (int t = 0; t < MOD_MEM_NUM_TYPES; t++) {
 		const struct mb_module_mem *m = &mod->mem[t];
@@ -212,7 +244,7 @@ int mb_lookup_insert(struct mb_lookup *lk, struct mb_module *mod, struct mb_look
 		for (int u = 0; u < t; u++)
 			if (mod->mem[u].size && overlaps(m, &mod->mem[u]))
 				return fail(err, MB_LOOKUP_OVERLAP, mod, t, mod, u);
-		for (const struct mb_module *o = lk->modules; o; o = o->lk_next)
+		for (const struct mb_module *o = walk ? lk->modules : NULL; o; o = o->lk_next)
 			for (int u = 0; u < MOD_MEM_NUM_TYPES; u++)
 				if (o->mem[u].size && overlaps(m, &o->mem[u]))
 					return fail(err, MB_LOOKUP_OVERLAP, mod, t, o, u);

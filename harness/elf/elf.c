@@ -193,7 +193,6 @@ void mb_elf_close(struct mb_elf *obj)
 	free(obj->relsecs);
 	free(obj->rela_store);
 	free(obj->image);
-	free(obj->lib_image);
 	memset(obj, 0, sizeof(*obj));
 }
 
@@ -444,30 +443,31 @@ static int read_relocations(struct mb_elf *obj, struct mb_err *err)
 	return 0;
 }
 
-int mb_elf_open_mem(struct mb_elf *obj, const char *name, const void *buf, size_t len,
-		    const struct mb_arch *want, struct mb_err *err)
+/* Opens obj over buf (malloc'd, len bytes), which it owns from here on,
+ * also when the open fails. libelf reads the same bytes: elf_memory() never
+ * writes to them when only reading (converted tables go to its own memory),
+ * so the image stays as the file was. */
+static int open_owned(struct mb_elf *obj, const char *name, uint8_t *buf, size_t len, const struct mb_arch *want,
+		      struct mb_err *err)
 {
 	memset(obj, 0, sizeof(*obj));
 	obj->path = name;
-	uint16_t machine;
-	if (check_ident(name, buf, len, len, &machine, err) != 0)
-		return -1;
-	if (match_arch(name, buf, machine, want, &obj->arch, err) != 0)
-		return -1;
-	if (!libelf_ready())
-		return FAIL(NULL, "libelf: %s", elf_errmsg(-1));
-	obj->image = malloc(len);
-	obj->lib_image = malloc(len);
-	if (!obj->image || !obj->lib_image) {
-		mb_elf_close(obj);
-		return mb_fail(err, name, NULL, "out of memory for %zu bytes", len);
-	}
-	memcpy(obj->image, buf, len);
-	memcpy(obj->lib_image, buf, len);
+	obj->image = buf;
 	obj->image_size = len;
+	uint16_t machine;
+	if (check_ident(name, buf, len, len, &machine, err) != 0 ||
+	    match_arch(name, buf, machine, want, &obj->arch, err) != 0) {
+		mb_elf_close(obj);
+		return -1;
+	}
+	if (!libelf_ready()) {
+		FAIL(NULL, "libelf: %s", elf_errmsg(-1));
+		mb_elf_close(obj);
+		return -1;
+	}
 	obj->path = name;
-	obj->is64 = ((const uint8_t *)buf)[EI_CLASS] == ELFCLASS64;
-	obj->big_endian = ((const uint8_t *)buf)[EI_DATA] == ELFDATA2MSB;
+	obj->is64 = buf[EI_CLASS] == ELFCLASS64;
+	obj->big_endian = buf[EI_DATA] == ELFDATA2MSB;
 	obj->machine = machine;
 
 	int rc = -1;
@@ -475,7 +475,7 @@ int mb_elf_open_mem(struct mb_elf *obj, const char *name, const void *buf, size_
 		mb_elf_close(obj);
 		return -1;
 	}
-	Elf *e = elf_memory((char *)obj->lib_image, len);
+	Elf *e = elf_memory((char *)obj->image, len);
 	obj->elf = e;
 	GElf_Ehdr eh;
 	if (!e || elf_kind(e) != ELF_K_ELF)
@@ -494,6 +494,22 @@ int mb_elf_open_mem(struct mb_elf *obj, const char *name, const void *buf, size_
 	return rc;
 }
 
+int mb_elf_open_mem(struct mb_elf *obj, const char *name, const void *buf, size_t len,
+		    const struct mb_arch *want, struct mb_err *err)
+{
+	memset(obj, 0, sizeof(*obj));
+	/* The identity first: a file that is no ELF object is not copied. */
+	uint16_t machine;
+	const struct mb_arch *arch;
+	if (check_ident(name, buf, len, len, &machine, err) != 0 || match_arch(name, buf, machine, want, &arch, err) != 0)
+		return -1;
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return mb_fail(err, name, NULL, "out of memory for %zu bytes", len);
+	memcpy(copy, buf, len);
+	return open_owned(obj, name, copy, len, want, err);
+}
+
 int mb_elf_open_path(struct mb_elf *obj, const char *path, const struct mb_arch *want, struct mb_err *err)
 {
 	memset(obj, 0, sizeof(*obj));
@@ -501,19 +517,24 @@ int mb_elf_open_path(struct mb_elf *obj, const char *path, const struct mb_arch 
 	FILE *f = open_module(path, &fsize, err);
 	if (!f)
 		return -1;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	/* One read into a buffer of the file's size (one more byte shows a
+	 * file that grew since fstat); the object keeps the buffer. */
+	size_t cap = fsize + 1, len = 0;
+	uint8_t *buf = malloc(cap);
+	if (!buf) {
+		fclose(f);
+		return mb_fail(err, path, NULL, "out of memory reading the file");
+	}
+	setvbuf(f, NULL, _IONBF, 0);
 	for (;;) {
 		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 1 << 16;
-			uint8_t *nb = realloc(buf, ncap);
+			uint8_t *nb = realloc(buf, cap *= 2);
 			if (!nb) {
 				free(buf);
 				fclose(f);
 				return mb_fail(err, path, NULL, "out of memory reading the file");
 			}
 			buf = nb;
-			cap = ncap;
 		}
 		size_t got = fread(buf + len, 1, cap - len, f);
 		len += got;
@@ -526,9 +547,7 @@ int mb_elf_open_path(struct mb_elf *obj, const char *path, const struct mb_arch 
 		free(buf);
 		return mb_fail(err, path, NULL, "read error: %s", strerror(rerr));
 	}
-	int rc = mb_elf_open_mem(obj, path, buf, len, want, err);
-	free(buf);
-	return rc;
+	return open_owned(obj, path, buf, len, want, err);
 }
 
 uint32_t mb_elf_find_section(const struct mb_elf *obj, const char *name)

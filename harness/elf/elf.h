@@ -83,8 +83,7 @@ struct mb_elf {
 	size_t nrelas;         /* total over relsecs, skipped ones included */
 
 	/* private */
-	uint8_t *image;        /* pristine copy: section bytes point here */
-	uint8_t *lib_image;    /* libelf's copy (it may convert in place) */
+	uint8_t *image;        /* the file's bytes (libelf reads them too): section bytes point here */
 	size_t image_size;
 	struct mb_elf_rela *rela_store;
 	void *elf;             /* Elf * */

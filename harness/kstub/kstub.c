@@ -75,15 +75,17 @@ static const struct mb_cpu_ops *cpu_of(const struct mb_machine *m)
 
 static struct mb_ksym *find(const struct mb_kstub *ks, const char *name)
 {
-	for (size_t i = 0; i < ks->nsyms; i++)
-		if (strcmp(ks->syms[i].name, name) == 0)
-			return &ks->syms[i];
-	return NULL;
+	uintptr_t i = (uintptr_t)mb_strmap_get(&ks->by_name, name);
+	return i ? &ks->syms[i - 1] : NULL;
 }
 
 static struct mb_ksym *add(struct mb_kstub *ks, const char *name, enum mb_ksym_kind kind,
 			   uint64_t addr, uint64_t size, struct mb_err *err)
 {
+	if (mb_strmap_reserve(&ks->by_name, 1) != 0) {
+		mb_fail(err, "kernel stub", NULL, "out of memory");
+		return NULL;
+	}
 	if (ks->nsyms == ks->cap) {
 		size_t cap = ks->cap ? 2 * ks->cap : 128;
 		struct mb_ksym *n = realloc(ks->syms, cap * sizeof(*n));
@@ -101,6 +103,8 @@ static struct mb_ksym *add(struct mb_kstub *ks, const char *name, enum mb_ksym_k
 	}
 	struct mb_ksym *s = &ks->syms[ks->nsyms++];
 	*s = (struct mb_ksym){ copy, addr, addr, size, kind, NULL, false };
+	if (!mb_strmap_get(&ks->by_name, copy))
+		mb_strmap_put(&ks->by_name, copy, (void *)(uintptr_t)ks->nsyms);  /* reserved above */
 	return s;
 }
 
@@ -319,6 +323,7 @@ static void fini(struct mb_machine *m, void *stub)
 	for (size_t i = 0; i < ks->nsyms; i++)
 		free(ks->syms[i].name);
 	free(ks->syms);
+	mb_strmap_fini(&ks->by_name);
 	free(ks->by_slot);
 	free(ks->threads);
 	free(ks);

@@ -9,6 +9,7 @@
 #include "harness/kstub/kstub.h"
 #include "harness/load/space.h"
 #include "harness/machine/hostabi.h"
+#include "harness/util/strmap.h"
 
 /* A host implementation of a kernel function. It reads its arguments and
  * sets its return value through the mb_hc_* helpers; to stop the run it
@@ -65,6 +66,7 @@ struct mb_kstub {
 	struct mb_space_arena *text, *data;
 	struct mb_ksym *syms;
 	size_t nsyms, cap;
+	struct mb_strmap by_name;        /* name -> symbol index + 1 (the first of a name) */
 	size_t *by_slot;                 /* slot index -> symbol index + 1 (0: free) */
 	size_t nslots;
 	struct mb_kthread *threads;      /* kthread.c */

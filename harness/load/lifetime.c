@@ -90,9 +90,18 @@ void mb_load_unload(struct mb_loader *l, struct mb_loaded_module *mod)
 		if (t != MOD_DATA)
 			free_type(l, mod, t);
 	free_type(l, mod, MOD_DATA);
-	for (struct mb_loaded_module **p = &l->modules; *p; p = &(*p)->next) {
+	struct mb_loader_priv *lp = l->priv;
+	for (size_t i = 0; i < mod->nexports; i++)
+		if (mb_strmap_get(&lp->exports, mod->exports[i].name) == &mod->exports[i])
+			mb_strmap_del(&lp->exports, mod->exports[i].name);
+	if (mb_strmap_get(&lp->modules, mod->name) == mod)
+		mb_strmap_del(&lp->modules, mod->name);
+	struct mb_loaded_module *prev = NULL;
+	for (struct mb_loaded_module **p = &l->modules; *p; prev = *p, p = &(*p)->next) {
 		if (*p == mod) {
 			*p = mod->next;
+			if (lp->last == mod)
+				lp->last = prev;
 			l->nmodules--;
 			break;
 		}

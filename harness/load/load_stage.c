@@ -183,6 +183,10 @@ int mb_load_commit(struct mb_load *ld, struct mb_err *err)
 		mod->core.mem[t].base = mod->alloc[t].size ? mod->alloc[t].base : 0;
 		mod->core.mem[t].size = mod->alloc[t].size;
 	}
+	/* Room in the indexes first: after the arenas nothing may fail. */
+	struct mb_loader_priv *lp = l->priv;
+	if (mb_strmap_reserve(&lp->exports, mod->nexports) != 0 || mb_strmap_reserve(&lp->modules, 1) != 0)
+		return mb_fail(err, ld->obj->path, NULL, "out of memory");
 	struct mb_lookup_err lerr;
 	if (mb_lookup_insert(&l->lookup, &mod->core, &lerr) != 0) {
 		char msg[256];
@@ -232,10 +236,13 @@ int mb_load_commit(struct mb_load *ld, struct mb_err *err)
 		if (from && !seen)
 			from->refcount++;
 	}
-	struct mb_loaded_module **tail = &l->modules;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = mod;
+	for (size_t i = 0; i < mod->nexports; i++) {
+		mod->exports[i].owner = mod;
+		mb_strmap_put(&lp->exports, mod->exports[i].name, &mod->exports[i]);
+	}
+	mb_strmap_put(&lp->modules, mod->name, mod);
+	*(lp->last ? &lp->last->next : &l->modules) = mod;
+	lp->last = mod;
 	l->nmodules++;
 	return 0;
 }

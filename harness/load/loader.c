@@ -113,13 +113,11 @@ void mb_loader_fini(struct mb_loader *l)
 	if (!p)
 		return;
 	/* Newest first, so no module outlives one it uses. */
-	while (l->modules) {
-		struct mb_loaded_module *last = l->modules;
-		while (last->next)
-			last = last->next;
-		mb_load_unload(l, last);
-	}
+	while (p->last)
+		mb_load_unload(l, p->last);
 	mb_list_provider_fini(&p->fallback);
+	mb_strmap_fini(&p->exports);
+	mb_strmap_fini(&p->modules);
 	free(p->chunks);
 	free(p->slots);
 	free(p);
@@ -368,10 +366,8 @@ int mb_load_file(struct mb_loader *l, const char *path, struct mb_loaded_module 
 
 struct mb_loaded_module *mb_loader_find_module(const struct mb_loader *l, const char *name)
 {
-	for (struct mb_loaded_module *m = l->modules; m; m = m->next)
-		if (strcmp(m->name, name) == 0)
-			return m;
-	return NULL;
+	const struct mb_loader_priv *p = l->priv;
+	return mb_strmap_get(&p->modules, name);
 }
 
 void mb_loader_counters(const struct mb_loader *l, struct mb_lookup_counters *out)

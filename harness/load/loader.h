@@ -36,6 +36,7 @@
 #include "core/lookup.h"
 #include "core/place.h"
 #include "harness/util/diag.h"
+#include "harness/util/strmap.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,6 +84,7 @@ struct mb_module_export {
 	const char *ns;       /* namespace, "" if none */
 	uint64_t addr;
 	bool gpl;
+	struct mb_loaded_module *owner;  /* set when the module is committed */
 };
 
 enum mb_undef_kind { MB_UNDEF_MODULE, MB_UNDEF_KERNEL, MB_UNDEF_TRAP, MB_UNDEF_WEAK };
@@ -275,6 +277,9 @@ struct mb_list_provider {
 	uint64_t trap_base, trap_size, trap_stride;
 	char **trap_names;
 	size_t ntraps, trap_cap;
+	struct mb_strmap name_index;  /* name -> index + 1 into names */
+	bool indexed;                 /* false: out of memory for name_index, scan names */
+	struct mb_strmap trap_index;  /* name -> index + 1 into trap_names */
 };
 void mb_list_provider_init(struct mb_list_provider *p, const char *const *names, const uint64_t *addrs,
 			   size_t n, uint64_t trap_base, uint64_t trap_size, uint64_t trap_stride);

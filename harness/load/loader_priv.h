@@ -14,6 +14,13 @@ struct mb_loader_priv {
 	struct mb_slot *slots;       /* fast lookup tree storage */
 	size_t nslots;
 	struct mb_list_provider fallback; /* kernel symbols when no provider was given */
+	/* Indexes over the loaded modules (commit adds, unload removes):
+	 * export name -> struct mb_module_export * (names are unique across
+	 * modules: a load exporting a taken name is refused), module name ->
+	 * struct mb_loaded_module *. */
+	struct mb_strmap exports;
+	struct mb_strmap modules;
+	struct mb_loaded_module *last;   /* the tail of l->modules */
 };
 
 /* Per-module private state: the object stays open because names point into it. */

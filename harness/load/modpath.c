@@ -120,25 +120,9 @@ static int cmp_str(const void *a, const void *b)
 
 /* ---- the export index ----------------------------------------------------- */
 
-static uint32_t hash_name(const char *s)
-{
-	uint32_t h = 2166136261u;  /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 static int64_t find_name(const struct mb_modpath *mp, const char *sym)
 {
-	if (mp->hash_size == 0)
-		return -1;
-	for (size_t i = hash_name(sym) & (mp->hash_size - 1);; i = (i + 1) & (mp->hash_size - 1)) {
-		uint32_t slot = mp->hash[i];
-		if (slot == 0)
-			return -1;
-		if (strcmp(mp->names[slot - 1], sym) == 0)
-			return slot - 1;
-	}
+	return (int64_t)(uintptr_t)mb_strmap_get(&mp->index, sym) - 1;
 }
 
 void mb_modpath_exports_of(const struct mb_elf *obj, void (*fn)(void *ctx, const char *name), void *ctx)
@@ -188,22 +172,13 @@ static void add_export(void *ctx, const char *name)
 	mp->mods[b->mod].nexports++;
 }
 
-static int build_hash(struct mb_modpath *mp)
+static int build_index(struct mb_modpath *mp)
 {
-	size_t size = 16;
-	while (size < 2 * mp->nnames)
-		size *= 2;
-	if ((mp->hash = calloc(size, sizeof(*mp->hash))) == NULL)
+	if (mb_strmap_reserve(&mp->index, mp->nnames) != 0)
 		return -1;
-	mp->hash_size = size;
-	for (size_t n = 0; n < mp->nnames; n++) {
-		if (find_name(mp, mp->names[n]) >= 0)
-			continue;  /* exported twice: the first module keeps it */
-		size_t i = hash_name(mp->names[n]) & (size - 1);
-		while (mp->hash[i])
-			i = (i + 1) & (size - 1);
-		mp->hash[i] = (uint32_t)n + 1;
-	}
+	for (size_t n = 0; n < mp->nnames; n++)
+		if (find_name(mp, mp->names[n]) < 0)  /* exported twice: the first module keeps it */
+			mb_strmap_put(&mp->index, mp->names[n], (void *)(uintptr_t)(n + 1));
 	return 0;
 }
 
@@ -272,7 +247,7 @@ int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs
 			break;
 	}
 	paths_free(&all);
-	if (b.failed || (mp->nmods && mp->mods[mp->nmods - 1].name == NULL) || build_hash(mp) != 0) {
+	if (b.failed || (mp->nmods && mp->mods[mp->nmods - 1].name == NULL) || build_index(mp) != 0) {
 		mb_modpath_close(mp);
 		return mb_fail(err, dirs[0], NULL, "out of memory building the export index");
 	}
@@ -290,7 +265,7 @@ void mb_modpath_close(struct mb_modpath *mp)
 	free(mp->mods);
 	free(mp->names);
 	free(mp->owner);
-	free(mp->hash);
+	mb_strmap_fini(&mp->index);
 	memset(mp, 0, sizeof(*mp));
 }
 

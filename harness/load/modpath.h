@@ -19,6 +19,7 @@
 #define MODBED_HARNESS_MODPATH_H
 
 #include "harness/util/diag.h"
+#include "harness/util/strmap.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,8 +44,7 @@ struct mb_modpath {
 	char **names;                  /* every export name, grouped by module */
 	uint32_t *owner;               /* names[i] is exported by mods[owner[i]] */
 	size_t nnames;
-	uint32_t *hash;                /* open addressing: index + 1 into names, 0 empty */
-	size_t hash_size;
+	struct mb_strmap index;        /* name -> index + 1 into names */
 	size_t nskipped;               /* files not for `arch`, or unreadable */
 };
 

@@ -26,6 +26,9 @@ void mb_space_fini(struct mb_space *s)
 {
 	while (s->arenas)
 		mb_space_release(s, s->arenas);
+	free(s->index);
+	s->index = NULL;
+	s->index_cap = 0;
 	s->nobs = 0;
 }
 
@@ -55,6 +58,20 @@ int mb_space_replay(const struct mb_space *s, const struct mb_space_observer *o,
 	return 0;
 }
 
+/* How many arenas start at or below addr (index order is base order). */
+static size_t at_or_below(const struct mb_space *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->narenas;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->index[mid]->base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Overlap test written so that a range ending at the top of the address
  * space (base + size == 2^64 or 2^32) does not wrap. */
 static bool overlaps(uint64_t b1, uint64_t s1, uint64_t b2, uint64_t s2)
@@ -79,16 +96,27 @@ int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned p
 	if (len == 0 || len > (uint64_t)SIZE_MAX)
 		return mb_fail(err, NULL, NULL, "guest space: %s 0x%" PRIx64 "+0x%" PRIx64 " too large",
 			       what, base, size);
-	struct mb_space_arena **pos = &s->arenas;
-	for (struct mb_space_arena *a = s->arenas; a; a = a->next) {
+	/* Arenas never overlap one another, so only the neighbours by base
+	 * can overlap the new one; the lower one is named first, as a walk in
+	 * base order would. */
+	size_t k = at_or_below(s, start);
+	for (size_t i = k ? k - 1 : k; i < s->narenas && i <= k; i++) {
+		const struct mb_space_arena *a = s->index[i];
 		if (overlaps(start, len, a->base, a->size))
 			return mb_fail(err, NULL, NULL,
 				       "guest space: %s [0x%" PRIx64 ", 0x%" PRIx64 "] overlaps %s [0x%" PRIx64
 				       ", 0x%" PRIx64 "]",
 				       what, start, last, a->name, a->base, a->base + (a->size - 1));
-		if (a->base < start)
-			pos = &a->next;
 	}
+	if (s->narenas == s->index_cap) {
+		size_t cap = s->index_cap ? 2 * s->index_cap : 64;
+		struct mb_space_arena **n = realloc(s->index, cap * sizeof(*n));
+		if (!n)
+			return mb_fail(err, NULL, NULL, "guest space: out of host memory for %s", what);
+		s->index = n;
+		s->index_cap = cap;
+	}
+	struct mb_space_arena **pos = k ? &s->index[k - 1]->next : &s->arenas;
 	struct mb_space_arena *a = calloc(1, sizeof(*a));
 	uint8_t *pp = a ? malloc((size_t)(len / pg)) : NULL;
 	void *host = pp ? mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
@@ -119,6 +147,8 @@ int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned p
 	}
 	a->next = *pos;
 	*pos = a;
+	memmove(s->index + k + 1, s->index + k, (s->narenas - k) * sizeof(*s->index));
+	s->index[k] = a;
 	s->narenas++;
 	if (out)
 		*out = a;
@@ -127,25 +157,34 @@ int mb_space_create(struct mb_space *s, uint64_t base, uint64_t size, unsigned p
 
 void mb_space_release(struct mb_space *s, struct mb_space_arena *a)
 {
-	for (struct mb_space_arena **p = &s->arenas; *p; p = &(*p)->next) {
-		if (*p != a)
-			continue;
-		*p = a->next;
-		s->narenas--;
-		for (size_t i = s->nobs; i-- > 0;)
-			if (s->obs[i].released)
-				s->obs[i].released(s->obs[i].ctx, a);
-		free_arena(a);
-		return;
-	}
+	size_t k = at_or_below(s, a->base);
+	if (k == 0 || s->index[k - 1] != a)
+		return;  /* not one of this space's arenas */
+	k--;
+	*(k ? &s->index[k - 1]->next : &s->arenas) = a->next;
+	memmove(s->index + k, s->index + k + 1, (s->narenas - k - 1) * sizeof(*s->index));
+	s->narenas--;
+	if (s->hint == a)
+		s->hint = NULL;
+	for (size_t i = s->nobs; i-- > 0;)
+		if (s->obs[i].released)
+			s->obs[i].released(s->obs[i].ctx, a);
+	free_arena(a);
 }
 
 struct mb_space_arena *mb_space_find(const struct mb_space *s, uint64_t addr)
 {
-	for (struct mb_space_arena *a = s->arenas; a; a = a->next)
-		if (addr - a->base < a->size)
-			return a;
-	return NULL;
+	struct mb_space_arena *a = s->hint;
+	if (a && addr - a->base < a->size)
+		return a;
+	size_t k = at_or_below(s, addr);
+	if (k == 0)
+		return NULL;
+	a = s->index[k - 1];
+	if (addr - a->base >= a->size)
+		return NULL;
+	((struct mb_space *)s)->hint = a;  /* a cache: no space is defined const */
+	return a;
 }
 
 void *mb_space_host(const struct mb_space *s, uint64_t addr, uint64_t len)

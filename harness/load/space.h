@@ -50,6 +50,11 @@ struct mb_space {
 	uint64_t page_size;
 	struct mb_space_arena *arenas;
 	size_t narenas;
+	/* The same arenas by base, for binary search: a whole distribution
+	 * tree is thousands of arenas. */
+	struct mb_space_arena **index;
+	size_t index_cap;
+	struct mb_space_arena *hint;  /* the last arena found: host functions read guest bytes one by one */
 	struct mb_space_observer obs[MB_SPACE_MAX_OBSERVERS];
 	size_t nobs;
 };

@@ -13,14 +13,11 @@
 const struct mb_module_export *mb_find_export(const struct mb_loader *l, const char *name,
 					      struct mb_loaded_module **owner)
 {
-	for (struct mb_loaded_module *m = l->modules; m; m = m->next)
-		for (size_t i = 0; i < m->nexports; i++)
-			if (strcmp(m->exports[i].name, name) == 0) {
-				if (owner)
-					*owner = m;
-				return &m->exports[i];
-			}
-	return NULL;
+	const struct mb_loader_priv *p = l->priv;
+	const struct mb_module_export *ex = mb_strmap_get(&p->exports, name);
+	if (ex && owner)
+		*owner = ex->owner;
+	return ex;
 }
 
 /* Appends "name" to a ", "-separated list in buf, or "..." once full. */
@@ -242,6 +239,13 @@ void mb_loader_missing(const struct mb_loader *l, const struct mb_elf *obj,
 static int list_lookup(void *ctx, const char *sym, uint64_t *addr)
 {
 	const struct mb_list_provider *p = ctx;
+	if (p->indexed) {
+		void *v = mb_strmap_get(&p->name_index, sym);
+		if (!v)
+			return 1;
+		*addr = p->addrs[(uintptr_t)v - 1];
+		return 0;
+	}
 	for (size_t i = 0; i < p->n; i++)
 		if (strcmp(p->names[i], sym) == 0) {
 			*addr = p->addrs[i];
@@ -253,9 +257,8 @@ static int list_lookup(void *ctx, const char *sym, uint64_t *addr)
 static int list_trap(void *ctx, const char *sym, uint64_t *addr, struct mb_err *err)
 {
 	struct mb_list_provider *p = ctx;
-	size_t i = 0;
-	while (i < p->ntraps && strcmp(p->trap_names[i], sym) != 0)
-		i++;
+	void *known = mb_strmap_get(&p->trap_index, sym);
+	size_t i = known ? (uintptr_t)known - 1 : p->ntraps;
 	if (i == p->ntraps) {
 		if (p->trap_stride == 0 || (uint64_t)i >= p->trap_size / p->trap_stride)
 			return mb_fail(err, NULL, NULL, "kernel symbols: no trap address left for '%s' (%zu in use)", sym,
@@ -269,8 +272,10 @@ static int list_trap(void *ctx, const char *sym, uint64_t *addr, struct mb_err *
 			p->trap_cap = cap;
 		}
 		p->trap_names[i] = strdup(sym);
-		if (!p->trap_names[i])
+		if (!p->trap_names[i] || mb_strmap_put(&p->trap_index, p->trap_names[i], (void *)(uintptr_t)(i + 1)) != 0) {
+			free(p->trap_names[i]);
 			return mb_fail(err, NULL, NULL, "kernel symbols: out of memory");
+		}
 		p->ntraps++;
 	}
 	*addr = p->trap_base + (uint64_t)i * p->trap_stride;
@@ -288,6 +293,11 @@ void mb_list_provider_init(struct mb_list_provider *p, const char *const *names,
 	p->trap_base = trap_base;
 	p->trap_size = trap_size;
 	p->trap_stride = trap_stride;
+	/* The first of equal names wins, as the scan it replaces; without
+	 * memory for the index, lookups scan the list. */
+	p->indexed = mb_strmap_reserve(&p->name_index, n) == 0;
+	for (size_t i = n; p->indexed && i-- > 0;)
+		mb_strmap_put(&p->name_index, names[i], (void *)(uintptr_t)(i + 1));
 }
 
 void mb_list_provider_fini(struct mb_list_provider *p)
@@ -295,5 +305,7 @@ void mb_list_provider_fini(struct mb_list_provider *p)
 	for (size_t i = 0; i < p->ntraps; i++)
 		free(p->trap_names[i]);
 	free(p->trap_names);
+	mb_strmap_fini(&p->name_index);
+	mb_strmap_fini(&p->trap_index);
 	memset(p, 0, sizeof(*p));
 }

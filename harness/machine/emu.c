@@ -200,7 +200,7 @@ static int open_cpu(struct mb_machine *m, struct mb_err *err)
 	/* 2.1+: keep guest-virtual = mapped addresses (2.0.1 behaviour). */
 	uc_ctl_tlb_mode(m->uc, UC_TLB_VIRTUAL);
 #endif
-	if (mb_run_install_hooks(m, err) != 0)
+	if (mb_mem_install(m, err) != 0 || mb_run_install_hooks(m, err) != 0)
 		return -1;
 	if (mb_run_prepare_fast(m) != 0)
 		return mb_fail(err, NULL, NULL, "out of memory");
@@ -315,7 +315,7 @@ void mb_machine_destroy(struct mb_machine *m)
 		mb_space_release(m->space, m->scratch);
 	detach(m);
 	for (size_t i = 0; i < m->nmaps; i++)
-		mb_mapping_free_hazards(&m->maps[i]);
+		mb_mapping_free(&m->maps[i]);
 	mb_run_release_fast(m);
 	uc_close(m->uc);
 	mb_heap_fini(&m->heap);

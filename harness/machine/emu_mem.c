@@ -99,13 +99,16 @@ static void drop_hazards(struct mb_machine *m, struct mb_mapping *mp, uint64_t b
 	mp->nhazards = j;
 }
 
-void mb_mapping_free_hazards(struct mb_mapping *mp)
+void mb_mapping_free(struct mb_mapping *mp)
 {
 	free(mp->hazard_hooks);
 	free(mp->hazard_addrs);
+	free(mp->cuts);
 	mp->hazard_hooks = NULL;
 	mp->hazard_addrs = NULL;
 	mp->nhazards = 0;
+	mp->cuts = NULL;
+	mp->ncuts = mp->cutcap = 0;
 }
 
 /* Host-crashing instructions (ppc32 time-base reads under 2.0.1) in code that
@@ -156,6 +159,173 @@ static void forget_freed(struct mb_machine *m, uint64_t addr, uint64_t size)
 	m->nfreed = j;
 }
 
+/* ---- Unicorn's region budget ------------------------------------------------
+ *
+ * Unicorn 2.0.1 keeps one memory region per mapping and per permission run
+ * a protect splits off, and aborts (phys_section_add) once a machine holds
+ * its target page size of them: 1,024 on arm64, 4,096 elsewhere; a
+ * distribution tree is ~6 per module. Each new region also costs time
+ * growing with the square of the regions there are (its RAM block search).
+ * So module arenas go into Unicorn while 256 regions (at most half the
+ * budget) are in use, and otherwise on first touch: the unmapped access's
+ * hook maps the arena with the permissions of its pages, and the access
+ * goes on. Permissions stay Unicorn's, exact as before. The rest of the
+ * budget is for those first touches;
+ * arenas mapped that way leave again (least recently mapped first) when
+ * the next arena is created, never during a run. Fixed arenas (stub,
+ * scratch) always stay. */
+
+static size_t eager_max(const struct mb_machine *m)
+{
+	return m->uc_region_max / 2 < 256 ? m->uc_region_max / 2 : 256;
+}
+
+static bool has_cut(const struct mb_mapping *mp, uint64_t at)
+{
+	for (size_t i = 0; i < mp->ncuts; i++)
+		if (mp->cuts[i] == at)
+			return true;
+	return false;
+}
+
+/* New regions a protect of [base, base+size) splits off (Unicorn splits a
+ * region at each end of the range that falls inside it). */
+static size_t new_cuts(const struct mb_mapping *mp, uint64_t base, uint64_t size)
+{
+	size_t n = 0;
+	if (base > mp->addr && !has_cut(mp, base))
+		n++;
+	if (base + size < mp->addr + mp->size && !has_cut(mp, base + size))
+		n++;
+	return n;
+}
+
+static int add_cut(struct mb_mapping *mp, uint64_t at)
+{
+	if (at <= mp->addr || at >= mp->addr + mp->size || has_cut(mp, at))
+		return 0;
+	if (mp->ncuts == mp->cutcap) {
+		size_t cap = mp->cutcap ? 2 * mp->cutcap : 8;
+		uint64_t *n = realloc(mp->cuts, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		mp->cuts = n;
+		mp->cutcap = cap;
+	}
+	mp->cuts[mp->ncuts++] = at;
+	return 0;
+}
+
+/* Takes a module arena out of Unicorn (between runs only). */
+static void evict(struct mb_machine *m, struct mb_mapping *mp)
+{
+	mb_flush_code(m, mp->addr, mp->size);
+	uc_mem_unmap(m->uc, mp->addr, mp->size);
+	m->uc_regions -= mp->ncuts + 1;
+	mp->ncuts = 0;
+	mp->in_uc = false;
+	mp->on_touch = false;
+}
+
+/* Between runs: arenas mapped on first touch leave, least recently mapped
+ * first, until the first-touch half of the budget is free again. */
+static void trim(struct mb_machine *m)
+{
+	while (m->uc_regions > eager_max(m)) {
+		struct mb_mapping *lru = NULL;
+		for (size_t i = 0; i < m->nmaps; i++) {
+			struct mb_mapping *mp = &m->maps[i];
+			if (mp->on_touch && (!lru || mp->used < lru->used))
+				lru = mp;
+		}
+		if (!lru)
+			return;
+		evict(m, lru);
+	}
+}
+
+/* Maps an arena out of Unicorn back in, one region per run of pages with
+ * one permission, as its protects left it. */
+static bool map_back(struct mb_machine *m, struct mb_mapping *mp, const struct mb_space_arena *a)
+{
+	uint64_t pg = m->space->page_size, np = a->size / pg;
+	size_t runs = 0;
+	for (uint64_t p = 0; p < np; p++)
+		runs += p == 0 || a->page_perm[p] != a->page_perm[p - 1];
+	if (m->uc_regions + runs > m->uc_region_max)
+		return false;
+	mp->ncuts = 0;
+	for (uint64_t p = 0, start = 0; p <= np; p++) {
+		if (p < np && a->page_perm[p] == a->page_perm[start])
+			continue;
+		uint64_t at = a->base + start * pg, len = (p - start) * pg;
+		if (uc_mem_map_ptr(m->uc, at, len, to_uc_prot(a->page_perm[start]), a->host + start * pg) != UC_ERR_OK ||
+		    add_cut(mp, at) != 0) {
+			if (at > a->base)
+				uc_mem_unmap(m->uc, a->base, at - a->base);
+			mp->ncuts = 0;
+			return false;
+		}
+		start = p;
+	}
+	m->uc_regions += runs;
+	mp->in_uc = true;
+	mp->on_touch = true;
+	mp->used = ++m->map_clock;
+	return true;
+}
+
+static struct mb_mapping *mapping_at(const struct mb_machine *m, uint64_t base);
+
+/* Maps the arenas under [addr, addr + len) that are out of Unicorn. */
+static bool map_touched(struct mb_machine *m, uint64_t addr, uint64_t len)
+{
+	bool any = false;
+	for (uint64_t at = addr; at - addr < (len ? len : 1);) {
+		struct mb_space_arena *a = mb_space_find(m->space, at);
+		if (!a)
+			break;
+		struct mb_mapping *mp = mapping_at(m, a->base);
+		if (!mp || mp->in_uc || !map_back(m, mp, a))
+			break;
+		any = true;
+		at = a->base + a->size;
+	}
+	return any;
+}
+
+/* First touch of module memory out of Unicorn: map it and go on. Runs
+ * before the run's own invalid-access hook, which then sees nothing. */
+static bool demand_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
+{
+	(void)uc; (void)value;
+	struct mb_machine *m = user;
+	struct mb_space_arena *a = mb_space_find(m->space, addr);
+	struct mb_mapping *mp = a ? mapping_at(m, a->base) : NULL;
+	if (!mp || mp->in_uc)
+		return false;
+	if (map_back(m, mp, a))
+		return true;
+	const char *access = type == UC_MEM_FETCH_UNMAPPED ? "fetch" : type == UC_MEM_WRITE_UNMAPPED ? "write" : "read";
+	mb_run_fault(m, MB_FAULT_UNMAPPED, 0, true, addr, access,
+		     "%s of %d bytes at 0x%" PRIx64 " in %s: one call touched more module memory than the "
+		     "%zu memory regions Unicorn holds", access, size, addr, mp->name, m->uc_region_max);
+	return false;
+}
+
+int mb_mem_install(struct mb_machine *m, struct mb_err *err)
+{
+	uint32_t page = 0;
+	if (uc_ctl_get_page_size(m->uc, &page) != UC_ERR_OK || page < 256)
+		page = 1024;
+	/* phys_section_add asserts fewer sections than the page size; a few
+	 * are Unicorn's own. */
+	m->uc_region_max = page - 64;
+	if (uc_hook_add(m->uc, &m->demand_hook, UC_HOOK_MEM_UNMAPPED, (void *)demand_hook, m, 1, 0) != UC_ERR_OK)
+		return mb_fail(err, NULL, NULL, "cannot install the %s memory hook", m->arch->name);
+	return 0;
+}
+
 static int obs_created(void *ctx, const struct mb_space_arena *a, struct mb_err *err)
 {
 	struct mb_machine *m = ctx;
@@ -171,12 +341,16 @@ static int obs_created(void *ctx, const struct mb_space_arena *a, struct mb_err 
 		m->maps = n;
 		m->mapcap = cap;
 	}
-	uc_err e = uc_mem_map_ptr(m->uc, a->base, a->size, to_uc_prot(a->perm), a->host);
+	/* A module arena waits for its first touch when the regions run out. */
+	trim(m);
+	bool fixed = a->owner == NULL, now = fixed || m->uc_regions + 1 <= eager_max(m);
+	uc_err e = now ? uc_mem_map_ptr(m->uc, a->base, a->size, to_uc_prot(a->perm), a->host) : UC_ERR_OK;
 	if (e != UC_ERR_OK)
 		return mb_fail(err, a->name, NULL, "cannot map [0x%" PRIx64 ", 0x%" PRIx64 ") in the %s emulator: %s",
 			       a->base, a->base + a->size, m->arch->name, uc_strerror(e));
 	if (mb_snap_track(&m->snap, a->host, (size_t)a->size) != 0) {
-		uc_mem_unmap(m->uc, a->base, a->size);
+		if (now)
+			uc_mem_unmap(m->uc, a->base, a->size);
 		return mb_fail(err, a->name, NULL, "out of memory");
 	}
 	/* Code that ran here before (an unloaded module) must not be reused. */
@@ -187,14 +361,20 @@ static int obs_created(void *ctx, const struct mb_space_arena *a, struct mb_err 
 	mp->size = a->size;
 	mp->prot = a->perm;
 	mp->ever_exec = (a->perm & MB_PERM_X) != 0;
+	mp->fixed = fixed;
+	mp->in_uc = now;
+	mp->used = ++m->map_clock;
+	m->uc_regions += now;
 	snprintf(mp->name, sizeof(mp->name), "%s", a->name);
 	forget_freed(m, a->base, a->size);
 	if (a->perm & MB_PERM_X) {
 		if (scan_hazards(m, mp, a, a->base, a->size, err) != 0) {
 			drop_hazards(m, mp, a->base, a->size);
-			mb_mapping_free_hazards(mp);
+			mb_mapping_free(mp);
 			mb_snap_untrack(&m->snap, a->host);
-			uc_mem_unmap(m->uc, a->base, a->size);
+			if (now)
+				uc_mem_unmap(m->uc, a->base, a->size);
+			m->uc_regions -= now;
 			m->nmaps--;
 			return -1;
 		}
@@ -210,9 +390,12 @@ static void obs_released(void *ctx, const struct mb_space_arena *a)
 		return;
 	mb_flush_code(m, a->base, a->size);
 	drop_hazards(m, mp, a->base, a->size);
-	mb_mapping_free_hazards(mp);
 	mb_snap_untrack(&m->snap, a->host);
-	uc_mem_unmap(m->uc, a->base, a->size);
+	if (mp->in_uc) {
+		uc_mem_unmap(m->uc, a->base, a->size);
+		m->uc_regions -= mp->ncuts + 1;
+	}
+	mb_mapping_free(mp);
 	*mp = m->maps[--m->nmaps];
 }
 
@@ -221,10 +404,22 @@ static int obs_protected(void *ctx, const struct mb_space_arena *a, uint64_t bas
 {
 	struct mb_machine *m = ctx;
 	struct mb_mapping *mp = mapping_at(m, a->base);
-	uc_err e = uc_mem_protect(m->uc, base, size, to_uc_prot(perm));
-	if (e != UC_ERR_OK)
-		return mb_fail(err, a->name, NULL, "cannot protect [0x%" PRIx64 ", 0x%" PRIx64 "): %s",
-			       base, base + size, uc_strerror(e));
+	/* A split that does not fit: the arena leaves Unicorn until touched
+	 * (a fixed one splits anyway; there are few). */
+	size_t more = mp && mp->in_uc ? new_cuts(mp, base, size) : 0;
+	if (more && !mp->fixed && m->uc_regions + more > (mp->on_touch ? m->uc_region_max : eager_max(m)))
+		evict(m, mp);
+	if (!mp || mp->in_uc) {
+		uc_err e = uc_mem_protect(m->uc, base, size, to_uc_prot(perm));
+		if (e != UC_ERR_OK)
+			return mb_fail(err, a->name, NULL, "cannot protect [0x%" PRIx64 ", 0x%" PRIx64 "): %s",
+				       base, base + size, uc_strerror(e));
+	}
+	if (mp && mp->in_uc) {
+		m->uc_regions += more;
+		if (add_cut(mp, base) != 0 || add_cut(mp, base + size) != 0)
+			evict(m, mp);  /* out of memory for its cuts: counted high, never low */
+	}
 	/* Revoking exec does not reach already-translated blocks: drop them. */
 	mb_flush_code(m, base, size);
 	if (mp && (perm & MB_PERM_X) && scan_hazards(m, mp, a, base, size, err) != 0)
@@ -273,7 +468,8 @@ bool mb_machine_is_mapped(const struct mb_machine *m, uint64_t addr, uint64_t si
 
 int mb_machine_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len, struct mb_err *err)
 {
-	if (uc_mem_read(m->uc, addr, buf, len) != UC_ERR_OK)
+	if (uc_mem_read(m->uc, addr, buf, len) != UC_ERR_OK &&
+	    (!map_touched(m, addr, len) || uc_mem_read(m->uc, addr, buf, len) != UC_ERR_OK))
 		return mb_fail(err, NULL, NULL, "cannot read %zu bytes at 0x%" PRIx64 ": not mapped", len, addr);
 	return 0;
 }
@@ -281,7 +477,8 @@ int mb_machine_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len, 
 int mb_machine_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t len,
 		     struct mb_err *err)
 {
-	if (uc_mem_write(m->uc, addr, buf, len) != UC_ERR_OK)
+	if (uc_mem_write(m->uc, addr, buf, len) != UC_ERR_OK &&
+	    (!map_touched(m, addr, len) || uc_mem_write(m->uc, addr, buf, len) != UC_ERR_OK))
 		return mb_fail(err, NULL, NULL, "cannot write %zu bytes at 0x%" PRIx64 ": not mapped", len, addr);
 	return 0;
 }

@@ -34,6 +34,15 @@ struct mb_mapping {
 	uc_hook *hazard_hooks;     /* ppc32 time-base reads inside this mapping */
 	uint64_t *hazard_addrs;
 	size_t nhazards;
+	/* In Unicorn now, as regions split at cuts (ncuts + 1 regions); a
+	 * module arena out of Unicorn is mapped again on first touch
+	 * (emu_mem.c: Unicorn 2.0.1 holds ~1,000 regions on arm64). */
+	bool in_uc;
+	bool fixed;                /* no module owner (stub, scratch): stays in Unicorn */
+	bool on_touch;             /* put back in by a first touch */
+	uint64_t *cuts;
+	size_t ncuts, cutcap;
+	uint64_t used;             /* machine's map clock when last put into Unicorn */
 };
 
 struct mb_freed { uint64_t addr, size; };
@@ -136,6 +145,10 @@ struct mb_machine {
 
 	struct mb_mapping *maps;
 	size_t nmaps, mapcap;
+	size_t uc_regions;                /* Unicorn memory regions the mappings use */
+	size_t uc_region_max;             /* what this Unicorn holds (its target page size) */
+	uint64_t map_clock;
+	uc_hook demand_hook;
 	struct mb_freed *freed;
 	size_t nfreed, freedcap;
 
@@ -184,7 +197,11 @@ void mb_mirror_observer(struct mb_machine *m, struct mb_space_observer *o);
 void mb_flush_code(struct mb_machine *m, uint64_t addr, uint64_t size);
 void mb_flush_all_code(struct mb_machine *m);
 bool mb_machine_is_freed(const struct mb_machine *m, uint64_t addr);
-void mb_mapping_free_hazards(struct mb_mapping *mp);
+/* Frees a mapping record's arrays (hazard hooks' bookkeeping, cuts). */
+void mb_mapping_free(struct mb_mapping *mp);
+/* The hook that maps module memory on first touch and the region limit;
+ * before any other memory hook (it must answer first). */
+int mb_mem_install(struct mb_machine *m, struct mb_err *err);
 /* emu_run.c */
 int mb_run_install_hooks(struct mb_machine *m, struct mb_err *err);
 /* Turns a stop of uc_emu_start that is not a normal return into the run's

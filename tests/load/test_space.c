@@ -1,6 +1,8 @@
 /* The guest address space and its observers (what the emulator mirrors),
- * and the JSON writer, against hand-written expectations. */
+ * and the JSON writer, against hand-written expectations; the space's
+ * index and the string map against plain scans of the same contents. */
 #include "harness/util/json.h"
+#include "harness/util/strmap.h"
 #include "harness/load/space.h"
 #include "tests/check_main.h"
 
@@ -176,6 +178,135 @@ START_TEST(test_json_writer)
 }
 END_TEST
 
+/* A small deterministic generator (the tests replay the same streams). */
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Random creates (some overlapping), releases and lookups on a space,
+ * each checked against a scan of a plain array of the live ranges: the
+ * arena found for an address, the overlap message (the lowest overlapping
+ * range named, as a walk in address order names it) and the list order. */
+START_TEST(test_index_against_scan)
+{
+	struct mb_space s;
+	mb_space_init(&s, 0x1000);
+	struct { uint64_t base, size; struct mb_space_arena *a; } live[512];
+	size_t n = 0;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int step = 0; step < 20000; step++) {
+		uint64_t r = rng_next(&x);
+		if (r % 3 != 0 || n == 0) {
+			uint64_t base = 0x100000 + (rng_next(&x) % 4096) * 0x1000;
+			uint64_t size = (1 + rng_next(&x) % 8) * 0x1000;
+			const char *hit = NULL;
+			uint64_t hb = 0;
+			for (size_t i = 0; i < n; i++)
+				if (base < live[i].base + live[i].size && live[i].base < base + size &&
+				    (!hit || live[i].base < hb)) {
+					hit = live[i].a->name;
+					hb = live[i].base;
+				}
+			struct mb_err err = { "" };
+			struct mb_space_arena *a = NULL;
+			char name[32];
+			snprintf(name, sizeof(name), "r%d", step);
+			int rc = n < 512 || hit ? mb_space_create(&s, base, size, MB_PERM_RW, NULL, name, &a, &err) : -2;
+			if (rc == -2)
+				continue;
+			if (hit) {
+				char want[512];
+				snprintf(want, sizeof(want), "guest space: %s [0x%llx, 0x%llx] overlaps %s [0x%llx, 0x%llx]",
+					 name, (unsigned long long)base, (unsigned long long)(base + size - 1), hit,
+					 (unsigned long long)hb, (unsigned long long)(hb + mb_space_find(&s, hb)->size - 1));
+				ck_assert_int_eq(rc, -1);
+				ck_assert_str_eq(err.msg, want);
+			} else {
+				ck_assert_int_eq(rc, 0);
+				live[n].base = base;
+				live[n].size = size;
+				live[n++].a = a;
+			}
+		} else {
+			size_t i = rng_next(&x) % n;
+			mb_space_release(&s, live[i].a);
+			live[i] = live[--n];
+		}
+		for (int q = 0; q < 8; q++) {
+			uint64_t addr = 0x100000 + rng_next(&x) % (4104 * 0x1000);
+			struct mb_space_arena *want = NULL;
+			for (size_t i = 0; i < n; i++)
+				if (addr - live[i].base < live[i].size)
+					want = live[i].a;
+			ck_assert_ptr_eq(mb_space_find(&s, addr), want);
+		}
+		ck_assert_uint_eq(s.narenas, n);
+	}
+	size_t count = 0;
+	for (const struct mb_space_arena *a = s.arenas; a; a = a->next, count++)
+		ck_assert(!a->next || a->base < a->next->base);
+	ck_assert_uint_eq(count, n);
+	mb_space_fini(&s);
+}
+END_TEST
+
+/* Random puts, replacements and deletions of 600 names (many colliding in
+ * a small table), checked after every step against a plain array. */
+START_TEST(test_strmap_against_scan)
+{
+	enum { NAMES = 600 };
+	static char names[NAMES][16];
+	void *want[NAMES];
+	for (int i = 0; i < NAMES; i++) {
+		snprintf(names[i], sizeof(names[i]), "sym_%d", i * 7919 % 1000);
+		want[i] = NULL;
+	}
+	struct mb_strmap m;
+	mb_strmap_init(&m);
+	uint64_t x = 12345;
+	size_t live = 0;
+	for (int step = 0; step < 60000; step++) {
+		int i = (int)(rng_next(&x) % NAMES);
+		/* a copy of the name: the map compares contents, not pointers */
+		char key[16];
+		memcpy(key, names[i], sizeof(key));
+		if (rng_next(&x) % 3 == 0) {
+			ck_assert(mb_strmap_del(&m, key) == (want[i] != NULL));
+			live -= want[i] != NULL;
+			want[i] = NULL;
+		} else {
+			ck_assert_int_eq(mb_strmap_put(&m, names[i], &want[(i + step) % NAMES]), 0);
+			live += want[i] == NULL;
+			want[i] = &want[(i + step) % NAMES];
+		}
+		ck_assert_uint_eq(m.n, live);
+		for (int k = 0; k < 4; k++) {
+			int j = (int)(rng_next(&x) % NAMES);
+			ck_assert_ptr_eq(mb_strmap_get(&m, names[j]), want[j]);
+		}
+	}
+	for (int i = 0; i < NAMES; i++)
+		ck_assert_ptr_eq(mb_strmap_get(&m, names[i]), want[i]);
+	ck_assert_ptr_null(mb_strmap_get(&m, "sym_1000"));
+	ck_assert_int_eq(mb_strmap_reserve(&m, 1000), 0);
+	size_t cap = m.cap;
+	for (int i = 0; i < 1000; i++) {
+		char *k = malloc(16);
+		snprintf(k, 16, "new_%d", i);
+		ck_assert_int_eq(mb_strmap_put(&m, k, k), 0);
+	}
+	ck_assert_uint_eq(m.cap, cap); /* reserved: no growth */
+	for (size_t i = 0; i < m.cap; i++)
+		if (m.slots[i].key && strncmp(m.slots[i].key, "new_", 4) == 0)
+			free(m.slots[i].value);
+	mb_strmap_fini(&m);
+}
+END_TEST
+
 int main(void)
 {
 	const struct check_test tests[] = {
@@ -183,6 +314,8 @@ int main(void)
 		CHECK_TEST(test_overlap_and_host),
 		CHECK_TEST(test_protect_refused_restores),
 		CHECK_TEST(test_json_writer),
+		CHECK_TEST(test_index_against_scan),
+		CHECK_TEST(test_strmap_against_scan),
 	};
 	const struct check_suite cs = { .suite = "space", .tcase = "space" };
 	return CHECK_RUN(&cs, tests);
