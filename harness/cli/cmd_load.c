@@ -1,4 +1,5 @@
 #include "harness/session/account.h"
+#include "harness/session/boot.h"
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "harness/cli/commands.h"
@@ -29,7 +30,7 @@ int cmd_load(struct mb_cli *cli)
 {
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
 				       MB_OPT_SEED | MB_OPT_DUMP | MB_OPT_STRICT | MB_OPT_NO_INIT | MB_OPT_SKIP_INIT | MB_OPT_PATHS | MB_OPT_MODPATH |
-				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS | MB_OPT_KERNEL) != 0)
+				       MB_OPT_BUDGET | MB_OPT_TIMEOUT | MB_OPT_KALLSYMS | MB_OPT_KERNEL | MB_OPT_BOOT) != 0)
 		return MB_EXIT_USAGE;
 	/* The emulator's runtime: each module is loaded, protected and its init
 	 * run (unless --no-init) before the next one loads, as the kernel does,
@@ -54,7 +55,9 @@ int cmd_load(struct mb_cli *cli)
 		}
 	}
 	struct mb_account acct;
-	if (rc == MB_EXIT_OK && mb_account(&s->loader, &acct) != 0) {
+	const struct mb_boot_stats *boot = rt.boot;
+	if (rc == MB_EXIT_OK &&
+	    mb_account(&s->loader, boot ? boot->holes : NULL, boot ? boot->nholes : 0, &acct) != 0) {
 		mb_errorf("out of memory");
 		rc = MB_EXIT_ERROR;
 	}
@@ -74,6 +77,8 @@ int cmd_load(struct mb_cli *cli)
 				mb_report_module_json(&j, m);
 			mb_json_end(&j);
 			mb_account_json(&j, &acct);
+			if (boot)
+				mb_boot_json(&j, boot);
 			mb_json_finish(&j);
 		} else {
 			char kernel[256];
@@ -83,6 +88,8 @@ int cmd_load(struct mb_cli *cli)
 			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_text(stdout, m);
 			mb_account_text(stdout, &acct);
+			if (boot)
+				mb_boot_text(stdout, boot);
 		}
 	}
 	mb_runtime_close(&rt);

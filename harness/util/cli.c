@@ -72,6 +72,11 @@ static const struct opt opts[] = {
 	{ "--spec", MB_OPT_MATRIX, 1, offsetof(struct mb_cli, spec) },
 	{ "--ktap-dir", MB_OPT_MATRIX, 1, offsetof(struct mb_cli, ktap_dir) },
 	{ "--kernel", MB_OPT_KERNEL, 1, offsetof(struct mb_cli, kernel) },
+	{ "--fail", MB_OPT_BOOT, 1, offsetof(struct mb_cli, fail) },
+	{ "--fail-rate", MB_OPT_BOOT, 2, offsetof(struct mb_cli, fail_rate) },
+	{ "--compact", MB_OPT_BOOT, 0, offsetof(struct mb_cli, compact) },
+	/* a marker: the file arguments after it load after boot */
+	{ "--then", MB_OPT_BOOT, 3, offsetof(struct mb_cli, then_set) },
 };
 #undef STR
 
@@ -110,6 +115,11 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 				return -1;
 			}
 			char *field = (char *)cli + o->off;
+			if (o->kind == 3) {
+				cli->then_set = true;
+				cli->then_from = cli->npaths;
+				continue;
+			}
 			if (o->kind == 0) {
 				*(bool *)field = true;
 				continue;
@@ -130,6 +140,8 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 				*(uint64_t *)field = n;
 				if (o->flag == MB_OPT_SEED)
 					cli->seed_set = true;
+				if (o->off == offsetof(struct mb_cli, fail_rate))
+					cli->fail_rate_set = true;
 			}
 			continue;
 		}
@@ -162,6 +174,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->kallsyms) f |= MB_OPT_KALLSYMS;
 	if (cli->jobs || cli->junit || cli->spec || cli->ktap_dir) f |= MB_OPT_MATRIX;
 	if (cli->kernel) f |= MB_OPT_KERNEL;
+	if (cli->fail || cli->fail_rate_set || cli->compact || cli->then_set) f |= MB_OPT_BOOT;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;
 	return f;
