@@ -177,7 +177,8 @@ struct mb_place {
 	unsigned long cursor[MB_NPCLASS];
 	struct mb_arena *bump[MB_NPCLASS]; /* the chunk the cursor is in */
 	/* the normal module area of each class after boot: the upper half of
-	 * its sub-region (the reserved region grows from the bottom) */
+	 * its sub-region (the reserved region grows from the bottom); name NULL
+	 * when the sub-region is one large page: then the map's windows */
 	struct mb_window normal[MB_NPCLASS];
 	bool sealed;                   /* after boot: holes first, then normal[] */
 	bool relink;                   /* compaction relink: init types go to normal[] */
@@ -253,7 +254,9 @@ int mb_place_set_pack(struct mb_place *pl, enum mb_pack pack);
  * ran: no new chunks; a type goes to the lowest hole of its class that fits
  * (first fit through the class's chunks in address order, at the pack
  * granule), else to the class's normal module area (page-rounded, lowest
- * fit, a guard page after it, as the kernel policy). -1 unless BUILTIN with
+ * fit, a guard page after it, as the kernel policy): the upper half of the
+ * class's sub-region, or the map's windows for the type when the
+ * sub-region is a single large page. -1 unless BUILTIN with
  * a pack mode. */
 int mb_place_seal(struct mb_place *pl);
 /* Starts a compaction relink: only the boot allocations may be placed

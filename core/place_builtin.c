@@ -56,16 +56,17 @@ int mb_place_set_pack(struct mb_place *pl, enum mb_pack pack)
 							 "builtin ro_after_init" };
 	static const char *const normal_names[MB_NPCLASS] = { "normal rx", "normal r", "normal rw",
 								"normal ro_after_init" };
-	/* the upper half, large-page aligned; the whole sub-region when it
-	 * holds a single large page */
-	unsigned long half = (part / 2) & ~(lp - 1);
+	/* the upper half, large-page aligned; when the sub-region holds a
+	 * single large page, the rest of the window above the four
+	 * sub-regions (shared by the classes), else the map's windows */
+	unsigned long half = (part / 2) & ~(lp - 1), rest = start + (unsigned long)MB_NPCLASS * part;
 	for (int c = 0; c < MB_NPCLASS; c++) {
 		pl->sub[c].name = names[c];
 		pl->sub[c].start = start + (unsigned long)c * part;
 		pl->sub[c].last = pl->sub[c].start + (part - 1);
-		pl->normal[c].name = normal_names[c];
-		pl->normal[c].start = pl->sub[c].start + half;
-		pl->normal[c].last = pl->sub[c].last;
+		pl->normal[c].name = half ? normal_names[c] : rest && rest - 1 < w->last ? "normal" : NULL;
+		pl->normal[c].start = half ? pl->sub[c].start + half : rest;
+		pl->normal[c].last = half ? pl->sub[c].last : w->last;
 		pl->cursor[c] = 0;
 		pl->bump[c] = NULL;
 	}
@@ -107,6 +108,18 @@ static unsigned long granule(const struct mb_place *pl)
 	}
 }
 
+/* where a type goes outside the reserved region */
+static int normal_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align, struct mb_alloc *a,
+			struct mb_place_err *err)
+{
+	enum mb_pclass pc = mb_pclass_of(type);
+	if (pl->normal[pc].name)
+		return mb_place_own(pl, &pl->normal[pc], 1, type, size, align, a, err);
+	size_t n;
+	const struct mb_window *w = mb_place_windows_of(pl, type, &n);
+	return mb_place_own(pl, w, n, type, size, align, a, err);
+}
+
 static struct mb_alloc *last_in(const struct mb_arena *c)
 {
 	struct mb_alloc *x = c->first;
@@ -123,7 +136,7 @@ int mb_builtin_pack_alloc(struct mb_place *pl, int type, unsigned long size, uns
 	if (!mb_place_round_size(pl, size, g, &rsize))
 		return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
 	if (pl->relink && mod_mem_type_is_init(type))
-		return mb_place_own(pl, &pl->normal[pc], 1, type, size, align, a, err);
+		return normal_alloc(pl, type, size, align, a, err);
 	if (pl->sealed) {
 		/* holes first, lowest address first */
 		struct mb_alloc *after = NULL;
@@ -136,7 +149,7 @@ int mb_builtin_pack_alloc(struct mb_place *pl, int type, unsigned long size, uns
 				mb_chunk_link(h, a, after);
 				return 0;
 			}
-		return mb_place_own(pl, &pl->normal[pc], 1, type, size, align, a, err);
+		return normal_alloc(pl, type, size, align, a, err);
 	}
 	struct mb_arena *c = pl->bump[pc];
 	bool fits = c && mb_align_up(pl->cursor[pc], al, &addr) && addr >= c->base &&

@@ -28,5 +28,6 @@ int mb_calls_run(struct mb_cli *cli, bool tracing);
 int cmd_core_diff(struct mb_cli *cli);
 int cmd_kunit(struct mb_cli *cli);
 int cmd_matrix(struct mb_cli *cli);
+int cmd_study(struct mb_cli *cli);
 
 #endif

@@ -26,6 +26,8 @@ const struct mb_command mb_commands[] = {
 	{ "matrix", cmd_matrix, "matrix FILE.ko... [--arch A,..|all] [--map M,..|all] [--policy P,..|all] [--bounds B,..|all] [--kernel V,..]\n"
 	  "                                           [--modpath DIR] [--spec FILE] [-j N] [--junit FILE] [--json] [--ktap-dir DIR]\n"
 	  "                                           KUnit suites and call checks in every cell, each cell forked; exit 1 if one failed" },
+	{ "study", cmd_study, "study builtin FILE...|DIR|modules.list [--arch A] [--map M] [--kernel V] [--seed S] [--json]\n"
+	  "                                           every policy (builtin packed, expunged 10/30/50 %, --then, --compact) side by side" },
 	{ NULL, NULL, NULL },
 };
 

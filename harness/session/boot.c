@@ -33,8 +33,11 @@ struct boot {
 	const struct mb_boot_plan *p;
 	struct mb_boot_stats *st;
 	char (*picked)[64];            /* module names whose init is made to fail */
+	size_t *picked_idx;            /* their index in plan->paths, ascending */
 	size_t npicked;
 	struct mb_loaded_module *last_done; /* the last module whose init was handled */
+	char (*gone)[64];
+	size_t ngone;
 };
 
 static bool picked(const struct boot *b, const char *name)
@@ -78,7 +81,14 @@ static int pick(struct boot *b)
 		mb_boot_modname(p->paths[idx[i]], b->picked[i], sizeof(b->picked[i]));
 	}
 	b->npicked = k;
-	free(idx);
+	/* the picked files in link order, for then_picked */
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
+			size_t t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	b->picked_idx = idx;
 	return 0;
 }
 
@@ -99,6 +109,24 @@ static int add_hole(struct mb_boot_stats *st, uint64_t base, uint64_t size)
 static bool live_type(const struct mb_loaded_module *m, int t)
 {
 	return m->alloc[t].size && !(m->init_freed && mod_mem_type_is_init(t));
+}
+
+/* distinct modules expunged (a provider expunged under insmod order is
+ * linked again by each module that needs it, and expunged again) */
+static int note_gone(struct boot *b, const char *name)
+{
+	for (size_t i = 0; i < b->ngone; i++)
+		if (strcmp(b->gone[i], name) == 0)
+			return 0;
+	if (b->ngone % 64 == 0) {
+		char (*v)[64] = realloc(b->gone, (b->ngone + 64) * sizeof(*v));
+		if (!v)
+			return -1;
+		b->gone = v;
+	}
+	snprintf(b->gone[b->ngone++], sizeof(b->gone[0]), "%s", name);
+	b->st->gone = b->ngone;
+	return 0;
 }
 
 static bool imports_from(const struct mb_loaded_module *m, struct mb_loaded_module *const *set, size_t n)
@@ -136,6 +164,10 @@ static int expunge(struct boot *b, struct mb_loaded_module *mod)
 	b->st->cascaded += n - 1;
 	while (n--) {
 		struct mb_loaded_module *m = set[n];
+		if (note_gone(b, m->name) != 0) {
+			free(set);
+			return -1;
+		}
 		for (int t = 0; t < MOD_MEM_NUM_TYPES; t++)
 			if (live_type(m, t)) {
 				b->st->expunged_bytes += m->alloc[t].size;
@@ -265,9 +297,11 @@ static int then_phase(struct boot *b, struct mb_err *err)
 {
 	struct mb_loader *l = b->d->l;
 	size_t nboot_holes = b->st->nholes, linked = b->st->linked;
-	for (size_t i = 0; i < b->p->nthen; i++) {
+	size_t nthen = b->p->then_picked ? b->npicked : b->p->nthen;
+	for (size_t i = 0; i < nthen; i++) {
 		size_t before = l->nmodules;
-		if (link_one(b, b->p->then[i], err) != 0)
+		const char *path = b->p->then_picked ? b->p->paths[b->picked_idx[i]] : b->p->then[i];
+		if (link_one(b, path, err) != 0)
 			return -1;
 		if (l->nmodules == before) {
 			b->st->then_failed++;
@@ -336,6 +370,8 @@ int mb_boot_run(const struct mb_boot_driver *d, const struct mb_boot_plan *p, st
 	rc = 0;
 out:
 	free(b.picked);
+	free(b.picked_idx);
+	free(b.gone);
 	return rc;
 }
 
@@ -355,6 +391,7 @@ void mb_boot_json(struct mb_json *j, const struct mb_boot_stats *st)
 	mb_json_u64(j, "injected", st->injected);
 	mb_json_u64(j, "init_failed", st->init_failed);
 	mb_json_u64(j, "cascaded", st->cascaded);
+	mb_json_u64(j, "expunged_modules", st->gone);
 	mb_json_u64(j, "survivors", st->survivors);
 	mb_json_u64(j, "expunged_bytes", st->expunged_bytes);
 	mb_json_u64(j, "holes_after_expunge", st->after_expunge.hole_bytes);
@@ -384,7 +421,7 @@ void mb_boot_text(FILE *f, const struct mb_boot_stats *st)
 {
 	fprintf(f, "boot (%s): %zu linked, %zu expunged (%zu injected, %zu init failed, %zu importing from them), %zu survived\n",
 		st->prelinked ? "whole set linked before the inits" : "each init right after its link", st->linked,
-		st->injected + st->init_failed + st->cascaded, st->injected, st->init_failed, st->cascaded,
+		st->gone, st->injected, st->init_failed, st->cascaded,
 		st->survivors);
 	fprintf(f, "  after the inits: %llu bytes expunged, %llu bytes in holes, %llu pages handed back, %llu large pages split (%llu by holes)\n",
 		(unsigned long long)st->expunged_bytes, (unsigned long long)st->after_expunge.hole_bytes,

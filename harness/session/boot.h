@@ -57,12 +57,14 @@ struct mb_boot_plan {
 	uint64_t seed;
 	bool compact;
 	bool keep_going;               /* a file that does not link is counted, not an error */
+	bool then_picked;              /* then: the files picked by the rate, again (modbed study) */
 };
 
 struct mb_boot_stats {
 	bool prelinked;                /* builtin with a pack mode: all linked before the inits */
 	size_t linked, link_failed;    /* boot modules linked (providers included) */
 	size_t injected, init_failed, cascaded, survivors;
+	size_t gone;                   /* distinct modules expunged */
 	uint64_t expunged_bytes;       /* bytes the expunged types had reserved */
 	struct mb_account_range *holes; /* those ranges (cleared by a compaction) */
 	size_t nholes, holes_cap;
