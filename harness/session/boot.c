@@ -281,6 +281,10 @@ static int compact(struct boot *b, struct mb_err *err)
 	}
 	b->st->nholes = 0;
 	b->st->compacted = true;
+	/* the relinked modules' paths point at these copies */
+	b->st->compact_paths = paths;
+	b->st->ncompact_paths = n;
+	paths = NULL;
 	rc = 0;
 	goto out;
 oom:
@@ -377,6 +381,11 @@ out:
 
 void mb_boot_stats_free(struct mb_boot_stats *st)
 {
+	for (size_t i = 0; i < st->ncompact_paths; i++)
+		free(st->compact_paths[i]);
+	free(st->compact_paths);
+	st->compact_paths = NULL;
+	st->ncompact_paths = 0;
 	free(st->holes);
 	st->holes = NULL;
 	st->nholes = st->holes_cap = 0;

@@ -72,12 +72,16 @@ struct mb_boot_stats {
 	bool compacted;
 	size_t compact_modules;
 	uint64_t compact_relocs, compact_ns, compact_hole_bytes; /* holes the compaction closed */
+	char **compact_paths;          /* private: the relinked modules' paths */
+	size_t ncompact_paths;
 	size_t then_loaded, then_failed;
 	uint64_t then_bytes, then_reused; /* reserved by --then types; of that, inside holes */
 };
 
 /* 0, or -1 with err (a boot file that does not link without keep_going;
- * out of memory). st is filled in either case; free with mb_boot_stats_free. */
+ * out of memory). st is filled in either case; free it with
+ * mb_boot_stats_free after the loader (after a compaction the modules'
+ * paths point into it). */
 int mb_boot_run(const struct mb_boot_driver *d, const struct mb_boot_plan *p, struct mb_boot_stats *st,
 		struct mb_err *err);
 void mb_boot_stats_free(struct mb_boot_stats *st);

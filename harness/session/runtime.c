@@ -118,8 +118,8 @@ void mb_runtime_close(struct mb_runtime *rt)
 {
 	if (!rt->s.ready)
 		return;
-	mb_runtime_boot_free(rt);
 	mb_loader_fini(&rt->s.loader);
+	mb_runtime_boot_free(rt); /* after: relinked modules' paths are in it */
 	if (rt->modpath) {
 		mb_modpath_close(rt->modpath);
 		free(rt->modpath);
