@@ -44,12 +44,33 @@ struct run {
 struct study_ctx {
 	struct mb_modpath *mp;
 	struct mb_loader *l;
+	const struct mb_boot_stats *st;
 };
+
+/* modprobe's rule under insmod order: a provider whose init failed is not
+ * loaded again for the next module that needs it; that module fails */
+static int st_load_one(void *ctx, const char *path, struct mb_loaded_module **out, struct mb_err *err)
+{
+	struct study_ctx *c = ctx;
+	char name[64];
+	mb_boot_modname(path, name, sizeof(name));
+	if (!c->st->booted && mb_boot_gone(c->st, name))
+		return mb_fail(err, path, NULL, "provider %s was expunged", name);
+	return mb_load_file(c->l, path, out, err);
+}
+
+static void st_unload_one(void *ctx, struct mb_loaded_module *mod)
+{
+	struct study_ctx *c = ctx;
+	struct mb_err ignored;
+	mb_unload_module(c->l, mod, &ignored);
+}
 
 static int st_link(void *ctx, const char *path, struct mb_err *err)
 {
 	struct study_ctx *c = ctx;
-	return mb_modpath_load(c->mp, c->l, path, NULL, NULL, NULL, err);
+	const struct mb_modpath_loader how = { c, st_load_one, st_unload_one };
+	return mb_modpath_load(c->mp, c->l, path, &how, NULL, NULL, err);
 }
 
 static int st_init(void *ctx, struct mb_loaded_module *mod, bool run, struct mb_err *err)
@@ -84,7 +105,7 @@ static int one_run(struct mb_modpath *mp, const char *const *paths, size_t n, co
 	int rc = -1;
 	if (mb_loader_init(&l, &cfg, &space, err) != 0)
 		goto out;
-	struct study_ctx c = { mp, &l };
+	struct study_ctx c = { mp, &l, &r->st };
 	const struct mb_boot_driver d = { &c, &l, st_link, st_init, st_drop };
 	const struct mb_boot_plan p = { .paths = paths, .npaths = n, .rate_set = true, .rate = rate,
 					.seed = cli->seed, .compact = cf->compact, .keep_going = true,

@@ -36,8 +36,6 @@ struct boot {
 	size_t *picked_idx;            /* their index in plan->paths, ascending */
 	size_t npicked;
 	struct mb_loaded_module *last_done; /* the last module whose init was handled */
-	char (*gone)[64];
-	size_t ngone;
 };
 
 static bool picked(const struct boot *b, const char *name)
@@ -113,19 +111,26 @@ static bool live_type(const struct mb_loaded_module *m, int t)
 
 /* distinct modules expunged (a provider expunged under insmod order is
  * linked again by each module that needs it, and expunged again) */
+bool mb_boot_gone(const struct mb_boot_stats *st, const char *name)
+{
+	for (size_t i = 0; i < st->gone; i++)
+		if (strcmp(st->gone_names[i], name) == 0)
+			return true;
+	return false;
+}
+
 static int note_gone(struct boot *b, const char *name)
 {
-	for (size_t i = 0; i < b->ngone; i++)
-		if (strcmp(b->gone[i], name) == 0)
-			return 0;
-	if (b->ngone % 64 == 0) {
-		char (*v)[64] = realloc(b->gone, (b->ngone + 64) * sizeof(*v));
+	struct mb_boot_stats *st = b->st;
+	if (mb_boot_gone(st, name))
+		return 0;
+	if (st->gone % 64 == 0) {
+		char (*v)[64] = realloc(st->gone_names, (st->gone + 64) * sizeof(*v));
 		if (!v)
 			return -1;
-		b->gone = v;
+		st->gone_names = v;
 	}
-	snprintf(b->gone[b->ngone++], sizeof(b->gone[0]), "%s", name);
-	b->st->gone = b->ngone;
+	snprintf(st->gone_names[st->gone++], sizeof(st->gone_names[0]), "%s", name);
 	return 0;
 }
 
@@ -369,18 +374,21 @@ int mb_boot_run(const struct mb_boot_driver *d, const struct mb_boot_plan *p, st
 		for (struct mb_loaded_module *m = d->l->modules; m; m = m->next)
 			b.last_done = m;
 	}
+	st->booted = true;
 	if (then_phase(&b, err) != 0)
 		goto out;
 	rc = 0;
 out:
 	free(b.picked);
 	free(b.picked_idx);
-	free(b.gone);
 	return rc;
 }
 
 void mb_boot_stats_free(struct mb_boot_stats *st)
 {
+	free(st->gone_names);
+	st->gone_names = NULL;
+	st->gone = 0;
 	for (size_t i = 0; i < st->ncompact_paths; i++)
 		free(st->compact_paths[i]);
 	free(st->compact_paths);

@@ -65,6 +65,8 @@ struct mb_boot_stats {
 	size_t linked, link_failed;    /* boot modules linked (providers included) */
 	size_t injected, init_failed, cascaded, survivors;
 	size_t gone;                   /* distinct modules expunged */
+	char (*gone_names)[64];
+	bool booted;                   /* the boot is over (--then runs) */
 	uint64_t expunged_bytes;       /* bytes the expunged types had reserved */
 	struct mb_account_range *holes; /* those ranges (cleared by a compaction) */
 	size_t nholes, holes_cap;
@@ -87,6 +89,10 @@ int mb_boot_run(const struct mb_boot_driver *d, const struct mb_boot_plan *p, st
 void mb_boot_stats_free(struct mb_boot_stats *st);
 void mb_boot_json(struct mb_json *j, const struct mb_boot_stats *st);
 void mb_boot_text(FILE *f, const struct mb_boot_stats *st);
+
+/* true if a module of that name was expunged: a driver may refuse to link
+ * it again while booting (modprobe fails a module whose provider failed) */
+bool mb_boot_gone(const struct mb_boot_stats *st, const char *name);
 
 /* The module name Kbuild gives a file: base name without ".ko", '-' as '_'. */
 void mb_boot_modname(const char *path, char *out, size_t len);
