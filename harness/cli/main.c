@@ -9,7 +9,8 @@
 const struct mb_command mb_commands[] = {
 	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--policy P] [--json]   memory maps; sample placement with --policy" },
 	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--bounds B] [--tree T] [--json] [--dump DIR] [--strict-symbols]\n"
-	  "       [--no-init|--skip-init] [--kallsyms off|text|all]\n"
+	  "       [--no-init|--skip-init] [--kallsyms off|text|all] [--pack page|cacheline|section]\n"
+	  "       [--fail MOD,...] [--fail-rate P --seed S] [--compact] [--then FILE...]   (boot: issue 13)\n"
 	  "                                           place and relocate modules; summary per module" },
 	{ "lookup", cmd_lookup, "lookup FILE... [--bounds B] [--tree T] -- ADDR...\n"
 	  "                                           address -> module, type, symbol+offset; lookup counters" },
