@@ -215,15 +215,6 @@ bool mb_place_reserve_in(struct mb_place *pl, const struct mb_window *w, size_t 
 	return false;
 }
 
-/* mb_place_reserve_in() the type's windows. */
-static bool reserve(struct mb_place *pl, int type, unsigned long size, unsigned long align,
-		    unsigned long guard, struct mb_range *r)
-{
-	size_t n;
-	const struct mb_window *w = mb_place_windows_of(pl, type, &n);
-	return mb_place_reserve_in(pl, w, n, size, align, guard, r);
-}
-
 int mb_place_fail(struct mb_place_err *err, const struct mb_place *pl, enum mb_place_status st,
 		int type, unsigned long size, unsigned long align)
 {
@@ -275,6 +266,7 @@ int mb_place_init_kver(struct mb_place *pl, enum mb_policy policy, const struct 
 	pl->cfg.addr_last = cfg->addr_last ? cfg->addr_last : ~0UL;
 	pl->cfg.cacheline_size = cfg->cacheline_size;
 	pl->pack = MB_PACK_NONE;
+	pl->sealed = pl->relink = false;
 	for (int c = 0; c < MB_NPCLASS; c++) {
 		pl->cursor[c] = 0;
 		pl->bump[c] = NULL;
@@ -315,8 +307,10 @@ int mb_place_init_kver(struct mb_place *pl, enum mb_policy policy, const struct 
 
 /* ---- MB_POLICY_KERNEL: one vmalloc area per type ---- */
 
-static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
-			struct mb_alloc *a, struct mb_place_err *err)
+/* One own allocation of PAGE_ALIGN(size) + guard, lowest fit in w[0..n):
+ * the kernel policy's, and builtin's normal module area after boot. */
+int mb_place_own(struct mb_place *pl, const struct mb_window *w, size_t n, int type, unsigned long size,
+		 unsigned long align, struct mb_alloc *a, struct mb_place_err *err)
 {
 	unsigned long psize;
 	/* execmem aligns to MODULE_ALIGN (a page); a section asking for more
@@ -324,8 +318,12 @@ static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 	unsigned long al = mb_umax(pl->cfg.page_size, align);
 	if (!mb_place_round_size(pl, size, pl->cfg.page_size, &psize))
 		return mb_place_fail(err, pl, MB_PLACE_TOO_BIG, type, size, al);
-	if (!reserve(pl, type, psize, al, pl->cfg.guard_size, &a->own.range))
-		return mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
+	if (!mb_place_reserve_in(pl, w, n, psize, al, pl->cfg.guard_size, &a->own.range)) {
+		mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
+		err->windows = w;
+		err->nwindows = n;
+		return -1;
+	}
 	a->own.base = a->own.range.base;
 	a->own.size = psize;
 	a->own.pclass = mb_pclass_of(type);
@@ -338,6 +336,21 @@ static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsig
 	a->arena = &a->own;
 	a->arena_created = true;
 	return 0;
+}
+
+void mb_place_own_free(struct mb_place *pl, struct mb_alloc *a)
+{
+	mb_place_range_remove(pl, &a->own.range);
+	a->own.in_use = false;
+	a->own.users = 0;
+}
+
+static int kernel_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
+			struct mb_alloc *a, struct mb_place_err *err)
+{
+	size_t n;
+	const struct mb_window *w = mb_place_windows_of(pl, type, &n);
+	return mb_place_own(pl, w, n, type, size, align, a, err);
 }
 
 /* ---- blocks: several types in one allocation ---- */
@@ -496,9 +509,7 @@ bool mb_place_free(struct mb_place *pl, struct mb_alloc *a)
 	} else if (a->in_block || pl->policy == MB_POLICY_BUILTIN) {
 		a->arena_released = block_free(pl, a);
 	} else if (pl->policy == MB_POLICY_KERNEL) {
-		mb_place_range_remove(pl, &a->own.range);
-		a->own.in_use = false;
-		a->own.users = 0;
+		mb_place_own_free(pl, a);
 		a->arena_released = true;
 	} else {
 		a->arena_released = mb_packed_free(pl, a);

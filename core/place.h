@@ -168,11 +168,20 @@ struct mb_place {
 	struct mb_arena *chunks;       /* caller's chunk descriptors (PACKED) */
 	size_t nchunks;
 	struct mb_arena *pool[MB_NPCLASS]; /* live chunks per class, address order */
-	/* BUILTIN with a pack mode: the class sub-regions and bump cursors */
+	/* BUILTIN with a pack mode: the class sub-regions and bump cursors.
+	 * The reserved region of a class is its chunks (pool[c], address
+	 * order, each with its allocations in address order: the free runs
+	 * between them are the holes). */
 	enum mb_pack pack;
 	struct mb_window sub[MB_NPCLASS];
 	unsigned long cursor[MB_NPCLASS];
 	struct mb_arena *bump[MB_NPCLASS]; /* the chunk the cursor is in */
+	/* the normal module area of each class after boot: the upper half of
+	 * its sub-region (the reserved region grows from the bottom); name NULL
+	 * when the sub-region is one large page: then the map's windows */
+	struct mb_window normal[MB_NPCLASS];
+	bool sealed;                   /* after boot: holes first, then normal[] */
+	bool relink;                   /* compaction relink: init types go to normal[] */
 };
 
 enum mb_place_status {
@@ -240,6 +249,24 @@ int mb_place_module(struct mb_place *pl, const struct mb_layout *lay,
  * policy is not BUILTIN, something is placed already, or the window is too
  * small for one large page per class. */
 int mb_place_set_pack(struct mb_place *pl, enum mb_pack pack);
+
+/* BUILTIN with a pack mode, after the boot set is linked and its inits
+ * ran: no new chunks; a type goes to the lowest hole of its class that fits
+ * (first fit through the class's chunks in address order, at the pack
+ * granule), else to the class's normal module area (page-rounded, lowest
+ * fit, a guard page after it, as the kernel policy): the upper half of the
+ * class's sub-region, or the map's windows for the type when the
+ * sub-region is a single large page. -1 unless BUILTIN with
+ * a pack mode. */
+int mb_place_seal(struct mb_place *pl);
+/* Starts a compaction relink: only the boot allocations may be placed
+ * (every module unloaded); the cursors start again at the sub-regions'
+ * bases, unsealed, and until the next mb_place_seal() init types go to
+ * the normal module area (they are freed right after the relink and must
+ * not leave holes in the region). -1 if something is still placed. */
+int mb_place_compact_begin(struct mb_place *pl);
+/* true if a lies in the reserved region (a chunk), false for the normal area */
+static inline bool mb_place_in_region(const struct mb_alloc *a) { return a->arena && a->arena != &a->own; }
 
 /* Formats err as one line into buf (always NUL-terminated). */
 void mb_place_strerror(const struct mb_place_err *err, char *buf, size_t len);

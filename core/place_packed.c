@@ -18,7 +18,7 @@ static unsigned long granule_of(const struct mb_place *pl, int type)
 }
 
 /* First fit inside one chunk; *after gets the allocation to link after. */
-static bool chunk_fit(const struct mb_arena *c, unsigned long size, unsigned long align,
+bool mb_chunk_fit(const struct mb_arena *c, unsigned long size, unsigned long align,
 		      unsigned long *addr, struct mb_alloc **after)
 {
 	unsigned long cand = c->base, last = c->base + (c->size - 1);
@@ -39,7 +39,7 @@ static bool chunk_fit(const struct mb_arena *c, unsigned long size, unsigned lon
 	}
 }
 
-static void chunk_link(struct mb_arena *c, struct mb_alloc *a, struct mb_alloc *after)
+void mb_chunk_link(struct mb_arena *c, struct mb_alloc *a, struct mb_alloc *after)
 {
 	a->prev = after;
 	a->next = after ? after->next : c->first;
@@ -113,7 +113,7 @@ int mb_packed_alloc(struct mb_place *pl, int type, unsigned long size, unsigned 
 	unsigned long addr = 0;
 	struct mb_alloc *after = NULL;
 	for (c = pl->pool[mb_pclass_of(type)]; c; c = c->next_chunk)
-		if (chunk_fit(c, rsize, al, &addr, &after))
+		if (mb_chunk_fit(c, rsize, al, &addr, &after))
 			break;
 	a->arena_created = c == NULL;
 	if (!c) {
@@ -122,7 +122,7 @@ int mb_packed_alloc(struct mb_place *pl, int type, unsigned long size, unsigned 
 		c = mb_place_new_chunk(pl, type, w, n, rsize, al, pl->cfg.guard_size, err);
 		if (!c)
 			return -1;
-		if (!chunk_fit(c, rsize, al, &addr, &after)) { /* cannot happen: fresh chunk */
+		if (!mb_chunk_fit(c, rsize, al, &addr, &after)) { /* cannot happen: fresh chunk */
 			mb_place_drop_chunk(pl, c);
 			return mb_place_fail(err, pl, MB_PLACE_NOSPACE, type, size, al);
 		}
@@ -130,13 +130,12 @@ int mb_packed_alloc(struct mb_place *pl, int type, unsigned long size, unsigned 
 	a->base = addr;
 	a->size = rsize;
 	a->arena = c;
-	chunk_link(c, a, after);
+	mb_chunk_link(c, a, after);
 	return 0;
 }
 
-bool mb_packed_free(struct mb_place *pl, struct mb_alloc *a)
+void mb_chunk_unlink(struct mb_arena *c, struct mb_alloc *a)
 {
-	struct mb_arena *c = a->arena;
 	if (a->prev)
 		a->prev->next = a->next;
 	else
@@ -144,6 +143,12 @@ bool mb_packed_free(struct mb_place *pl, struct mb_alloc *a)
 	if (a->next)
 		a->next->prev = a->prev;
 	a->prev = a->next = NULL;
+}
+
+bool mb_packed_free(struct mb_place *pl, struct mb_alloc *a)
+{
+	struct mb_arena *c = a->arena;
+	mb_chunk_unlink(c, a);
 	if (--c->users)
 		return false;
 	mb_place_drop_chunk(pl, c);

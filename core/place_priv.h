@@ -27,6 +27,17 @@ struct mb_arena *mb_place_new_chunk(struct mb_place *pl, int type, const struct 
 /* Unlinks a chunk from its pool and frees its address range. */
 void mb_place_drop_chunk(struct mb_place *pl, struct mb_arena *c);
 
+/* First fit of size at align inside chunk c (*after: the allocation to
+ * link after); link/unlink keep c's allocation list in address order. */
+bool mb_chunk_fit(const struct mb_arena *c, unsigned long size, unsigned long align, unsigned long *addr,
+		  struct mb_alloc **after);
+void mb_chunk_link(struct mb_arena *c, struct mb_alloc *a, struct mb_alloc *after);
+void mb_chunk_unlink(struct mb_arena *c, struct mb_alloc *a);
+/* place.c: a kernel-policy allocation (own arena, page-rounded, guard) in w[0..n) */
+int mb_place_own(struct mb_place *pl, const struct mb_window *w, size_t n, int type, unsigned long size,
+		 unsigned long align, struct mb_alloc *a, struct mb_place_err *err);
+void mb_place_own_free(struct mb_place *pl, struct mb_alloc *a);
+
 /* place_packed.c: MB_POLICY_PACKED (one type at a time) */
 int mb_packed_alloc(struct mb_place *pl, int type, unsigned long size, unsigned long align,
 		    struct mb_alloc *a, struct mb_place_err *err);

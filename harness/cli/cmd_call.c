@@ -131,7 +131,7 @@ int mb_calls_run_replay(struct mb_cli *cli, bool tracing, const struct mb_tracer
 	if (mb_cli_reject(cli, MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_JSON |
 				       MB_OPT_SEED | MB_OPT_NO_INIT | MB_OPT_STRICT | MB_OPT_BUDGET |
 				       MB_OPT_TIMEOUT | MB_OPT_PATHS | MB_OPT_MODPATH | MB_OPT_REST | MB_OPT_GDB | MB_OPT_KERNEL | MB_OPT_KCONFIG |
-				       (tracing ? MB_OPT_TRACE | MB_OPT_RECORD : 0)) != 0)
+				       (tracing ? MB_OPT_TRACE | MB_OPT_RECORD : 0) | MB_OPT_BOOT) != 0)
 		return MB_EXIT_USAGE;
 	struct mb_err err;
 	struct mb_callplan plan;

@@ -5,6 +5,7 @@
  * mapped, load time. Modules that fail are listed with the loader's reason.
  * No code runs: this is placement + relocation only (modbed load --no-init). */
 #include "harness/session/account.h"
+#include "harness/session/boot.h"
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "core/modmem.h"
@@ -73,21 +74,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* The kernel's module name for a file: KBUILD_MODNAME, '-' becomes '_'. */
-static void modname_of(const char *path, char *out, size_t len)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	size_t n = strlen(base);
-	if (n > 3 && strcmp(base + n - 3, ".ko") == 0)
-		n -= 3;
-	if (n >= len)
-		n = len - 1;
-	for (size_t i = 0; i < n; i++)
-		out[i] = base[i] == '-' ? '_' : base[i];
-	out[n] = '\0';
 }
 
 static void add_reloc(struct pass *p, const struct mb_reloc_count *rc)
@@ -175,7 +161,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	double t0 = now();
 	for (size_t i = 0; i < mp->nmods; i++) {
 		char name[64];
-		modname_of(mp->mods[i].path, name, sizeof(name));
+		mb_boot_modname(mp->mods[i].path, name, sizeof(name));
 		if (mb_loader_find_module(&l, name))
 			continue;  /* already loaded as a provider */
 		struct mb_err e = { "" };
@@ -193,7 +179,7 @@ static int run_pass(struct mb_modpath *mp, const struct mb_arch *arch, const str
 	p->seconds = now() - t0;
 	p->loaded = l.nmodules;
 	account(p, &l, map->page_size);
-	if (mb_account(&l, &p->acct) != 0)
+	if (mb_account(&l, NULL, 0, &p->acct) != 0)
 		memset(&p->acct, 0, sizeof(p->acct));
 	mb_loader_fini(&l);
 	mb_list_provider_fini(&kernel);

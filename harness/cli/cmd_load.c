@@ -1,4 +1,5 @@
 #include "harness/session/account.h"
+#include "harness/session/boot.h"
 #include "arch/arch.h"
 #include "arch/map.h"
 #include "harness/cli/commands.h"
@@ -52,7 +53,9 @@ int cmd_load(struct mb_cli *cli)
 		}
 	}
 	struct mb_account acct;
-	if (rc == MB_EXIT_OK && mb_account(&s->loader, &acct) != 0) {
+	const struct mb_boot_stats *boot = rt.boot;
+	if (rc == MB_EXIT_OK &&
+	    mb_account(&s->loader, boot ? boot->holes : NULL, boot ? boot->nholes : 0, &acct) != 0) {
 		mb_errorf("out of memory");
 		rc = MB_EXIT_ERROR;
 	}
@@ -72,6 +75,8 @@ int cmd_load(struct mb_cli *cli)
 				mb_report_module_json(&j, m);
 			mb_json_end(&j);
 			mb_account_json(&j, &acct);
+			if (boot)
+				mb_boot_json(&j, boot);
 			mb_json_finish(&j);
 		} else {
 			char kernel[512];
@@ -81,6 +86,8 @@ int cmd_load(struct mb_cli *cli)
 			for (const struct mb_loaded_module *m = s->loader.modules; m; m = m->next)
 				mb_report_module_text(stdout, m);
 			mb_account_text(stdout, &acct);
+			if (boot)
+				mb_boot_text(stdout, boot);
 		}
 	}
 	mb_runtime_close(&rt);

@@ -21,7 +21,7 @@ extern const struct mb_command mb_commands[];
 #define MB_LOAD_OPTS                                                                                     \
 	(MB_OPT_ARCH | MB_OPT_MAP | MB_OPT_POLICY | MB_OPT_BOUNDS | MB_OPT_SEED | MB_OPT_STRICT |        \
 	 MB_OPT_NO_INIT | MB_OPT_SKIP_INIT | MB_OPT_PATHS | MB_OPT_MODPATH | MB_OPT_BUDGET | MB_OPT_TIMEOUT | \
-	 MB_OPT_KALLSYMS | MB_OPT_KERNEL | MB_OPT_KCONFIG)
+	 MB_OPT_KALLSYMS | MB_OPT_KERNEL | MB_OPT_KCONFIG | MB_OPT_BOOT)
 
 int cmd_maps(struct mb_cli *cli);
 int cmd_load(struct mb_cli *cli);
@@ -40,5 +40,6 @@ int mb_calls_run_replay(struct mb_cli *cli, bool tracing, const struct mb_tracer
 int cmd_core_diff(struct mb_cli *cli);
 int cmd_kunit(struct mb_cli *cli);
 int cmd_matrix(struct mb_cli *cli);
+int cmd_study(struct mb_cli *cli);
 
 #endif

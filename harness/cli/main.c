@@ -9,7 +9,8 @@
 const struct mb_command mb_commands[] = {
 	{ "maps", cmd_maps, "maps [--arch A|all] [--map M] [--policy P] [--json]   memory maps; sample placement with --policy" },
 	{ "load", cmd_load, "load FILE... [--arch A] [--map M] [--policy P] [--bounds B] [--tree T] [--json] [--dump DIR] [--strict-symbols]\n"
-	  "       [--no-init|--skip-init] [--kallsyms off|text|all]\n"
+	  "       [--no-init|--skip-init] [--kallsyms off|text|all] [--pack page|cacheline|section]\n"
+	  "       [--fail MOD,...] [--fail-rate P --seed S] [--compact] [--then FILE...]   (boot: issue 13)\n"
 	  "                                           place and relocate modules; summary per module" },
 	{ "map", cmd_map, "map FILE... --svg OUT.svg [load's options]\n"
 	  "                                           place and load as 'load' does, then draw the address space (regions, modules\n"
@@ -33,6 +34,8 @@ const struct mb_command mb_commands[] = {
 	{ "matrix", cmd_matrix, "matrix FILE.ko... [--arch A,..|all] [--map M,..|all] [--policy P,..|all] [--bounds B,..|all] [--kernel V,..]\n"
 	  "                                           [--modpath DIR] [--spec FILE] [-j N] [--junit FILE] [--json] [--ktap-dir DIR]\n"
 	  "                                           KUnit suites and call checks in every cell, each cell forked; exit 1 if one failed" },
+	{ "study", cmd_study, "study builtin FILE...|DIR|modules.list [--arch A] [--map M] [--kernel V] [--seed S] [--json]\n"
+	  "                                           every policy (builtin packed, expunged 10/30/50 %, --then, --compact) side by side" },
 	{ NULL, NULL, NULL },
 };
 

@@ -119,6 +119,7 @@ void mb_runtime_close(struct mb_runtime *rt)
 	if (!rt->s.ready)
 		return;
 	mb_loader_fini(&rt->s.loader);
+	mb_runtime_boot_free(rt); /* after: relinked modules' paths are in it */
 	if (rt->modpath) {
 		mb_modpath_close(rt->modpath);
 		free(rt->modpath);
@@ -147,6 +148,8 @@ static int run(struct mb_runtime *rt, uint64_t fn, struct mb_run_report *rep, st
 static void discard(struct mb_runtime *rt, struct mb_loaded_module *mod)
 {
 	struct mb_err ignored;
+	if (rt->keep_failed)
+		return; /* the boot expunges it (runtime_boot.c) */
 	mb_unload_module(&rt->s.loader, mod, &ignored);
 }
 
@@ -215,7 +218,7 @@ int mb_runtime_load(struct mb_runtime *rt, const char *path, struct mb_loaded_mo
 	 * while init would run (ro_after_init writable, init memory mapped), so
 	 * init code and data can still be called, read or traced. So does the
 	 * one module whose init the caller runs later (defer_init). */
-	bool deferred = rt->defer_init && strcmp(rt->defer_init, path) == 0;
+	bool deferred = rt->defer_all || (rt->defer_init && strcmp(rt->defer_init, path) == 0);
 	if (rt->run_init && !deferred && mb_runtime_init_module(rt, mod, rep, err) != 0)
 		return -1;
 	if (out)
@@ -278,6 +281,8 @@ int mb_runtime_load_all(struct mb_runtime *rt, const struct mb_cli *cli)
 		mb_report(&err);
 		return MB_EXIT_ERROR;
 	}
+	if (mb_runtime_wants_boot(rt, cli))
+		return mb_runtime_boot(rt, cli);
 	for (size_t i = 0; i < cli->npaths; i++) {
 		struct mb_run_report rep;
 		if (mb_runtime_load_path(rt, cli->paths[i], NULL, &rep, &err) != 0) {

@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 struct mb_modpath;
+struct mb_boot_stats;
 
 struct mb_runtime {
 	struct mb_load_session s;
@@ -36,6 +37,9 @@ struct mb_runtime {
 	struct mb_call_limits lim;          /* --budget, --timeout */
 	struct mb_modpath *modpath;         /* --modpath index; loaded modules' paths point into it */
 	const char *defer_init;             /* the module (path) whose init mb_runtime_load leaves to the caller */
+	bool defer_all;                     /* boot: every init left to the caller */
+	bool keep_failed;                   /* boot: a failed init leaves the module for the caller */
+	struct mb_boot_stats *boot;         /* what mb_runtime_load_all's boot did (runtime_boot.c), or NULL */
 };
 
 /* What running init (or exit) gave. */
@@ -71,8 +75,13 @@ int mb_runtime_load_path(struct mb_runtime *rt, const char *path, struct mb_load
 int mb_runtime_init_module(struct mb_runtime *rt, struct mb_loaded_module *mod, struct mb_run_report *rep,
 			   struct mb_err *err);
 /* Loads cli->paths in order; an exit status after printing (3 when an init
- * faulted). */
+ * faulted). Under builtin with a pack mode, or with --fail, --fail-rate,
+ * --compact or --then, as a boot (harness/session/boot.h; rt->boot). */
 int mb_runtime_load_all(struct mb_runtime *rt, const struct mb_cli *cli);
+/* runtime_boot.c: true if the options ask for a boot */
+bool mb_runtime_wants_boot(const struct mb_runtime *rt, const struct mb_cli *cli);
+int mb_runtime_boot(struct mb_runtime *rt, const struct mb_cli *cli);
+void mb_runtime_boot_free(struct mb_runtime *rt);
 
 /* Runs exit and releases the module. -1 (nothing done) while another module
  * uses one of its exports. */

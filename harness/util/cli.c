@@ -77,6 +77,11 @@ static const struct opt opts[] = {
 	{ "--kernel", MB_OPT_KERNEL, 1, offsetof(struct mb_cli, kernel) },
 	{ "--svg", MB_OPT_SVG, 1, offsetof(struct mb_cli, svg) },
 	{ "--kernel-config", MB_OPT_KCONFIG, 1, offsetof(struct mb_cli, kernel_config) },
+	{ "--fail", MB_OPT_BOOT, 1, offsetof(struct mb_cli, fail) },
+	{ "--fail-rate", MB_OPT_BOOT, 2, offsetof(struct mb_cli, fail_rate) },
+	{ "--compact", MB_OPT_BOOT, 0, offsetof(struct mb_cli, compact) },
+	/* a marker: the file arguments after it load after boot */
+	{ "--then", MB_OPT_BOOT, 3, offsetof(struct mb_cli, then_set) },
 };
 #undef STR
 
@@ -115,6 +120,11 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 				return -1;
 			}
 			char *field = (char *)cli + o->off;
+			if (o->kind == 3) {
+				cli->then_set = true;
+				cli->then_from = cli->npaths;
+				continue;
+			}
 			if (o->kind == 0) {
 				*(bool *)field = true;
 				continue;
@@ -137,6 +147,8 @@ int mb_cli_parse(struct mb_cli *cli, int argc, char **argv, int first)
 				*(uint64_t *)field = n;
 				if (o->flag == MB_OPT_SEED)
 					cli->seed_set = true;
+				if (o->off == offsetof(struct mb_cli, fail_rate))
+					cli->fail_rate_set = true;
 			}
 			continue;
 		}
@@ -172,6 +184,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->kernel) f |= MB_OPT_KERNEL;
 	if (cli->svg) f |= MB_OPT_SVG;
 	if (cli->kernel_config) f |= MB_OPT_KCONFIG;
+	if (cli->fail || cli->fail_rate_set || cli->compact || cli->then_set) f |= MB_OPT_BOOT;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;
 	return f;

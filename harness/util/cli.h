@@ -48,6 +48,13 @@ struct mb_cli {
 	const char *kernel;      /* --kernel VERSION|latest (the rule set; default: vermagic) */
 	const char *svg;         /* --svg FILE (map) */
 	const char *kernel_config; /* --kernel-config FILE (the kernel's .config) */
+	/* boot (harness/session/boot.h) */
+	const char *fail;        /* --fail MOD,...: these inits fail */
+	uint64_t fail_rate;      /* --fail-rate P: P % of the boot set's inits fail (seeded) */
+	bool fail_rate_set;
+	bool compact;            /* --compact */
+	bool then_set;           /* --then: the paths from then_from on load after boot */
+	size_t then_from;
 
 	/* Positional arguments before "--", as many as given: the parser
 	 * gathers them at the front of argv[first..] (every slot it writes was
@@ -71,7 +78,8 @@ enum {
 	MB_OPT_TIMEOUT = 1u << 12, MB_OPT_OPS = 1u << 13, MB_OPT_TRACE = 1u << 14,
 	MB_OPT_PATHS = 1u << 15, MB_OPT_REST = 1u << 16, MB_OPT_KALLSYMS = 1u << 17,
 	MB_OPT_KERNEL = 1u << 18, MB_OPT_SKIP_INIT = 1u << 19, MB_OPT_MATRIX = 1u << 20,
-	MB_OPT_RECORD = 1u << 21, MB_OPT_KCONFIG = 1u << 22, MB_OPT_SVG = 1u << 30,
+	MB_OPT_RECORD = 1u << 21, MB_OPT_KCONFIG = 1u << 22, MB_OPT_BOOT = 1u << 23,
+	MB_OPT_SVG = 1u << 30,
 };
 /* Returns -1 (after a usage message) if an option outside `allowed` was given. */
 int mb_cli_reject(const struct mb_cli *cli, unsigned allowed);

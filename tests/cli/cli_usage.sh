@@ -13,6 +13,8 @@ expect 2 "unknown command 'frobnicate'" frobnicate
 expect 2 "unknown option --bogus" maps --bogus
 expect 2 "--seed takes a non-negative integer" maps --seed xyz
 expect 2 "usage" 
+expect 2 "usage: study builtin FILE" study corpus-dir
+expect 2 "--fail-rate takes a non-negative integer" load --fail-rate x a.ko
 "$M" --help | grep -q "modbed maps" || { echo "FAIL: --help lists no maps"; fail=$((fail+1)); }
-echo "$((4 - fail)) passed, $fail failed"
+echo "$((6 - fail)) passed, $fail failed"
 [ "$fail" = 0 ]

@@ -9,7 +9,9 @@
  *
  * usage: funcs_check MODBED CORPUS_DIR    (exit 77 when the corpus is absent)
  *        funcs_check MODBED --kbuild SET_DIR ARCH [MAP]
- *                                         (SET_DIR/modules; exit 77 when absent) */
+ *                                         (SET_DIR/modules; exit 77 when absent)
+ *        ... --opts "OPTIONS"            every modbed run also gets OPTIONS
+ *                                         (e.g. the builtin packed layout) */
 #include <check.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -32,7 +34,7 @@ static const char *modbed, *corpus;
 struct target {
 	const char *arch;
 	char root[600];
-	char opts[120];
+	char opts[300];
 };
 static struct target targets[2];
 static size_t ntargets;
@@ -124,7 +126,7 @@ static void buffer_of(const char *json, const char *name, uint8_t *dst, size_t n
 /* "OPTIONS PATH" for the module rel of target a (goes where a file goes). */
 static char *module(size_t a, const char *rel)
 {
-	static char path[4][800];
+	static char path[4][1200];
 	static int k;
 	char *p = path[k++ & 3];
 	snprintf(p, sizeof(path[0]), "%s %s/%s", targets[a].opts, targets[a].root, rel);
@@ -868,6 +870,11 @@ static bool present(size_t a, const char *rel)
 
 int main(int argc, char **argv)
 {
+	const char *extra = "";
+	if (argc >= 5 && strcmp(argv[argc - 2], "--opts") == 0) {
+		extra = argv[argc - 1];
+		argc -= 2;
+	}
 	if (argc == 3) {
 		modbed = argv[1];
 		corpus = argv[2];
@@ -888,6 +895,10 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "usage: funcs_check MODBED CORPUS_DIR | MODBED --kbuild SET_DIR ARCH [MAP [KERNEL]]\n");
 		return 2;
+	}
+	for (size_t a = 0; a < ntargets; a++) {
+		size_t n = strlen(targets[a].opts);
+		snprintf(targets[a].opts + n, sizeof(targets[a].opts) - n, " %s", extra);
 	}
 	for (size_t a = 0; a < ntargets; a++) {
 		if (!have(a, "lib/crc7.ko")) {

@@ -28,6 +28,7 @@ usage: dump_lld.py MODBED LLD MODULE_DIR                 test modules, 3 arches
        dump_lld.py MODBED LLD --kbuild SET_DIR ARCH [--every N] KERNEL:MAP...
                                                          every Nth .ko of a kbuild set, loaded
                                                          under each --kernel KERNEL --map MAP
+       ... --opts "OPTIONS"   every modbed load also gets OPTIONS (e.g. the builtin packed layout)
 exit 0 all equal, 1 a difference or a failure, 77 corpus absent (1 with
 MODBED_REQUIRE_EVIDENCE=1)."""
 import json
@@ -144,13 +145,16 @@ class Stats:
     modules = sections = bytes = relocs = 0
 
 
+EXTRA = []
+
+
 def check_load(modbed, lld, arch, kos, work, st, extra=()):
     """Loads kos in one `modbed load` (later ones may use earlier ones'
     exports; extra: more modbed options), then compares each. Returns
     failure lines (empty: equal)."""
     dump = os.path.join(work, "dump")
     subprocess.run(["rm", "-rf", dump], check=True)
-    r = subprocess.run([modbed, "load", "--no-init", "--json", "--arch", arch, "--dump", dump] + list(extra) + kos,
+    r = subprocess.run([modbed, "load", "--no-init", "--json", "--arch", arch, "--dump", dump] + EXTRA + list(extra) + kos,
                        capture_output=True, text=True)
     if r.returncode != 0:
         return [f"{' '.join(kos)}: modbed load exit {r.returncode}: {r.stderr.strip()}"]
@@ -275,6 +279,9 @@ def evidence_missing(what):
 
 
 def main(argv):
+    if len(argv) > 2 and argv[-2] == "--opts":
+        EXTRA.extend(argv[-1].split())
+        argv = argv[:-2]
     if len(argv) < 4:
         print(__doc__)
         return 2
