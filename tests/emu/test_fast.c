@@ -143,6 +143,9 @@ static uint64_t sym(struct pair *p, const char *name)
 	return a;
 }
 
+/* mem_ops works on 64 bytes. */
+static const char mem_block[64] = "a 64-byte buffer for mem_ops, zero-filled past this text";
+
 #define ARGS(...) (const uint64_t[]){ __VA_ARGS__ }, sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)
 
 START_TEST(test_results_and_counts)
@@ -157,8 +160,7 @@ START_TEST(test_results_and_counts)
 	uint64_t t = buf(&p, text, sizeof(text));
 	both(&p, "crc32_buf", ARGS(t, sizeof(text)));
 	both(&p, "str_len", ARGS(t));
-	static const char block[64] = "a 64-byte buffer for mem_ops, zero-filled past this text";
-	both(&p, "mem_ops", ARGS(buf(&p, block, sizeof(block)), sizeof(block)));
+	both(&p, "mem_ops", ARGS(buf(&p, mem_block, sizeof(mem_block)), sizeof(mem_block)));
 	both(&p, "alloc_sum", ARGS(100));
 	both(&p, "say", ARGS(42));
 	both(&p, "hostcall_loop", ARGS(50));
@@ -239,7 +241,7 @@ START_TEST(test_no_budget)
 	static const char text[] = "no hook on guest code at all";
 	uint64_t t = buf(&p, text, sizeof(text));
 	unbudgeted(&p, "crc32_buf", ARGS(t, sizeof(text)), true);
-	unbudgeted(&p, "mem_ops", ARGS(buf(&p, text, 64), 64), true);
+	unbudgeted(&p, "mem_ops", ARGS(buf(&p, mem_block, sizeof(mem_block)), sizeof(mem_block)), true);
 	unbudgeted(&p, "alloc_sum", ARGS(100), true);
 	unbudgeted(&p, "say", ARGS(42), true);
 	unbudgeted(&p, "hostcall_loop", ARGS(50), true);
