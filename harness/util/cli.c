@@ -77,6 +77,8 @@ static const struct opt opts[] = {
 	{ "--kernel", MB_OPT_KERNEL, 1, offsetof(struct mb_cli, kernel) },
 	{ "--svg", MB_OPT_SVG, 1, offsetof(struct mb_cli, svg) },
 	{ "--kernel-config", MB_OPT_KCONFIG, 1, offsetof(struct mb_cli, kernel_config) },
+	/* the same commands: both describe the booted kernel */
+	{ "--system-map", MB_OPT_KCONFIG, 1, offsetof(struct mb_cli, system_map) },
 };
 #undef STR
 
@@ -171,7 +173,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->jobs || cli->junit || cli->spec || cli->ktap_dir) f |= MB_OPT_MATRIX;
 	if (cli->kernel) f |= MB_OPT_KERNEL;
 	if (cli->svg) f |= MB_OPT_SVG;
-	if (cli->kernel_config) f |= MB_OPT_KCONFIG;
+	if (cli->kernel_config || cli->system_map) f |= MB_OPT_KCONFIG;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;
 	return f;

@@ -48,6 +48,7 @@ struct mb_cli {
 	const char *kernel;      /* --kernel VERSION|latest (the rule set; default: vermagic) */
 	const char *svg;         /* --svg FILE (map) */
 	const char *kernel_config; /* --kernel-config FILE (the kernel's .config) */
+	const char *system_map;    /* --system-map FILE (the kernel's System.map) */
 
 	/* Positional arguments before "--", as many as given: the parser
 	 * gathers them at the front of argv[first..] (every slot it writes was
