@@ -61,6 +61,10 @@ struct mb_map_window {
 	const char *name;
 	uint64_t start;
 	uint64_t last;
+	/* > 0: start is _etext - below_etext (the kernel image end,
+	 * kernel_base + kernel_size), as ppc32's module_alloc() computes it
+	 * at run time; mb_map_set_kernel_image() moves it with the image. */
+	uint64_t below_etext;
 };
 
 struct mb_map {
@@ -126,6 +130,14 @@ int mb_map_place_config(const struct mb_map *map, bool seeded, uint64_t seed,
  * area before the first module) to a config from mb_map_place_config,
  * which leaves them out. Returns 0, or -1 if a size does not fit. */
 int mb_map_boot_config(const struct mb_map *map, struct mb_place_config *cfg);
+
+/* The kernel image of a real build (its System.map's _stext and _etext)
+ * in place of the map's: kernel_base/kernel_size become the pages of
+ * [stext, etext), and every window with below_etext starts at
+ * _etext - below_etext (page-aligned up, as vmalloc aligns its range).
+ * Returns 0, or -1 with *why set when the image or a moved window is
+ * empty or the image overlaps a window or the scratch area. */
+int mb_map_set_kernel_image(struct mb_map *map, uint64_t stext, uint64_t etext, const char **why);
 
 /* The offset in bytes the random_pages rule gives (0 if the map has none). */
 uint64_t mb_map_random_offset(const struct mb_map *map, bool seeded, uint64_t seed);

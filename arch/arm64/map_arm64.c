@@ -36,13 +36,13 @@ static const struct mb_map map_48 = {
 		       "inside the 2 GiB PLT window, both ending at the kernel's _end",
 	ARM64_PAGES_AND_CONFIG,
 	.text = {
-		{ "direct (no PLT)", KERNEL_END - 128 * MIB, KIMAGE_VADDR - 1 },
-		{ "PLT window", KERNEL_END - 2 * GIB, KIMAGE_VADDR - 1 },
+		{ "direct (no PLT)", KERNEL_END - 128 * MIB, KIMAGE_VADDR - 1, 0 },
+		{ "PLT window", KERNEL_END - 2 * GIB, KIMAGE_VADDR - 1, 0 },
 	},
 	.ntext = 2,
 	.data = {
-		{ "direct (no PLT)", KERNEL_END - 128 * MIB, KIMAGE_VADDR - 1 },
-		{ "PLT window", KERNEL_END - 2 * GIB, KIMAGE_VADDR - 1 },
+		{ "direct (no PLT)", KERNEL_END - 128 * MIB, KIMAGE_VADDR - 1, 0 },
+		{ "PLT window", KERNEL_END - 2 * GIB, KIMAGE_VADDR - 1, 0 },
 	},
 	.ndata = 2,
 	.kver_first = MB_KVER(6, 5), /* 3e35d303ab7d: 2 GiB module VA, PLT window */
@@ -81,9 +81,9 @@ static const struct mb_map map_61 = {
 	.description = "arm64, 48-bit VA, 4 KiB pages, no KASLR, before v6.5: 128 MiB module "
 		       "region [_etext - 128 MiB, MODULES_END) of Debian's 6.1 kernel",
 	ARM64_PAGES_AND_CONFIG,
-	.text = { { "module_alloc_base", V61_ETEXT - 128 * MIB, V61_MODULES_END - 1 } },
+	.text = { { "module_alloc_base", V61_ETEXT - 128 * MIB, V61_MODULES_END - 1, 0 } },
 	.ntext = 1,
-	.data = { { "module_alloc_base", V61_ETEXT - 128 * MIB, V61_MODULES_END - 1 } },
+	.data = { { "module_alloc_base", V61_ETEXT - 128 * MIB, V61_MODULES_END - 1, 0 } },
 	.ndata = 1,
 	.kver_last = MB_KVER(6, 4),
 	.regions = regions_61,

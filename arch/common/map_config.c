@@ -90,3 +90,55 @@ const struct mb_map_window *mb_map_windows_for(const struct mb_map *map, int mem
 	*n = map->ndata;
 	return map->data;
 }
+
+static bool overlaps(uint64_t a, uint64_t a_last, uint64_t b, uint64_t b_last)
+{
+	return a <= b_last && b <= a_last;
+}
+
+static int move_windows(struct mb_map_window *w, size_t n, uint64_t etext, uint64_t page, const char **why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!w[i].below_etext)
+			continue;
+		if (etext < w[i].below_etext) {
+			*why = "_etext is below the module window's reach";
+			return -1;
+		}
+		uint64_t start = (etext - w[i].below_etext + page - 1) & ~(page - 1);
+		if (start > w[i].last) {
+			*why = "_etext leaves the module window near it empty";
+			return -1;
+		}
+		w[i].start = start;
+	}
+	return 0;
+}
+
+int mb_map_set_kernel_image(struct mb_map *map, uint64_t stext, uint64_t etext, const char **why)
+{
+	uint64_t page = map->page_size;
+	uint64_t base = stext & ~(page - 1), end = (etext + page - 1) & ~(page - 1);
+	if (etext <= stext || end < etext) {
+		*why = "_etext is not above _stext";
+		return -1;
+	}
+	if (map->scratch_size && overlaps(base, end - 1, map->scratch_base, map->scratch_base + map->scratch_size - 1)) {
+		*why = "the kernel image [_stext, _etext) overlaps the map's scratch area";
+		return -1;
+	}
+	if (move_windows(map->text, map->ntext, etext, page, why) != 0 ||
+	    move_windows(map->data, map->ndata, etext, page, why) != 0)
+		return -1;
+	const struct mb_map_window *lists[2] = { map->text, map->data };
+	const size_t counts[2] = { map->ntext, map->ndata };
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < counts[l]; i++)
+			if (overlaps(base, end - 1, lists[l][i].start, lists[l][i].last)) {
+				*why = "the kernel image [_stext, _etext) overlaps a module window of the map";
+				return -1;
+			}
+	map->kernel_base = base;
+	map->kernel_size = end - base;
+	return 0;
+}

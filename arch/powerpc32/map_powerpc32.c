@@ -4,7 +4,9 @@
  * first within 32 MiB of _etext (REL24 reach without trampolines), falling
  * back to the whole module area; data lives in vmalloc
  * (ARCH_WANTS_MODULES_DATA_IN_VMALLOC). _etext here is the end of the
- * kernel image the emulator's stub occupies (kernel_base + kernel_size). */
+ * kernel image the emulator's stub occupies (kernel_base + kernel_size):
+ * 8 MiB unless --system-map gives a real build's _stext/_etext, which
+ * moves the near window with it (below_etext). */
 #include "arch/map.h"
 
 #define KIB 1024ull
@@ -74,11 +76,11 @@ REGIONS_8XX(regions_8xx_61, 0xb0000000ull);
 		.static_call_inline = false,                                                      \
 		.text_alloc_exec_unless_strict = true, /* module_alloc: PAGE_KERNEL_EXEC */         \
 		.text = {                                                                         \
-			{ "modules near _etext", NEAR_ETEXT, PAGE_OFFSET - 1 },                   \
-			{ "modules", modules_vaddr, PAGE_OFFSET - 1 },                            \
+			{ "modules near _etext", NEAR_ETEXT, PAGE_OFFSET - 1, 32 * MIB },         \
+			{ "modules", modules_vaddr, PAGE_OFFSET - 1, 0 },                         \
 		},                                                                                \
 		.ntext = 2,                                                                       \
-		.data = { { "vmalloc", vm_start, vm_last } },                                     \
+		.data = { { "vmalloc", vm_start, vm_last, 0 } },                                  \
 		.ndata = 1,                                                                       \
 		.kver_first = first,                                                              \
 		.kver_last = last,                                                                \

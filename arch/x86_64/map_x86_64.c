@@ -31,9 +31,9 @@ static const struct mb_map map_plain = {
 	.large_page_size = 2 * MIB, .cacheline_size = 64,
 	.data_in_vmalloc = false,
 	.static_call_inline = true,
-	.text = { { "modules", 0xffffffffa0000000ull, MODULES_END_INCL } },
+	.text = { { "modules", 0xffffffffa0000000ull, MODULES_END_INCL, 0 } },
 	.ntext = 1,
-	.data = { { "modules", 0xffffffffa0000000ull, MODULES_END_INCL } },
+	.data = { { "modules", 0xffffffffa0000000ull, MODULES_END_INCL, 0 } },
 	.ndata = 1,
 	.regions = regions_plain,
 	.nregions = sizeof(regions_plain) / sizeof(regions_plain[0]),
@@ -62,9 +62,9 @@ static const struct mb_map map_kaslr = {
 	.large_page_size = 2 * MIB, .cacheline_size = 64,
 	.data_in_vmalloc = false,
 	.static_call_inline = true,
-	.text = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },
+	.text = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL, 0 } },
 	.ntext = 1,
-	.data = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },
+	.data = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL, 0 } },
 	.ndata = 1,
 	.random_pages = 1024,
 	.random_base = 0xffffffffc0000000ull,
@@ -90,9 +90,9 @@ static const struct mb_map map_kaslr = {
 		.large_page_size = 2 * MIB, .cacheline_size = 64,                                                    \
 		.data_in_vmalloc = false,                                                      \
 		.static_call_inline = true,                                                    \
-		.text = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },            \
+		.text = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL, 0 } },         \
 		.ntext = 1,                                                                    \
-		.data = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL } },            \
+		.data = { { "modules", 0xffffffffc0000000ull, MODULES_END_INCL, 0 } },         \
 		.ndata = 1,                                                                    \
 		.boot = { { "bpf_prog_pack", 2 * MIB } },                                      \
 		.nboot = nb,                                                                   \

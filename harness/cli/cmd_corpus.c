@@ -372,6 +372,10 @@ int cmd_corpus(struct mb_cli *cli)
 		mb_modpath_close(&mp);
 		return MB_EXIT_USAGE;
 	}
+	if (mb_kernel_pick_image(&kpick, cli->system_map, &map) != MB_EXIT_OK) {
+		mb_modpath_close(&mp);
+		return MB_EXIT_ERROR;
+	}
 	if (mp.nmods == 0) {
 		mb_errorf("%s: no %s modules (*.ko) found", cli->paths[0], arch->name);
 		mb_modpath_close(&mp);

@@ -50,6 +50,8 @@ static void usage(FILE *f)
 	      "kernel config: --kernel-config FILE (load, lookup, call, trace, corpus): the kernel's .config;\n"
 	      "without CONFIG_STRICT_MODULE_RWX=y no class page alignment and the allocations' own permissions\n"
 	      "(default: STRICT_MODULE_RWX on, as Debian's configs)\n"
+	      "kernel image: --system-map FILE (the same commands): the kernel's System.map; its _stext/_etext\n"
+	      "place the kernel image and the windows derived from _etext (ppc32: _etext - 32 MiB)\n"
 	      "lookup tree: --tree fast (default) | rbtree (the kernel's red-black mod_tree)\n"
 	      "errors: exit 1; usage errors: exit 2; guest faults: exit 3\n", f);
 }

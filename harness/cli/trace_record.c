@@ -119,6 +119,11 @@ static void session_args(struct args *a, const struct mb_cli *cli, const struct 
 	add_opt(a, "--bounds", cli->bounds);
 	add_opt(a, "--tree", cli->tree);
 	add_opt(a, "--kernel", cli->kernel);
+	/* the kernel's .config and System.map decide layout and windows */
+	if (cli->kernel_config)
+		add_path(a, "--kernel-config", cli->kernel_config);
+	if (cli->system_map)
+		add_path(a, "--system-map", cli->system_map);
 	if (cli->seed_set)
 		add_num(a, "--seed", cli->seed);
 	if (cli->no_init)

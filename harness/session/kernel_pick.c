@@ -5,9 +5,12 @@
 #include "harness/util/diag.h"
 #include "harness/elf/elf.h"
 #include "harness/util/json.h"
+#include "harness/util/lines.h"
 #include "harness/elf/modinfo.h"
+#include "harness/session/system_map.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,43 +80,64 @@ int mb_kernel_pick(struct mb_kernel_pick *out, const char *opt, const char *firs
 	return MB_EXIT_OK;
 }
 
+struct config_scan {
+	bool any, strict;
+};
+
+/* A .config names every option it decides, set or not; an option it does
+ * not name cannot be selected on that arch (pmac32_defconfig has no
+ * STRICT_MODULE_RWX line at all). */
+static void config_line(void *ctx, const char *line)
+{
+	struct config_scan *c = ctx;
+	c->any |= strncmp(line, "CONFIG_", 7) == 0 || strncmp(line, "# CONFIG_", 9) == 0;
+	c->strict |= strcmp(line, "CONFIG_STRICT_MODULE_RWX=y\n") == 0;
+}
+
 int mb_kernel_pick_config(struct mb_kernel_pick *k, const char *path)
 {
 	k->config = mb_kconfig_default;
 	k->config_path = path;
 	if (!path)
 		return MB_EXIT_OK;
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		mb_errorf("%s: cannot read the kernel config: %s", path, strerror(errno));
+	struct config_scan c = { false, false };
+	if (mb_read_lines(path, "kernel config", config_line, &c) != MB_EXIT_OK)
+		return MB_EXIT_ERROR;
+	if (!c.any) {
+		mb_errorf("%s: not a kernel config (no CONFIG_ line)", path);
 		return MB_EXIT_ERROR;
 	}
-	/* A .config names every option it decides, set or not; an option it
-	 * does not name cannot be selected on that arch (pmac32_defconfig has
-	 * no STRICT_MODULE_RWX line at all). */
-	bool any = false, strict = false;
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		any |= strncmp(line, "CONFIG_", 7) == 0 || strncmp(line, "# CONFIG_", 9) == 0;
-		strict |= strcmp(line, "CONFIG_STRICT_MODULE_RWX=y\n") == 0;
-	}
-	bool bad = ferror(f) != 0;
-	fclose(f);
-	if (bad || !any) {
-		mb_errorf("%s: %s", path, bad ? "read error" : "not a kernel config (no CONFIG_ line)");
+	k->config.strict_module_rwx = c.strict;
+	return MB_EXIT_OK;
+}
+
+int mb_kernel_pick_image(struct mb_kernel_pick *k, const char *path, const struct mb_map **map)
+{
+	k->system_map = path;
+	if (!path)
+		return MB_EXIT_OK;
+	if (mb_system_map_read(path, &k->stext, &k->etext) != MB_EXIT_OK)
+		return MB_EXIT_ERROR;
+	const char *why = NULL;
+	k->image_map = **map;
+	if (mb_map_set_kernel_image(&k->image_map, k->stext, k->etext, &why) != 0) {
+		mb_errorf("%s: _stext 0x%" PRIx64 ", _etext 0x%" PRIx64 ": %s (map %s)", path, k->stext, k->etext, why,
+			  (*map)->name);
 		return MB_EXIT_ERROR;
 	}
-	k->config.strict_module_rwx = strict;
+	*map = &k->image_map;
 	return MB_EXIT_OK;
 }
 
 void mb_kernel_pick_text(const struct mb_kernel_pick *k, char *buf, size_t n)
 {
+	char cfg[400] = "", img[400] = "";
 	if (k->config_path)
-		snprintf(buf, n, "kernel %s (rules of %s; %s; config %s: STRICT_MODULE_RWX %s)", k->kver->name,
-			 k->kver->models, k->source, k->config_path, k->config.strict_module_rwx ? "on" : "off");
-	else
-		snprintf(buf, n, "kernel %s (rules of %s; %s)", k->kver->name, k->kver->models, k->source);
+		snprintf(cfg, sizeof(cfg), "; config %s: STRICT_MODULE_RWX %s", k->config_path,
+			 k->config.strict_module_rwx ? "on" : "off");
+	if (k->system_map)
+		snprintf(img, sizeof(img), "; System.map %s: _etext 0x%" PRIx64, k->system_map, k->etext);
+	snprintf(buf, n, "kernel %s (rules of %s; %s%s%s)", k->kver->name, k->kver->models, k->source, cfg, img);
 }
 
 void mb_kernel_pick_json(const struct mb_kernel_pick *k, struct mb_json *j)
@@ -123,6 +147,12 @@ void mb_kernel_pick_json(const struct mb_kernel_pick *k, struct mb_json *j)
 	if (k->config_path)
 		mb_json_str(j, "kernel_config", k->config_path);
 	mb_json_bool(j, "strict_module_rwx", k->config.strict_module_rwx);
+	if (k->system_map) {
+		char etext[24];
+		snprintf(etext, sizeof(etext), "0x%" PRIx64, k->etext);
+		mb_json_str(j, "system_map", k->system_map);
+		mb_json_str(j, "etext", etext);
+	}
 }
 
 const struct mb_map *mb_kernel_pick_map(const struct mb_kernel_pick *k, const struct mb_arch *arch, const char *name)

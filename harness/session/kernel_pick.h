@@ -6,6 +6,7 @@
 #define MODBED_HARNESS_KERNEL_PICK_H
 
 #include "core/kver.h"
+#include "arch/map.h"
 #include "harness/load/loader.h"
 
 #include <stddef.h>
@@ -21,6 +22,11 @@ struct mb_kernel_pick {
 	 * mb_kconfig_default; config_path is NULL for the default. */
 	struct mb_kconfig config;
 	const char *config_path;
+	/* --system-map FILE: the real kernel image (_stext, _etext) and the
+	 * map moved to it (mb_kernel_pick_image); NULL: the map's own. */
+	const char *system_map;
+	uint64_t stext, etext;
+	struct mb_map image_map;
 };
 
 /* opt: --kernel's value or NULL; first_path: the first module (NULL: none,
@@ -36,9 +42,16 @@ int mb_kernel_pick(struct mb_kernel_pick *out, const char *opt, const char *firs
  * holds no CONFIG_ line. Call after mb_kernel_pick. */
 int mb_kernel_pick_config(struct mb_kernel_pick *k, const char *path);
 
+/* --system-map FILE (path NULL: nothing changes): *map becomes a copy of
+ * itself (k->image_map) with the kernel image of FILE's _stext/_etext and
+ * the windows derived from _etext moved with it (mb_map_set_kernel_image).
+ * Returns MB_EXIT_OK, or MB_EXIT_ERROR after `modbed: FILE: ...`. Call
+ * after mb_kernel_pick_map. */
+int mb_kernel_pick_image(struct mb_kernel_pick *k, const char *path, const struct mb_map **map);
+
 /* "kernel 6.1 (rules of 5.18-6.3; vermagic 6.1.0-57-cloud-amd64)", with
  * "; config FILE: STRICT_MODULE_RWX off" inside the parentheses when a
- * config was given */
+ * config was given, and "; System.map FILE: _etext 0x..." with one */
 void mb_kernel_pick_text(const struct mb_kernel_pick *k, char *buf, size_t n);
 
 struct mb_json;

@@ -57,6 +57,8 @@ int mb_session_open(struct mb_load_session *s, const struct mb_cli *cli, const s
 			mb_errorf("%s has no memory map", s->arch->name);
 		return cli->map ? MB_EXIT_USAGE : MB_EXIT_ERROR;
 	}
+	if (mb_kernel_pick_image(&s->kernel, cli->system_map, &s->map) != MB_EXIT_OK)
+		return MB_EXIT_ERROR;
 	static const char *const ks_names[] = { [MB_KALLSYMS_OFF] = "off", [MB_KALLSYMS_TEXT] = "text",
 						[MB_KALLSYMS_ALL] = "all" };
 	int ks = cli->kallsyms ? -1 : MB_KALLSYMS_OFF;

@@ -82,6 +82,8 @@ static const struct opt opts[] = {
 	{ "--compact", MB_OPT_BOOT, 0, offsetof(struct mb_cli, compact) },
 	/* a marker: the file arguments after it load after boot */
 	{ "--then", MB_OPT_BOOT, 3, offsetof(struct mb_cli, then_set) },
+	/* the same commands: both describe the booted kernel */
+	{ "--system-map", MB_OPT_KCONFIG, 1, offsetof(struct mb_cli, system_map) },
 };
 #undef STR
 
@@ -183,7 +185,7 @@ static unsigned given_flags(const struct mb_cli *cli)
 	if (cli->jobs || cli->junit || cli->spec || cli->ktap_dir) f |= MB_OPT_MATRIX;
 	if (cli->kernel) f |= MB_OPT_KERNEL;
 	if (cli->svg) f |= MB_OPT_SVG;
-	if (cli->kernel_config) f |= MB_OPT_KCONFIG;
+	if (cli->kernel_config || cli->system_map) f |= MB_OPT_KCONFIG;
 	if (cli->fail || cli->fail_rate_set || cli->compact || cli->then_set) f |= MB_OPT_BOOT;
 	if (cli->npaths) f |= MB_OPT_PATHS;
 	if (cli->rest) f |= MB_OPT_REST;

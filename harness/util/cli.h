@@ -55,6 +55,7 @@ struct mb_cli {
 	bool compact;            /* --compact */
 	bool then_set;           /* --then: the paths from then_from on load after boot */
 	size_t then_from;
+	const char *system_map;    /* --system-map FILE (the kernel's System.map) */
 
 	/* Positional arguments before "--", as many as given: the parser
 	 * gathers them at the front of argv[first..] (every slot it writes was

@@ -208,5 +208,28 @@ for a in x86_64 arm64 powerpc32; do
 		load --strict-symbols "$U"
 done
 
+# --system-map FILE (the booted kernel's _stext/_etext): a file that cannot
+# be read or is not a System.map is refused naming the file; an image the
+# map cannot hold is refused naming the reason. A good one moves ppc32's
+# near window to _etext - 32 MiB (0xc0818000 - 32 MiB, hand computed).
+P=$mods/powerpc32/run_work.ko
+printf 'c0000000 T _stext\n' >"$tmp/nostext.map"
+printf 'c0000000 T _stext\nc0818000 D _etext\n' >"$tmp/good.map"
+printf 'c0818000 D _etext\n' >"$tmp/noetext.map"
+printf 'c0818000 T _stext\nc0000000 D _etext\n' >"$tmp/back.map"
+printf 'c0000000 T _stext\nc1800000 D _etext\n' >"$tmp/big.map"
+expect 1 "modbed: $tmp/none.map: cannot read the System.map: No such file or directory" \
+	load --no-init --system-map "$tmp/none.map" "$P"
+expect 1 "modbed: $tmp/nostext.map: no _etext symbol (not a System.map?)" load --no-init --system-map "$tmp/nostext.map" "$P"
+expect 1 "modbed: $tmp/noetext.map: no _stext symbol (not a System.map?)" load --no-init --system-map "$tmp/noetext.map" "$P"
+expect 1 "modbed: $tmp/back.map: _stext 0xc0818000, _etext 0xc0000000: _etext is not above _stext" \
+	load --no-init --system-map "$tmp/back.map" "$P"
+expect 1 "_etext 0xc1800000: the kernel image [_stext, _etext) overlaps the map's scratch area" \
+	corpus --system-map "$tmp/big.map" "$mods/powerpc32"
+expect 1 "modbed: $tmp: read error" load --no-init --system-map "$tmp" "$P"
+expect 2 "an option given is not one 'info' takes" info --system-map "$tmp/good.map" "$P"
+expect_stdout 0 "text           0xbe818000" load --no-init --system-map "$tmp/good.map" "$P"
+expect_stdout 0 "; System.map $tmp/good.map: _etext 0xc0818000)" load --no-init --system-map "$tmp/good.map" "$P"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

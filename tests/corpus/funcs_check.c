@@ -8,7 +8,7 @@
  * Inputs are pseudo-random, so each run checks the class, not one vector.
  *
  * usage: funcs_check MODBED CORPUS_DIR    (exit 77 when the corpus is absent)
- *        funcs_check MODBED --kbuild SET_DIR ARCH [MAP]
+ *        funcs_check MODBED --kbuild SET_DIR ARCH [MAP [KERNEL [KCONFIG]]]
  *                                         (SET_DIR/modules; exit 77 when absent)
  *        ... --opts "OPTIONS"            every modbed run also gets OPTIONS
  *                                         (e.g. the builtin packed layout) */
@@ -34,7 +34,7 @@ static const char *modbed, *corpus;
 struct target {
 	const char *arch;
 	char root[600];
-	char opts[300];
+	char opts[600]; /* --kernel-config takes a cache path */
 };
 static struct target targets[2];
 static size_t ntargets;
@@ -126,7 +126,7 @@ static void buffer_of(const char *json, const char *name, uint8_t *dst, size_t n
 /* "OPTIONS PATH" for the module rel of target a (goes where a file goes). */
 static char *module(size_t a, const char *rel)
 {
-	static char path[4][1200];
+	static char path[4][1600];
 	static int k;
 	char *p = path[k++ & 3];
 	snprintf(p, sizeof(path[0]), "%s %s/%s", targets[a].opts, targets[a].root, rel);
@@ -884,16 +884,19 @@ int main(int argc, char **argv)
 			t->arch = debian[a];
 			snprintf(t->root, sizeof(t->root), "%s/%s/kernel", corpus, debian[a]);
 		}
-	} else if (argc >= 5 && argc <= 7 && strcmp(argv[2], "--kbuild") == 0) {
+	} else if (argc >= 5 && argc <= 8 && strcmp(argv[2], "--kbuild") == 0) {
 		modbed = argv[1];
 		kbuild = true;
 		struct target *t = &targets[ntargets++];
 		t->arch = argv[4];
 		snprintf(t->root, sizeof(t->root), "%s/modules", argv[3]);
-		snprintf(t->opts, sizeof(t->opts), "--arch %s%s%s%s%s", argv[4], argc >= 6 ? " --map " : "",
-			 argc >= 6 ? argv[5] : "", argc == 7 ? " --kernel " : "", argc == 7 ? argv[6] : "");
+		/* KERNEL "": the modules' vermagic; KCONFIG: the set's .config */
+		bool k = argc >= 7 && argv[6][0];
+		snprintf(t->opts, sizeof(t->opts), "--arch %s%s%s%s%s%s%s", argv[4], argc >= 6 ? " --map " : "",
+			 argc >= 6 ? argv[5] : "", k ? " --kernel " : "", k ? argv[6] : "",
+			 argc == 8 ? " --kernel-config " : "", argc == 8 ? argv[7] : "");
 	} else {
-		fprintf(stderr, "usage: funcs_check MODBED CORPUS_DIR | MODBED --kbuild SET_DIR ARCH [MAP [KERNEL]]\n");
+		fprintf(stderr, "usage: funcs_check MODBED CORPUS_DIR | MODBED --kbuild SET_DIR ARCH [MAP [KERNEL [KCONFIG]]]\n");
 		return 2;
 	}
 	for (size_t a = 0; a < ntargets; a++) {

@@ -12,11 +12,12 @@
 # KERNEL --map MAP; an empty KERNEL: the modules' vermagic), a plain MAP is
 # :MAP. POLICY may list several policies ("kernel packed"). Every kernel and
 # policy is checked against the same llvm-readelf reading of the files,
-# taken once (it costs more than the loads).
-# usage: load_check.sh MODBED CORPUS_DIR LLVM_READELF [POLICIES [SET_DIR ARCH KMAPS]]
+# taken once (it costs more than the loads). KCONFIG: the set's kernel
+# .config, given to every load as --kernel-config.
+# usage: load_check.sh MODBED CORPUS_DIR LLVM_READELF [POLICIES [SET_DIR ARCH KMAPS [KCONFIG]]]
 set -uo pipefail
 modbed=$(realpath "$1") corpus=$2 readelf=$3 policies=${4:-kernel}
-set_dir=${5:-} set_arch=${6:-} set_kmaps=${7:-}
+set_dir=${5:-} set_arch=${6:-} set_kmaps=${7:-} set_config=${8:-}
 . "$(dirname "$0")/../evidence.sh"
 
 # Where the kernel's rules put each special section, per arch: a mod_mem
@@ -128,9 +129,19 @@ check_run() {
 	kernel=$(sed -n 's/^corpus: .*, kernel \([0-9.]*\) (rules of.*/\1/p' "$tmp/out" | head -1)
 	echo "$arch ($label): kernel rule set $kernel"
 	# the rule set asked for ($k of the caller's loop), not the vermagic's
-	if [ -n "$k" ] && ! grep -q "^corpus: .*, kernel $kernel (rules of [^;]*; --kernel $k)" "$tmp/out"; then
+	if [ -n "$k" ] && ! grep -q "^corpus: .*, kernel $kernel (rules of [^;]*; --kernel $k[;)]" "$tmp/out"; then
 		echo "FAIL: $arch ($label): modbed did not take --kernel $k: $(grep '^corpus: ' "$tmp/out" | head -1)"
 		return 1
+	fi
+	# the set's own .config, read the way the kernel's Kconfig wrote it
+	if [ -n "$set_config" ]; then
+		rwx=off
+		grep -qx 'CONFIG_STRICT_MODULE_RWX=y' "$set_config" && rwx=on
+		if ! grep -qF "; config $set_config: STRICT_MODULE_RWX $rwx)" "$tmp/out"; then
+			echo "FAIL: $arch ($label): modbed did not load as $set_config says (STRICT_MODULE_RWX $rwx): $(grep '^corpus: ' "$tmp/out" | head -1)"
+			return 1
+		fi
+		echo "$arch ($label): kernel config $(basename "$set_config"): STRICT_MODULE_RWX $rwx"
 	fi
 	sed -n '/special sections/,$p' "$tmp/pass" | awk 'NR > 1 && NF >= 2 && !/^kernel \// && !/^failed/ { $1 = $1; print }' | sort >"$tmp/sec_got"
 	expected_sections "$arch" "$kernel" | awk '{ $1 = $1; print }' | sort >"$tmp/sec_want"
@@ -181,6 +192,7 @@ for arch in $arches; do
 		opts=()
 		[ -n "$m" ] && opts+=(--map "$m")
 		[ -n "$k" ] && opts+=(--kernel "$k")
+		[ -n "$set_config" ] && opts+=(--kernel-config "$set_config")
 		for policy in $policies; do
 			label="policy $policy${m:+, $m}${k:+, --kernel $k}"
 			if check_run "$arch" "$dir" "$n" "$label" "$policy" "${opts[@]}"; then

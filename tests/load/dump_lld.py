@@ -25,9 +25,10 @@ sections themselves are left to tests/reloc (test_reloc_plt).
 
 usage: dump_lld.py MODBED LLD MODULE_DIR                 test modules, 3 arches
        dump_lld.py MODBED LLD --corpus DIR [--every N]   every Nth corpus .ko, x86_64 + arm64
-       dump_lld.py MODBED LLD --kbuild SET_DIR ARCH [--every N] KERNEL:MAP...
+       dump_lld.py MODBED LLD --kbuild SET_DIR ARCH [--every N] [--kernel-config F] KERNEL:MAP...
                                                          every Nth .ko of a kbuild set, loaded
                                                          under each --kernel KERNEL --map MAP
+                                                         (and --kernel-config F: the set's .config)
        ... --opts "OPTIONS"   every modbed load also gets OPTIONS (e.g. the builtin packed layout)
 exit 0 all equal, 1 a difference or a failure, 77 corpus absent (1 with
 MODBED_REQUIRE_EVIDENCE=1)."""
@@ -303,12 +304,15 @@ def main(argv):
         every = 1
         if rest[:1] == ["--every"]:
             every, rest = int(rest[1]), rest[2:]
+        config = []
+        if rest[:1] == ["--kernel-config"]:
+            config, rest = rest[:2], rest[2:]
         kos = sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f.endswith(".ko"))
         if not kos:
             return evidence_missing(f"no .ko under {root} (run tests/corpus/kbuild.sh)")
         for km in rest:
             k, m = km.split(":", 1)
-            extra = (["--kernel", k] if k else []) + ["--map", m]
+            extra = (["--kernel", k] if k else []) + ["--map", m] + config
             jobs += [(arch, [ko], extra) for ko in kos[::every]]
     else:
         for arch in ("x86_64", "arm64", "powerpc32"):

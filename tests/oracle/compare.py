@@ -3,20 +3,27 @@
 where `modbed load --no-init` puts the same files in the same order.
 
 usage: compare.py --arch A --boot LOG --modbed BIN [--list LIST --root DIR]
-                  [--modbed-args "ARGS"] [--absolute] [--report-only]
-                  [--strict-rwx auto|yes|no]
+                  [--modbed-args "ARGS"] [--absolute | --absolute-classes C,..]
+                  [--report-only] [--strict-rwx auto|yes|no]
 LIST and DIR default to what boot.sh wrote next to LOG (LOG.modules,
 LOG.root). The kernel config beside the booted kernel (LOG.kernel's
 folder: config-VERSION) says whether it has STRICT_MODULE_RWX, and is
-given to modbed as --kernel-config. Exit 77 when LOG is missing (the boot
-was skipped), 1 instead under MODBED_REQUIRE_EVIDENCE=1.
+given to modbed as --kernel-config; a System.map there (kbuild's, beside
+vmlinux) is given as --system-map, so modbed's kernel image ends at the
+real _etext (ppc32's module_alloc window starts 32 MiB below it). Exit 77
+when LOG is missing (the boot was skipped), 1 instead under
+MODBED_REQUIRE_EVIDENCE=1.
 
 Per module it compares every section the kernel lists in
 /sys/module/NAME/sections: its mod_mem type and its offset from the base of
 that type; the page-aligned size of each core type (and of init text); with
 --absolute, every section's absolute address. It prints one table per run
 and every differing section; exit 1 on any difference (or when modbed or the
-boot output fails), 0 with --report-only whatever the numbers.
+boot output fails), 0 with --report-only whatever the numbers. Absolute
+addresses are counted per kernel class and always printed; --absolute makes
+a difference in any class fail, --absolute-classes only in those listed
+(e.g. text,init_text on ppc32, whose data blocks share vmalloc with the
+kernel's own allocations).
 
 How the kernel's types and offsets are derived (Linux 6.1)
 ----------------------------------------------------------
@@ -287,6 +294,16 @@ def strict_module_rwx(kernel):
     return True, None
 
 
+def system_map(kernel):
+    """The System.map beside the kernel (kbuild's System.map, or a
+    distribution's System.map-VERSION), or None."""
+    d = os.path.dirname(kernel)
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if name == 'System.map' or name.startswith('System.map-'):
+            return os.path.join(d, name)
+    return None
+
+
 def modbed_origin(mmod, c, kblock, strict):
     """What modbed's offsets in class c count from: the type's base, or
     without STRICT_MODULE_RWX the base of the block the kernel put c in
@@ -328,6 +345,8 @@ def main():
     ap.add_argument('--modbed', required=True)
     ap.add_argument('--modbed-args', default='', help='extra modbed options, e.g. "--kernel 6.1 --map M"')
     ap.add_argument('--absolute', action='store_true', help='also compare absolute addresses')
+    ap.add_argument('--absolute-classes', default='',
+                    help='compare absolute addresses of these kernel classes only (comma list)')
     ap.add_argument('--report-only', action='store_true', help='exit 0 whatever the differences')
     ap.add_argument('--strict-rwx', choices=('auto', 'yes', 'no'), default='auto',
                     help='CONFIG_STRICT_MODULE_RWX (auto: the config beside BOOT.kernel, '
@@ -356,11 +375,16 @@ def main():
     if not complete:
         print('compare.py: %s: %s: no complete oracle report (end marker missing)' % (args.arch, args.boot))
         return 1
+    kernel = ''
+    if os.path.exists(args.boot + '.kernel'):
+        with open(args.boot + '.kernel') as f:
+            kernel = f.read().strip()
+    smap = system_map(kernel) if kernel else None
+    if smap:
+        # the real kernel image: _etext decides ppc32's module text window
+        args.modbed_args += ' --system-map ' + shlex.quote(smap)
+    abs_classes = set(CORE + INIT) if args.absolute else set(c for c in args.absolute_classes.split(',') if c)
     if args.strict_rwx == 'auto':
-        kernel = ''
-        if os.path.exists(args.boot + '.kernel'):
-            with open(args.boot + '.kernel') as f:
-                kernel = f.read().strip()
         strict, config = strict_module_rwx(kernel) if kernel else (True, None)
     else:
         strict, config = args.strict_rwx == 'yes', None
@@ -396,6 +420,7 @@ def main():
     explained = 0
     size_eq = {c: [0, 0] for c in CORE + ['init_text']}
     abs_eq = abs_n = 0
+    abs_cls = {}  # kernel class: [modules all equal, modules with the class, sections equal, sections]
     vm_ok = 0
     for r, path in zip(rel, files):
         kname = next((n for n in order if kmods[n]['path'] == '/m/' + r), None)
@@ -415,6 +440,7 @@ def main():
             vm_ok += 1
         problems += ['%s: kernel layout not explained: %s' % (kname, p) for p in kprob]
         all_abs = True
+        cls_abs = {}
         ndiff0 = len(diffs)
         for name in sorted(ksec, key=lambda n: kmod['sections'][n]):
             kc, koff = ksec[name]
@@ -433,9 +459,11 @@ def main():
                 rel_eq += 1
             else:
                 diffs.append((kname, name, '%s+%#x' % (kc, koff), '%s+%#x' % (mc, moff)))
-            if maddr != kmod['sections'][name]:
+            same = maddr == kmod['sections'][name]
+            cls_abs.setdefault(kc, []).append(same)
+            if not same:
                 all_abs = False
-                if args.absolute:
+                if kc in abs_classes:
                     diffs.append((kname, name, 'at %#x' % kmod['sections'][name], 'at %#x' % maddr))
         # sysfs lists every allocated non-empty section: one modbed placed
         # that the kernel does not list is a difference too (and catches a
@@ -452,6 +480,12 @@ def main():
                 explained += len(mine)
         abs_n += 1
         abs_eq += all_abs
+        for c, same in cls_abs.items():
+            a = abs_cls.setdefault(c, [0, 0, 0, 0])
+            a[0] += all(same)
+            a[1] += 1
+            a[2] += sum(same)
+            a[3] += len(same)
         for c in size_eq:
             ks = ksize.get(c)
             if ks is None:
@@ -472,6 +506,11 @@ def main():
         print('  %-44s %s' % ('page-aligned %s size equal (modules)' % c, pct(n, m)))
     print('  %-44s %s%s' % ('absolute addresses equal (modules)', pct(abs_eq, nmod),
                             '' if args.absolute else '  [not a failure without --absolute]'))
+    for c in CORE + INIT:
+        if c in abs_cls:
+            a = abs_cls[c]
+            print('  %-44s %s; sections %s%s' % ('... %s: modules all equal' % c, pct(a[0], a[1]), pct(a[2], a[3]),
+                                                 '' if c in abs_classes else '  [report only]'))
     print('  %-44s %d of %d' % ('kernel: core areas (+1 guard page each) fit size', vm_ok, nmod))
     for p in problems:
         print('  problem: %s' % p)
@@ -484,7 +523,8 @@ def main():
         if len(diffs) > args.max_list:
             print('    ... %d more' % (len(diffs) - args.max_list))
     bad = bool(problems) or nsec_eq != nsec or any(n != m for n, m in size_eq.values()) \
-        or (args.absolute and abs_eq != nmod)
+        or (args.absolute and abs_eq != nmod) \
+        or any(abs_cls[c][2] != abs_cls[c][3] for c in abs_classes if c in abs_cls)
     return fail if bad else 0
 
 

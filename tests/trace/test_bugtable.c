@@ -8,7 +8,9 @@
  * offsets (absolute addresses on powerpc32, which lacks
  * HAVE_ARCH_PREL32_RELOCATIONS) or a missed relocation makes the check fail.
  * argv: ARCH CORPUS_DIR [MAX_MODULES]           (modules under CORPUS_DIR/ARCH)
- *    or --kbuild SET_DIR ARCH MAP [MAX_MODULES] (modules under SET_DIR/modules)
+ *    or --kbuild SET_DIR ARCH MAP [MAX_MODULES [KERNEL [KCONFIG]]]
+ *       (modules under SET_DIR/modules; KERNEL "": the vermagic's; KCONFIG:
+ *       the set's .config, as --kernel-config)
  * Exit 77 (skip) without modules. */
 #define _XOPEN_SOURCE 700
 #include "arch/arch.h"
@@ -110,7 +112,7 @@ int main(int argc, char **argv)
 {
 	bool kbuild = argc > 1 && strcmp(argv[1], "--kbuild") == 0;
 	if (argc < (kbuild ? 5 : 3)) {
-		fprintf(stderr, "usage: %s ARCH CORPUS_DIR [MAX_MODULES] | --kbuild SET_DIR ARCH MAP [MAX_MODULES [KERNEL]]\n",
+		fprintf(stderr, "usage: %s ARCH CORPUS_DIR [MAX_MODULES] | --kbuild SET_DIR ARCH MAP [MAX_MODULES [KERNEL [KCONFIG]]]\n",
 			argv[0]);
 		return 2;
 	}
@@ -118,7 +120,8 @@ int main(int argc, char **argv)
 	int maxarg = kbuild ? 5 : 3;
 	size_t max = argc > maxarg ? strtoul(argv[maxarg], NULL, 0) : 300;
 	/* --kernel for the kbuild sets (default: the modules' vermagic) */
-	const char *kernel = kbuild && argc > maxarg + 1 ? argv[maxarg + 1] : NULL;
+	const char *kernel = kbuild && argc > maxarg + 1 && argv[maxarg + 1][0] ? argv[maxarg + 1] : NULL;
+	const char *kconfig = kbuild && argc > maxarg + 2 ? argv[maxarg + 2] : NULL;
 	char dir[4096];
 	if (kbuild)
 		snprintf(dir, sizeof(dir), "%s/modules", argv[2]);
@@ -155,6 +158,7 @@ int main(int argc, char **argv)
 		cli.arch = arch;
 		cli.map = map;
 		cli.kernel = kernel;
+		cli.kernel_config = kconfig;
 		cli.no_init = true;
 		cli.paths = (const char *const[]){ paths[i] };
 		cli.npaths = 1;

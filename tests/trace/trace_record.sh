@@ -51,6 +51,15 @@ same "mem" --mem -- "$KO" "${S[@]}"
 same "mem jsonl" --mem --jsonl -- "$KO" "${S[@]}"
 same "filter, start, stop, json" --filter trace_demo:tr_leaf --start tr_calls --stop tr_rec --json -- "$KO" "${S[@]}"
 same "BUG" -- "$KO" -- tr_bug_outer 5
+# The kernel's .config and System.map are part of the session: --show
+# replays under them (addresses differ without the System.map, layout
+# without the config).
+if [ "$ARCH" = powerpc32 ]; then
+	printf 'c0000000 T _stext\nc0818000 D _etext\n' >"$tmp/System.map"
+	printf '# CONFIG_STRICT_MODULE_RWX is not set\n' >"$tmp/config"
+	same "mem, --system-map and --kernel-config" --mem -- --system-map "$tmp/System.map" --kernel-config "$tmp/config" \
+		"$KO" "${S[@]}"
+fi
 AT=record   # display options recorded, --show given none
 same "calls jsonl, recorded" --calls --jsonl -- "$KO" "${S[@]}"
 same "filter, start, stop, mem, recorded" --filter trace_demo:tr_leaf --start tr_calls --stop tr_rec --mem -- "$KO" "${S[@]}"
