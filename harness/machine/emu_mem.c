@@ -316,7 +316,7 @@ static bool demand_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size
 int mb_mem_install(struct mb_machine *m, struct mb_err *err)
 {
 	uint32_t page = 0;
-	if (uc_ctl_get_page_size(m->uc, &page) != UC_ERR_OK || page < 256)
+	if (uc_ctl(m->uc, MB_UC_CTL(UC_CTL_UC_PAGE_SIZE, 1, UC_CTL_IO_READ), &page) != UC_ERR_OK || page < 256)
 		page = 1024;
 	/* phys_section_add asserts fewer sections than the page size; a few
 	 * are Unicorn's own. */

@@ -16,6 +16,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* unicorn.h's UC_CTL() shifts the read bit (2) into the sign bit of an int,
+ * which UBSan rightly reports for every control that reads (page size, TB
+ * cache request); the same control word, built unsigned. */
+#define MB_UC_CTL(type, nr, rw) \
+	((uc_control_type)((unsigned)(type) | ((unsigned)(nr) << 26) | ((unsigned)(rw) << 30)))
+
 /* The scratch area's task page and the guard pages around the stack
  * (emu.c lays them out; fault reports name them). */
 /* The task page is `current` (arm64 sp_el0, x86_64 current_task, ppc32

@@ -184,13 +184,6 @@ static void stub_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 
 #define CLOCK_CHECK_BLOCKS 1024u
 
-/* unicorn.h's uc_ctl_request_cache shifts UC_CTL_IO_READ_WRITE (3) into the
- * sign bit of an int, which UBSan rightly reports; the same control word,
- * built unsigned. */
-#define MB_CTL_REQUEST_CACHE                                                   \
-	((uc_control_type)(UC_CTL_TB_REQUEST_CACHE | (2u << 26) |                 \
-			   ((unsigned)UC_CTL_IO_READ_WRITE << 30)))
-
 /* Instructions in the block at addr: asked once of Unicorn (the block is
  * translated: it is about to run), then cached until code is dropped. */
 static uint32_t block_icount(struct mb_machine *m, uint64_t addr, uint32_t size)
@@ -202,7 +195,7 @@ static uint32_t block_icount(struct mb_machine *m, uint64_t addr, uint32_t size)
 		return e->icount;
 	uc_tb tb;
 	memset(&tb, 0, sizeof(tb));
-	if (uc_ctl(m->uc, MB_CTL_REQUEST_CACHE, addr, &tb) != UC_ERR_OK || tb.icount == 0)
+	if (uc_ctl(m->uc, MB_UC_CTL(UC_CTL_TB_REQUEST_CACHE, 2, UC_CTL_IO_READ_WRITE), addr, &tb) != UC_ERR_OK || tb.icount == 0)
 		return 0;
 	*e = (struct mb_icount){ addr, size, tb.icount };
 	return tb.icount;
