@@ -114,22 +114,22 @@ cat "$tmp/gdb2" >>"$tmp/gdb"
 
 # A kill from gdb, and gdb going away, stop the run: not a guest fault (no
 # oops, not exit 3) but exit 1 with one line saying what stopped it.
+# stopped_by N WHAT: run N ended by gdb (not a guest fault): exit 1 and one
+# line "tr_rec: run stopped: WHAT", no oops.
+stopped_by() {
+	wait "$pid"
+	local status=$?
+	pid=
+	check "modbed exit status after $2" "$status" 1
+	check "$2 message" "$(grep -c "tr_rec: run stopped: $2\$" "$tmp/err$1")" 1
+	check "no oops after $2" "$(grep -c 'cut here\|guest fault' "$tmp/err$1")" 0
+}
 serve 3 tr_rec 1
 attach -ex 'kill' >"$tmp/gdb3" 2>&1
-wait "$pid"
-status=$?
-pid=
-check "modbed exit status after a gdb kill" "$status" 1
-check "gdb kill message" "$(grep -c 'tr_rec: run stopped: killed by gdb$' "$tmp/err3")" 1
-check "no oops after a gdb kill" "$(grep -c 'cut here\|guest fault' "$tmp/err3")" 0
+stopped_by 3 "killed by gdb"
 serve 4 tr_rec 1
 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$port"
-wait "$pid"
-status=$?
-pid=
-check "modbed exit status after gdb disconnected" "$status" 1
-check "gdb disconnect message" "$(grep -c 'tr_rec: run stopped: gdb disconnected$' "$tmp/err4")" 1
-check "no oops after gdb disconnected" "$(grep -c 'cut here\|guest fault' "$tmp/err4")" 0
+stopped_by 4 "gdb disconnected"
 
 if [ "$fail" != 0 ]; then
 	echo "---- gdb output"; cat "$tmp/gdb"; echo "---- modbed stderr"; cat "$tmp/err"
