@@ -21,7 +21,7 @@ static const struct fixed fixed[] = {
 	{ "powerpc32", 0xb0000000ull, 0xf0000000ull, 0xb1000000ull, 0xf1000000ull },
 };
 
-static int fail(const char *fmt, const char *a)
+static int raw_fail(const char *fmt, const char *a)
 {
 	fprintf(stderr, "rawimg: ");
 	fprintf(stderr, fmt, a);
@@ -34,7 +34,7 @@ static int each_symbol(const char *obj, void (*fn)(void *ctx, const char *name, 
 {
 	int fd = open(obj, O_RDONLY);
 	if (fd < 0)
-		return fail("cannot open %s", obj);
+		return raw_fail("cannot open %s", obj);
 	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
 	Elf_Scn *scn = NULL;
 	int rc = 0;
@@ -62,7 +62,7 @@ static int load(struct rawimg *r, const char *path)
 {
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return fail("cannot open %s", path);
+		return raw_fail("cannot open %s", path);
 	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
 	size_t nph = 0;
 	int rc = 0;
@@ -81,14 +81,14 @@ static int load(struct rawimg *r, const char *path)
 		/* Bytes go in while writable; the final permission comes after,
 		 * as the kernel's module loader does it. */
 		if (mb_space_add_fixed(&r->space, base, size, MB_PERM_RW, "image", &a, &err) != 0) {
-			rc = fail("%s", err.msg);
+			rc = raw_fail("%s", err.msg);
 			break;
 		}
 		snprintf(a->name, sizeof(a->name), "image:%s", (perm & MB_PERM_X) ? "text" : (perm & MB_PERM_W) ? "data" : "rodata");
 		if (pread(fd, a->host + (ph.p_vaddr - base), ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
-			rc = fail("short read of %s", path);
+			rc = raw_fail("short read of %s", path);
 		if (mb_space_protect(&r->space, base, size, perm, &err) != 0)
-			rc = fail("%s", err.msg);
+			rc = raw_fail("%s", err.msg);
 		r->seg[r->nseg] = a;
 		r->seg_perm[r->nseg++] = perm;
 	}
@@ -158,14 +158,14 @@ int rawimg_open(struct rawimg *r, const char *arch, const char *const *objs, siz
 			f = &fixed[i];
 	r->arch = mb_arch_by_name(arch);
 	if (!f || !r->arch)
-		return fail("unknown arch %s", arch);
+		return raw_fail("unknown arch %s", arch);
 	r->text_base = f->text;
 	r->data_base = f->data;
 	mb_space_init(&r->space, 4096);
 	r->cfg = (struct mb_machine_config){ r->arch, f->kernel, 0x100000, f->scratch, 0x800000 };
 	struct mb_err err;
 	if (mb_machine_create(&r->m, &r->cfg, &r->space, &err) != 0 || mb_kstub_attach(r->m, &err) != 0)
-		return fail("%s", err.msg);
+		return raw_fail("%s", err.msg);
 
 	char out[256], script[256], cmdf[256];
 	snprintf(out, sizeof(out), "/tmp/mb_rawimg_%d_%s.elf", (int)getpid(), arch);
@@ -173,7 +173,7 @@ int rawimg_open(struct rawimg *r, const char *arch, const char *const *objs, siz
 	snprintf(cmdf, sizeof(cmdf), "/tmp/mb_rawimg_%d_%s.cmd", (int)getpid(), arch);
 	FILE *s = fopen(script, "w");
 	if (!s)
-		return fail("cannot write %s", script);
+		return raw_fail("cannot write %s", script);
 	fprintf(s, "PHDRS { text PT_LOAD FLAGS(5); rodata PT_LOAD FLAGS(4); data PT_LOAD FLAGS(6); }\n"
 		   "SECTIONS {\n . = 0x%" PRIx64 ";\n .text : { *(.text .text.*) } :text\n"
 		   " . = ALIGN(0x1000);\n .rodata : { *(.rodata .rodata.* .data.rel.ro*) } :rodata\n"
@@ -183,7 +183,7 @@ int rawimg_open(struct rawimg *r, const char *arch, const char *const *objs, siz
 	fclose(s);
 	FILE *c = fopen(cmdf, "w");
 	if (!c)
-		return fail("cannot write %s", cmdf);
+		return raw_fail("cannot write %s", cmdf);
 	fprintf(c, "%s -static -e 0 -T %s -o %s", MB_LLD, script, out);
 	char objpath[512];
 	struct names ns = { .n = 0 };
@@ -199,7 +199,7 @@ int rawimg_open(struct rawimg *r, const char *arch, const char *const *objs, siz
 		struct mb_err err;
 		if (rc == 0 && ns.undef[i]) {
 			if (mb_kstub_resolve(r->m, ns.v[i], &addr, NULL, &err) != 0)
-				rc = fail("%s", err.msg);
+				rc = raw_fail("%s", err.msg);
 			else
 				fprintf(c, " --defsym=%s=0x%" PRIx64, ns.v[i], addr);
 		}
@@ -217,7 +217,7 @@ int rawimg_open(struct rawimg *r, const char *arch, const char *const *objs, siz
 	unlink(script);
 	unlink(cmdf);
 	if (st != 0)
-		return fail("ld.lld failed (%s)", arch);
+		return raw_fail("ld.lld failed (%s)", arch);
 	rc = load(r, out);
 	snprintf(r->image, sizeof(r->image), "%s", out);
 	mb_machine_set_symbolizer(r->m, symbolize, r);
