@@ -8,7 +8,7 @@ PKGS     := libunicorn-dev libcapstone-dev libelf-dev check pkg-config cmake \
             clang lld llvm gdb-multiarch python3 openssl \
             libxml2-utils yamllint
 # tests/picture: modbed map's SVG rendered to PNG.
-PKGS     += librsvg2-bin
+PKGS     += librsvg2-bin netpbm
 # tests/oracle: real kernels under QEMU, a static /init per arch, the compare.
 PKGS     += qemu-system-x86 qemu-system-arm qemu-system-ppc cpio gcc libc6-dev
 # tests/corpus/kbuild.sh: module sets and the ppc32 kernel from Debian's source.

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks `modbed map --svg` by rendering the SVG to PNG with rsvg-convert
-(librsvg, Debian's librsvg2-bin) and reading pixel colours at places this
+(librsvg, Debian's librsvg2-bin), decoding it with pngtopnm (libpng, Debian's
+netpbm) and reading pixel colours at places this
 script computes itself (shares no code with modbed's renderer).
 
 Where things are comes from `modbed load --json` with the same options (the
@@ -20,22 +21,21 @@ free colour (kernel) or the hole colour (builtin), a chunk's end after its
 last type the mapped-free colour, and every row's split mark is there
 exactly when the rule says so. The SVG must be well-formed (xmllint).
 
-Without rsvg-convert or xmllint the test is skipped (77), a failure under
+Without rsvg-convert, pngtopnm or xmllint the test is skipped (77), a failure under
 MODBED_REQUIRE_EVIDENCE=1; the corpus variant likewise without the corpus.
 
 usage: map_svg.py MODBED --modules BUILD/tests/modules
        map_svg.py MODBED --corpus DIR   (40 amd64 modules, every 28th)"""
 import json
 import os
+import re
 import shutil
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-import zlib
 
 LEFT, WIDTH, ROW_H, SPLIT_X, SPLIT_W = 260, 1024, 16, 260 + 1024 + 6, 10
 CLASS_OF = {"text": "rx", "init_text": "rx", "rodata": "r", "init_rodata": "r",
@@ -56,41 +56,15 @@ def skip(what):
 
 
 def png_pixels(path):
-    """(width, height, rows of RGB tuples) of an 8-bit RGB/RGBA PNG."""
-    with open(path, "rb") as f:
-        data = f.read()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
-    pos, idat = 8, b""
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype, _c, _f, interlace = struct.unpack(">IIBBBBB", body)
-            assert depth == 8 and ctype in (2, 6) and interlace == 0, (depth, ctype, interlace)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    bpp = 4 if ctype == 6 else 3
-    raw, stride, prev, rows, i = zlib.decompress(idat), w * bpp, bytearray(w * bpp), [], 0
-    for _y in range(h):
-        ft, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
-        i += 1 + stride
-        for x in range(stride):
-            a = line[x - bpp] if x >= bpp else 0
-            b, c = prev[x], prev[x - bpp] if x >= bpp else 0
-            if ft == 1:
-                line[x] = (line[x] + a) & 255
-            elif ft == 2:
-                line[x] = (line[x] + b) & 255
-            elif ft == 3:
-                line[x] = (line[x] + (a + b) // 2) & 255
-            elif ft == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return w, h, [[tuple(r[x * bpp:x * bpp + 3]) for x in range(w)] for r in rows]
+    """(width, height, RGB bytes row by row) of a PNG, decoded by netpbm's
+    pngtopnm (libpng; any alpha dropped) into a binary PPM."""
+    ppm = subprocess.run(["pngtopnm", path], check=True, capture_output=True).stdout
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", ppm)
+    assert m, "pngtopnm %s: not an 8-bit PPM" % path
+    w, h = int(m.group(1)), int(m.group(2))
+    px = ppm[m.end():]
+    assert len(px) == w * h * 3, (path, len(px), w, h)
+    return w, h, px
 
 
 def rgb(h):
@@ -132,6 +106,10 @@ class Case:
                           float(e.get("height")) == ROW_H, "row geometry %s" % e.attrib)
                 self.rows[int(e.get("data-lp"), 16) // self.lp] = (int(float(e.get("y"))), e.get("data-split"))
 
+    def at(self, x, y):
+        o = (y * self.w + x) * 3
+        return tuple(self.px[o:o + 3])
+
     def fail(self, ok, msg):
         self.checked += 1
         if not ok:
@@ -141,7 +119,7 @@ class Case:
 
     def pixel(self, q, x):
         y, _s = self.rows[q]
-        return self.px[y + ROW_H // 2][int(x)]
+        return self.at(int(x), y + ROW_H // 2)
 
     def expect(self, a, b, colour, what, kind):
         """The pixel at the centre of [a, b) in each row it crosses is colour
@@ -221,7 +199,7 @@ class Case:
             else:
                 want = "no"
             self.kinds["split " + want] = self.kinds.get("split " + want, 0) + 1
-            mark = self.px[y + 3 + SPLIT_W // 2][SPLIT_X + SPLIT_W // 2]
+            mark = self.at(SPLIT_X + SPLIT_W // 2, y + 3 + SPLIT_W // 2)
             self.fail(attr == want, "row %#x: data-split %s, expected %s" % (lo, attr, want))
             self.fail(mark == rgb(SPLIT if want != "no" else WHITE),
                       "row %#x: split mark pixel #%02x%02x%02x, expected %s" % (lo, *mark, want))
@@ -255,9 +233,9 @@ def usage_checks(modbed, files, tmp):
 
 def main():
     modbed, how, where = sys.argv[1], sys.argv[2], sys.argv[3]
-    for tool in ("rsvg-convert", "xmllint"):
+    for tool in ("rsvg-convert", "pngtopnm", "xmllint"):
         if not shutil.which(tool):
-            skip("%s (Debian librsvg2-bin / libxml2-utils) on PATH %s" % (tool, os.environ.get("PATH", "")))
+            skip("%s (Debian librsvg2-bin / netpbm / libxml2-utils) on PATH %s" % (tool, os.environ.get("PATH", "")))
     sets = []
     if how == "--modules":
         for arch in ("x86_64", "arm64", "powerpc32"):
