@@ -22,6 +22,7 @@ script's own arithmetic (shares no code with modbed):
   from the boot's holes are recounted here and compared.
 
 usage: builtin_boot.py MODBED BUILD/tests/modules"""
+import functools
 import json
 import os
 import re
@@ -46,6 +47,7 @@ def modbed_json(modbed, args):
     return json.loads(r.stdout)
 
 
+@functools.lru_cache(maxsize=None)  # a file read once per run, not once per case
 def relocs_applied(path):
     """RELA entries whose target section is allocated (what a link applies)."""
     secs = {}
@@ -64,6 +66,7 @@ def relocs_applied(path):
     return n
 
 
+@functools.lru_cache(maxsize=None)  # a file read once per run, not once per case
 def symbols(path, undefined):
     args = ["llvm-nm", "-u"] if undefined else ["llvm-nm", "--defined-only", "-g"]
     out = subprocess.run(args + [path], check=True, capture_output=True, text=True).stdout

@@ -22,6 +22,7 @@ Loads use --no-init (nothing is freed, so the set stays as linked).
 
 usage: builtin_pack.py MODBED --modules BUILD/tests/modules
        builtin_pack.py MODBED --corpus DIR [--every N]   (exit 77 without it)"""
+import functools
 import os
 import json
 import re
@@ -40,6 +41,7 @@ NOT_ALLOC = {"__versions", ".modinfo"}  # the kernel clears their SHF_ALLOC
 ARCH_ALIGN = {"arm64": {".plt": 64, ".init.plt": 64, ".text.ftrace_trampoline": 4}}
 
 
+@functools.lru_cache(maxsize=None)  # a file read once per run, not once per case
 def type_aligns(path, arch):
     out = subprocess.run(["llvm-readelf", "-S", "--wide", path], check=True, capture_output=True, text=True).stdout
     al = {}
