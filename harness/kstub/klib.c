@@ -270,18 +270,29 @@ static uint32_t name_hash_end(uint64_t hash, unsigned wb)
 	return (uint32_t)hash * 0x61C88647u;
 }
 
+/* Hashes len guest bytes at addr into *h a page-sized piece at a time;
+ * -1 on a fault (at the first unreadable byte, as reading byte by byte). */
+static int name_hash_bytes(struct mb_machine *m, uint64_t addr, uint64_t len, unsigned wb, uint64_t *h)
+{
+	uint8_t buf[4096];
+	for (uint64_t done = 0, n; done < len; done += n) {
+		n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		if (mb_guest_read_each(m, addr + done, buf, (size_t)n))
+			return -1;
+		for (uint64_t i = 0; i < n; i++)
+			*h = name_hash_step(*h, buf[i], wb);
+	}
+	return 0;
+}
+
 static void hc_full_name_hash(struct mb_machine *m)
 {
 	uint64_t a[3];
 	mb_hc_args(m, "www", a);
 	unsigned wb = wb_of(m);
 	uint64_t h = wb == 8 ? a[0] : (uint32_t)a[0];
-	for (uint64_t i = 0; i < (uint32_t)a[2]; i++) {
-		uint8_t c;
-		if (read_byte(m, a[1] + i, &c))
-			return;
-		h = name_hash_step(h, c, wb);
-	}
+	if (name_hash_bytes(m, a[1], (uint32_t)a[2], wb, &h))
+		return;
 	mb_hc_ret(m, name_hash_end(h, wb));
 }
 
@@ -292,16 +303,11 @@ static void hc_hashlen_string(struct mb_machine *m)
 	uint64_t a[2];
 	mb_hc_args(m, "ww", a);
 	unsigned wb = wb_of(m);
-	uint64_t h = wb == 8 ? a[0] : (uint32_t)a[0], len = 0;
-	for (;; len++) {
-		uint8_t c;
-		if (read_byte(m, a[1] + len, &c))
-			return;
-		if (!c)
-			break;
-		h = name_hash_step(h, c, wb);
-	}
-	mb_hc_ret64(m, len << 32 | name_hash_end(h, wb));
+	uint64_t h = wb == 8 ? a[0] : (uint32_t)a[0];
+	long len = mb_guest_strnlen(m, a[1], SIZE_MAX / 2);
+	if (len < 0 || name_hash_bytes(m, a[1], (uint64_t)len, wb, &h))
+		return;
+	mb_hc_ret64(m, (uint64_t)len << 32 | name_hash_end(h, wb));
 }
 
 /* ---- kernel/time/timeconv.c ------------------------------------------------ */

@@ -81,6 +81,9 @@ void mb_hc_ret64(struct mb_machine *m, uint64_t v);
  * fault at the current pc (inside the stub) and returns -1. */
 int mb_guest_read(struct mb_machine *m, uint64_t addr, void *buf, size_t len);
 int mb_guest_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t len);
+/* As len one-byte reads (the fault, if any, at the first unreadable byte),
+ * looked up per page. */
+int mb_guest_read_each(struct mb_machine *m, uint64_t addr, void *buf, size_t len);
 /* Reads a NUL-terminated string of at most max bytes (without NUL); -1 on a
  * fault. */
 long mb_guest_strnlen(struct mb_machine *m, uint64_t addr, size_t max);
