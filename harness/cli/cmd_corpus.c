@@ -315,29 +315,17 @@ static enum mb_kallsyms kallsyms_from_config(const char *dir)
 }
 
 /* Without --arch: the registered arch with the most modules under the dirs. */
+/* The arch given, else the one most modules under the paths are built for. */
 static const struct mb_arch *pick_arch(const struct mb_cli *cli, struct mb_modpath *mp, struct mb_err *err)
 {
-	const struct mb_arch *best = NULL;
-	size_t most = 0;
-	for (size_t i = 0; i < mb_narches; i++) {
-		if (cli->arch && strcmp(cli->arch, mb_arches[i]->name) != 0)
-			continue;
-		struct mb_modpath cand;
-		if (mb_modpath_open(&cand, cli->paths, cli->npaths, mb_arches[i], err) != 0)
-			return NULL;
-		if (best == NULL || cand.nmods > most) {
-			if (best)
-				mb_modpath_close(mp);
-			*mp = cand;
-			best = mb_arches[i];
-			most = cand.nmods;
-		} else {
-			mb_modpath_close(&cand);
-		}
-	}
-	if (best == NULL)
+	const struct mb_arch *arch = NULL;
+	if (cli->arch && !(arch = mb_arch_by_name(cli->arch))) {
 		mb_fail(err, NULL, NULL, "usage: unknown arch '%s'", cli->arch);
-	return best;
+		return NULL;
+	}
+	if (mb_modpath_open(mp, cli->paths, cli->npaths, arch, err) != 0)
+		return NULL;
+	return mp->arch;
 }
 
 int cmd_corpus(struct mb_cli *cli)

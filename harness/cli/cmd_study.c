@@ -17,6 +17,7 @@
 #include "harness/load/modpath.h"
 #include "harness/load/space.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +246,16 @@ int cmd_study(struct mb_cli *cli)
 	char dir[1024];
 	struct stat sb;
 	const char *first = sub.paths[0];
-	if (stat(first, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	size_t flen = strlen(first);
+	bool one_dir = stat(first, &sb) == 0 && S_ISDIR(sb.st_mode);
+	bool list = sub.npaths == 1 && flen > 5 && strcmp(first + flen - 5, ".list") == 0;
+	/* Files named one by one must be there: a study of nothing says so. */
+	for (size_t i = 0; !one_dir && !list && i < sub.npaths; i++)
+		if (stat(sub.paths[i], &sb) != 0) {
+			mb_errorf("%s: cannot open: %s", sub.paths[i], strerror(errno));
+			return MB_EXIT_ERROR;
+		}
+	if (one_dir) {
 		snprintf(dir, sizeof(dir), "%s", first);
 	} else {
 		const char *slash = strrchr(first, '/');
@@ -258,20 +268,14 @@ int cmd_study(struct mb_cli *cli)
 	}
 	struct mb_modpath mp;
 	const char *dirs[1] = { dir };
-	const struct mb_arch *try_arch = arch;
-	for (size_t i = 0; !try_arch && i < mb_narches; i++) {
-		struct mb_modpath cand;
-		if (mb_modpath_open(&cand, dirs, 1, mb_arches[i], &err) == 0) {
-			if (cand.nmods)
-				try_arch = mb_arches[i];
-			mb_modpath_close(&cand);
-		}
-	}
-	if (!try_arch || mb_modpath_open(&mp, dirs, 1, try_arch, &err) != 0) {
+	int orc = mb_modpath_open(&mp, dirs, 1, arch, &err);
+	if (orc == 0 && mp.nmods == 0)
+		mb_modpath_close(&mp);
+	if (orc != 0 || mp.nmods == 0) {
 		mb_errorf("%s: no modules of a known arch", dir);
 		return MB_EXIT_ERROR;
 	}
-	arch = try_arch;
+	arch = mp.arch;
 	const char **paths = NULL;
 	size_t n = 0;
 	char *owned = NULL;

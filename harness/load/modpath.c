@@ -174,8 +174,10 @@ static void add_export(void *ctx, const char *name)
 
 static int build_index(struct mb_modpath *mp)
 {
-	if (mb_strmap_reserve(&mp->index, mp->nnames) != 0)
+	if (mb_strmap_reserve(&mp->index, mp->nnames) != 0 || mb_strmap_reserve(&mp->paths, mp->nmods) != 0)
 		return -1;
+	for (size_t i = 0; i < mp->nmods; i++)
+		mb_strmap_put(&mp->paths, mp->mods[i].path, (void *)(uintptr_t)(i + 1));
 	for (size_t n = 0; n < mp->nnames; n++)
 		if (find_name(mp, mp->names[n]) < 0)  /* exported twice: the first module keeps it */
 			mb_strmap_put(&mp->index, mp->names[n], (void *)(uintptr_t)(n + 1));
@@ -190,6 +192,23 @@ static char *module_name_of(const char *path)
 	if (ends_with(base, ".ko"))
 		len -= 3;
 	return strndup(base, len);
+}
+
+/* The arch most files are built for; the first of mb_arches on a tie or
+ * when there is none. */
+static const struct mb_arch *most_common_arch(const struct mb_arch *const *file_arch, size_t n)
+{
+	size_t best = 0, best_n = 0;
+	for (size_t k = 0; k < mb_narches; k++) {
+		size_t c = 0;
+		for (size_t i = 0; i < n; i++)
+			c += file_arch[i] == mb_arches[k];
+		if (c > best_n) {
+			best = k;
+			best_n = c;
+		}
+	}
+	return mb_arches[best];
 }
 
 int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs,
@@ -211,16 +230,23 @@ int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs
 		}
 		qsort(all.v + from, all.n - from, sizeof(*all.v), cmp_str);
 	}
-	if (all.n && (mp->mods = calloc(all.n, sizeof(*mp->mods))) == NULL) {
+	const struct mb_arch **file_arch = all.n ? calloc(all.n, sizeof(*file_arch)) : NULL;
+	if (all.n && (!file_arch || (mp->mods = calloc(all.n, sizeof(*mp->mods))) == NULL)) {
+		free(file_arch);
 		paths_free(&all);
 		return mb_fail(err, dirs[0], NULL, "out of memory");
 	}
+	for (size_t i = 0; i < all.n; i++) {
+		struct mb_err probe;
+		if (mb_elf_probe_arch(all.v[i], &file_arch[i], &probe) != 0)
+			file_arch[i] = NULL;
+	}
+	if (arch == NULL)
+		mp->arch = arch = most_common_arch(file_arch, all.n);
 	struct index_build b = { .mp = mp };
 	for (size_t i = 0; i < all.n; i++) {
-		const struct mb_arch *file_arch;
-		struct mb_err probe;
 		/* Another arch's module (a mixed tree) is not a provider here. */
-		if (mb_elf_probe_arch(all.v[i], &file_arch, &probe) != 0 || file_arch != arch) {
+		if (file_arch[i] != arch) {
 			mp->nskipped++;
 			continue;
 		}
@@ -242,10 +268,14 @@ int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs
 		m->first_export = mp->nnames;
 		b.mod = (uint32_t)mp->nmods++;
 		mb_modpath_exports_of(&obj, add_export, &b);
+		m->image = obj.image;   /* kept: libelf's handle over it ends below */
+		m->image_size = obj.image_size;
+		obj.image = NULL;
 		mb_elf_close(&obj);
 		if (m->name == NULL || b.failed)
 			break;
 	}
+	free(file_arch);
 	paths_free(&all);
 	if (b.failed || (mp->nmods && mp->mods[mp->nmods - 1].name == NULL) || build_index(mp) != 0) {
 		mb_modpath_close(mp);
@@ -259,6 +289,7 @@ void mb_modpath_close(struct mb_modpath *mp)
 	for (size_t i = 0; i < mp->nmods; i++) {
 		free(mp->mods[i].path);
 		free(mp->mods[i].name);
+		free(mp->mods[i].image);
 	}
 	for (size_t i = 0; i < mp->nnames; i++)
 		free(mp->names[i]);
@@ -266,6 +297,7 @@ void mb_modpath_close(struct mb_modpath *mp)
 	free(mp->names);
 	free(mp->owner);
 	mb_strmap_fini(&mp->index);
+	mb_strmap_fini(&mp->paths);
 	memset(mp, 0, sizeof(*mp));
 }
 
@@ -325,12 +357,23 @@ static int cycle_error(const struct load_state *st, size_t from, const char *pat
 		       "dependency cycle through symbol %s: %s", sym, chain);
 }
 
+/* A module of the tree from the bytes the index read, any other file from
+ * the file. */
+static int open_module(const struct mb_modpath *mp, struct mb_elf *obj, const char *path,
+		       const struct mb_arch *arch, struct mb_err *err)
+{
+	uintptr_t i = mp ? (uintptr_t)mb_strmap_get(&mp->paths, path) : 0;
+	if (i && mp->mods[i - 1].image)
+		return mb_elf_open_mem(obj, path, mp->mods[i - 1].image, mp->mods[i - 1].image_size, arch, err);
+	return mb_elf_open_path(obj, path, arch, err);
+}
+
 static int load_rec(struct load_state *st, const char *path, struct mb_loaded_module **out,
 		    struct mb_err *err)
 {
 	struct mb_elf obj;
 	memset(&obj, 0, sizeof(obj));
-	if (mb_elf_open_path(&obj, path, st->l->arch, err) != 0) {
+	if (open_module(st->mp, &obj, path, st->l->arch, err) != 0) {
 		mb_elf_close(&obj);
 		return -1;
 	}

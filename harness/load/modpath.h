@@ -35,6 +35,11 @@ struct mb_modpath_module {
 	char *name;            /* base name without .ko, '-' kept as in the file */
 	size_t first_export;   /* exports of this module: names[first_export ..] */
 	size_t nexports;
+	/* The file as the index read it: loading from the tree copies these
+	 * bytes instead of reading the file again (a corpus pass over a whole
+	 * tree read every file once more per pass). */
+	uint8_t *image;
+	size_t image_size;
 };
 
 struct mb_modpath {
@@ -45,11 +50,13 @@ struct mb_modpath {
 	uint32_t *owner;               /* names[i] is exported by mods[owner[i]] */
 	size_t nnames;
 	struct mb_strmap index;        /* name -> index + 1 into names */
+	struct mb_strmap paths;        /* path -> index + 1 into mods */
 	size_t nskipped;               /* files not for `arch`, or unreadable */
 };
 
-/* Indexes every module under dirs[0..ndirs) built for `arch`; files of
- * another arch or that do not read as a valid object are skipped (counted in
+/* Indexes every module under dirs[0..ndirs) built for `arch` (NULL: the
+ * arch most of the files are built for, then in mp->arch); files of another
+ * arch or that do not read as a valid object are skipped (counted in
  * nskipped). A directory that cannot be read is an error naming it. */
 int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs,
 		    const struct mb_arch *arch, struct mb_err *err);

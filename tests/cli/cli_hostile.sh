@@ -75,6 +75,16 @@ expect_stdout 0 "1 of 1 modules loaded, 0 failed" corpus "$tmp/loop"
 n=$("$M" load --modpath "$tmp/loop" "$mods/x86_64/mp_user.ko" 2>&1 | grep -c '^module ')
 [ "$n" = 2 ] && pass=$((pass + 1)) || { echo "FAIL: --modpath over a symlink loop: $n modules loaded, want 2"; fail=$((fail + 1)); }
 
+# A mixed tree: corpus takes the arch most of its modules are built for,
+# unless --arch names another.
+mkdir -p "$tmp/mixed"
+cp "$mods/arm64/mp_lib.ko" "$mods/arm64/run_life.ko" "$tmp/mixed/"
+cp "$mods/x86_64/mp_user.ko" "$tmp/mixed/x86-mp_user.ko"
+expect_stdout 0 "corpus: 2 arm64 modules under $tmp/mixed" corpus "$tmp/mixed"
+expect_stdout 0 "corpus: 1 x86_64 modules under $tmp/mixed" corpus --arch x86_64 "$tmp/mixed"
+expect_stdout 0 "study builtin: 2 arm64 files" study builtin "$tmp/mixed"
+expect 1 "$tmp/mixed/gone.ko: cannot open: No such file or directory" study builtin "$tmp/mixed/mp_lib.ko" "$tmp/mixed/gone.ko"
+
 # Files that are not modules, or are damaged: the message says what is wrong.
 L=$mods/x86_64/run_life.ko
 head -c 8 "$L" >"$tmp/trunc8.ko"
