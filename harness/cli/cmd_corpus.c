@@ -400,10 +400,7 @@ int cmd_corpus(struct mb_cli *cli)
 
 	if (cli->json) {
 		struct mb_json j;
-		mb_json_init(&j, stdout, true);
-		mb_json_object(&j, NULL);
-		mb_json_str(&j, "arch", arch->name);
-		mb_json_str(&j, "map", map->name);
+		mb_json_begin_report(&j, stdout, arch->name, map->name);
 		mb_kernel_pick_json(&kpick, &j);
 		mb_json_u64(&j, "modules", mp.nmods);
 		mb_json_u64(&j, "exports_indexed", mp.nnames);

@@ -62,10 +62,7 @@ int cmd_load(struct mb_cli *cli)
 	if (rc == MB_EXIT_OK) {
 		if (cli->json) {
 			struct mb_json j;
-			mb_json_init(&j, stdout, true);
-			mb_json_object(&j, NULL);
-			mb_json_str(&j, "arch", s->arch->name);
-			mb_json_str(&j, "map", s->map->name);
+			mb_json_begin_report(&j, stdout, s->arch->name, s->map->name);
 			mb_json_str(&j, "policy", cli->policy ? cli->policy : "kernel");
 			if (cli->pack)
 				mb_json_str(&j, "pack", cli->pack);

@@ -306,10 +306,7 @@ int cmd_study(struct mb_cli *cli)
 			}
 	if (cli->json) {
 		struct mb_json j;
-		mb_json_init(&j, stdout, true);
-		mb_json_object(&j, NULL);
-		mb_json_str(&j, "arch", arch->name);
-		mb_json_str(&j, "map", map->name);
+		mb_json_begin_report(&j, stdout, arch->name, map->name);
 		mb_json_u64(&j, "files", n);
 		mb_json_u64(&j, "seed", sub.seed);
 		mb_json_array(&j, "runs");

@@ -11,6 +11,14 @@ void mb_json_init(struct mb_json *j, FILE *f, bool pretty)
 	j->first[0] = true;
 }
 
+void mb_json_begin_report(struct mb_json *j, FILE *f, const char *arch, const char *map)
+{
+	mb_json_init(j, f, true);
+	mb_json_object(j, NULL);
+	mb_json_str(j, "arch", arch);
+	mb_json_str(j, "map", map);
+}
+
 static void indent(struct mb_json *j)
 {
 	if (!j->pretty)

@@ -19,6 +19,9 @@ struct mb_json {
 };
 
 void mb_json_init(struct mb_json *j, FILE *f, bool pretty);
+/* A report's opening, the same for load, corpus and study: a pretty
+ * top-level object whose first members are "arch" and "map". */
+void mb_json_begin_report(struct mb_json *j, FILE *f, const char *arch, const char *map);
 /* key is NULL at the top level and inside arrays. */
 void mb_json_object(struct mb_json *j, const char *key);
 void mb_json_array(struct mb_json *j, const char *key);
