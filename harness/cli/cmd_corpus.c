@@ -323,7 +323,7 @@ static const struct mb_arch *pick_arch(const struct mb_cli *cli, struct mb_modpa
 		mb_fail(err, NULL, NULL, "usage: unknown arch '%s'", cli->arch);
 		return NULL;
 	}
-	if (mb_modpath_open(mp, cli->paths, cli->npaths, arch, err) != 0)
+	if (mb_modpath_open(mp, cli->paths, cli->npaths, arch, true, err) != 0)
 		return NULL;
 	return mp->arch;
 }

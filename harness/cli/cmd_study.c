@@ -268,7 +268,7 @@ int cmd_study(struct mb_cli *cli)
 	}
 	struct mb_modpath mp;
 	const char *dirs[1] = { dir };
-	int orc = mb_modpath_open(&mp, dirs, 1, arch, &err);
+	int orc = mb_modpath_open(&mp, dirs, 1, arch, false, &err);
 	if (orc == 0 && mp.nmods == 0)
 		mb_modpath_close(&mp);
 	if (orc != 0 || mp.nmods == 0) {

@@ -212,7 +212,7 @@ static const struct mb_arch *most_common_arch(const struct mb_arch *const *file_
 }
 
 int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs,
-		    const struct mb_arch *arch, struct mb_err *err)
+		    const struct mb_arch *arch, bool keep_images, struct mb_err *err)
 {
 	memset(mp, 0, sizeof(*mp));
 	mp->arch = arch;
@@ -268,9 +268,11 @@ int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs
 		m->first_export = mp->nnames;
 		b.mod = (uint32_t)mp->nmods++;
 		mb_modpath_exports_of(&obj, add_export, &b);
-		m->image = obj.image;   /* kept: libelf's handle over it ends below */
-		m->image_size = obj.image_size;
-		obj.image = NULL;
+		if (keep_images) {   /* libelf's handle over it ends below, not the bytes */
+			m->image = obj.image;
+			m->image_size = obj.image_size;
+			obj.image = NULL;
+		}
 		mb_elf_close(&obj);
 		if (m->name == NULL || b.failed)
 			break;

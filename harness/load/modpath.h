@@ -35,9 +35,9 @@ struct mb_modpath_module {
 	char *name;            /* base name without .ko, '-' kept as in the file */
 	size_t first_export;   /* exports of this module: names[first_export ..] */
 	size_t nexports;
-	/* The file as the index read it: loading from the tree copies these
-	 * bytes instead of reading the file again (a corpus pass over a whole
-	 * tree read every file once more per pass). */
+	/* The file as the index read it (with keep_images): loading from the
+	 * tree copies these bytes instead of reading the file again (a corpus
+	 * pass over a whole tree read every file once more per pass). */
 	uint8_t *image;
 	size_t image_size;
 };
@@ -57,9 +57,12 @@ struct mb_modpath {
 /* Indexes every module under dirs[0..ndirs) built for `arch` (NULL: the
  * arch most of the files are built for, then in mp->arch); files of another
  * arch or that do not read as a valid object are skipped (counted in
- * nskipped). A directory that cannot be read is an error naming it. */
+ * nskipped). A directory that cannot be read is an error naming it.
+ * keep_images: keep each file's bytes (mods[].image) for the plain loader
+ * to load from; a caller whose loads read the files (a mb_modpath_loader)
+ * passes false, as a whole distribution tree is ~90 MB. */
 int mb_modpath_open(struct mb_modpath *mp, const char *const *dirs, size_t ndirs,
-		    const struct mb_arch *arch, struct mb_err *err);
+		    const struct mb_arch *arch, bool keep_images, struct mb_err *err);
 void mb_modpath_close(struct mb_modpath *mp);
 
 /* The module exporting `sym`, or NULL. */

@@ -251,7 +251,7 @@ int mb_runtime_open_modpath(struct mb_runtime *rt, const char *const *dirs, size
 	rt->modpath = malloc(sizeof(*rt->modpath));
 	if (rt->modpath == NULL)
 		return mb_fail(err, NULL, NULL, "out of memory");
-	if (mb_modpath_open(rt->modpath, dirs, ndirs, rt->s.arch, err) != 0) {
+	if (mb_modpath_open(rt->modpath, dirs, ndirs, rt->s.arch, false, err) != 0) {
 		free(rt->modpath);
 		rt->modpath = NULL;
 		return -1;
