@@ -505,15 +505,19 @@ static int guest_access(struct mb_machine *m, uint64_t addr, size_t len, unsigne
 	return 0;
 }
 
+/* The bytes from addr up to the end of its page, at most max. */
+static size_t page_rest(const struct mb_machine *m, uint64_t addr, size_t max)
+{
+	uint64_t rest = ((addr | (m->space->page_size - 1)) + 1) - addr;
+	return rest < max ? (size_t)rest : max;
+}
+
 static void copy_guest(struct mb_machine *m, uint64_t addr, void *buf, const void *src, size_t len)
 {
-	uint64_t page = m->space->page_size;
 	size_t done = 0;
 	while (done < len) {
 		uint64_t a = addr + done;
-		size_t chunk = (size_t)(((a | (page - 1)) + 1) - a);
-		if (chunk > len - done)
-			chunk = len - done;
+		size_t chunk = page_rest(m, a, len - done);
 		uint8_t *h = mb_space_host(m->space, a, chunk);
 		if (src)
 			memcpy(h, (const uint8_t *)src + done, chunk);
@@ -537,13 +541,6 @@ int mb_guest_write(struct mb_machine *m, uint64_t addr, const void *buf, size_t 
 		return -1;
 	copy_guest(m, addr, NULL, buf, len);
 	return 0;
-}
-
-/* The bytes from addr up to the end of its page, at most max. */
-static size_t page_rest(const struct mb_machine *m, uint64_t addr, size_t max)
-{
-	uint64_t rest = ((addr | (m->space->page_size - 1)) + 1) - addr;
-	return rest < max ? (size_t)rest : max;
 }
 
 /* Byte by byte in effect (a fault names the first byte that cannot be read,
